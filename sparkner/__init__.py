@@ -1,0 +1,20 @@
+"""sparkner: open clinical named-entity recognition for Apache Spark."""
+
+from sparkner.annotation import Annotation
+from sparkner.annotators.document_assembler import DocumentAssembler
+from sparkner.annotators.sentence_detector import SentenceDetector
+from sparkner.annotators.tokenizer import Tokenizer
+from sparkner.light_pipeline import LightPipeline
+from sparkner.session import start
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Annotation",
+    "DocumentAssembler",
+    "LightPipeline",
+    "SentenceDetector",
+    "Tokenizer",
+    "__version__",
+    "start",
+]

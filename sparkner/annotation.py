@@ -1,0 +1,219 @@
+"""The annotation type shared by every stage, as a Python value, a Spark type and an Arrow type.
+
+An annotator column is ``array<struct<annotatorType, begin, end, result, metadata,
+embeddings>>``. ``begin`` and ``end`` are character indices into the row's original text and
+``end`` is inclusive, so ``text[begin:end + 1] == result`` for every span annotation.
+
+Annotators never build one Python object per annotation: they read and write whole batches
+through :class:`AnnotationBatch` and :func:`build_annotations`, which work on Arrow arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyspark.sql.types import (
+    ArrayType,
+    FloatType,
+    IntegerType,
+    MapType,
+    StringType,
+    StructField,
+    StructType,
+)
+
+# The annotator types of the stages.
+DOCUMENT = "document"
+TOKEN = "token"
+WORD_EMBEDDINGS = "word_embeddings"
+NAMED_ENTITY = "named_entity"
+CHUNK = "chunk"
+
+# Key of the column metadata that records which annotator type a column holds.
+ANNOTATOR_TYPE_KEY = "annotatorType"
+
+ANNOTATION_SPARK_TYPE = StructType(
+    [
+        StructField("annotatorType", StringType(), True),
+        StructField("begin", IntegerType(), False),
+        StructField("end", IntegerType(), False),
+        StructField("result", StringType(), True),
+        StructField("metadata", MapType(StringType(), StringType(), True), True),
+        StructField("embeddings", ArrayType(FloatType(), False), True),
+    ]
+)
+ANNOTATIONS_SPARK_TYPE = ArrayType(ANNOTATION_SPARK_TYPE, True)
+
+ANNOTATION_ARROW_TYPE = pa.struct(
+    [
+        pa.field("annotatorType", pa.string()),
+        pa.field("begin", pa.int32(), nullable=False),
+        pa.field("end", pa.int32(), nullable=False),
+        pa.field("result", pa.string()),
+        pa.field("metadata", pa.map_(pa.string(), pa.string())),
+        pa.field("embeddings", pa.list_(pa.field("element", pa.float32(), nullable=False))),
+    ]
+)
+ANNOTATIONS_ARROW_TYPE = pa.list_(pa.field("element", ANNOTATION_ARROW_TYPE))
+
+
+@dataclass
+class Annotation:
+    """One annotation, as the LightPipeline's ``fullAnnotate`` returns it."""
+
+    annotatorType: str
+    begin: int
+    end: int
+    result: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    embeddings: list[float] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Annotation:
+        """From a dict as Arrow's ``to_pylist`` gives it (metadata as a list of pairs)."""
+        metadata = row["metadata"] or {}
+        return cls(
+            annotatorType=row["annotatorType"],
+            begin=row["begin"],
+            end=row["end"],
+            result=row["result"],
+            metadata=dict(metadata),
+            embeddings=list(row["embeddings"] or ()),
+        )
+
+
+def column_metadata(annotator_type: str) -> dict[str, str]:
+    """The Spark column metadata that marks a column as holding ``annotator_type``."""
+    return {ANNOTATOR_TYPE_KEY: annotator_type}
+
+
+def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous Arrow array from an array or a chunked column."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values
+
+
+class AnnotationBatch:
+    """Read access to a batch of annotation lists (one list per row), column by column."""
+
+    def __init__(self, column: pa.Array | pa.ChunkedArray) -> None:
+        column = as_array(column)
+        lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
+        self.num_rows = len(column)
+        self.row_offsets = np.zeros(self.num_rows + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.row_offsets[1:])
+        # flatten() skips null rows and honours slicing, matching the offsets above.
+        self.annotations: pa.StructArray = column.flatten()
+
+    def __len__(self) -> int:
+        return len(self.annotations)
+
+    def row_of(self) -> np.ndarray:
+        """For each annotation, the index of its row."""
+        return np.repeat(np.arange(self.num_rows), np.diff(self.row_offsets))
+
+    @cached_property
+    def begin(self) -> np.ndarray:
+        return self.annotations.field("begin").to_numpy(zero_copy_only=False).astype(np.int64)
+
+    @cached_property
+    def end(self) -> np.ndarray:
+        return self.annotations.field("end").to_numpy(zero_copy_only=False).astype(np.int64)
+
+    @cached_property
+    def result(self) -> list[str]:
+        return [r if r is not None else "" for r in self.annotations.field("result").to_pylist()]
+
+    def metadata(self, key: str) -> pa.Array:
+        """The value of ``key`` in each annotation's metadata (null where it is absent)."""
+        maps = self.annotations.field("metadata")
+        if len(maps) == 0:
+            return pa.array([], pa.string())
+        return pc.map_lookup(maps, pa.scalar(key, pa.string()), "first")
+
+    def int_metadata(self, key: str, default: int = 0) -> np.ndarray:
+        """An integer metadata value (such as ``sentence``) for each annotation."""
+        values = pc.fill_null(self.metadata(key), str(default))
+        return pc.cast(values, pa.int64()).to_numpy(zero_copy_only=False)
+
+
+_NO_EMBEDDINGS = pa.array([], pa.float32())
+
+
+def build_annotations(
+    annotator_type: str,
+    row_offsets: np.ndarray,
+    begin: Sequence[int] | np.ndarray,
+    end: Sequence[int] | np.ndarray,
+    result: Sequence[str] | pa.Array,
+    metadata: Mapping[str, Sequence[str] | pa.Array | np.ndarray],
+    embeddings: np.ndarray | None = None,
+) -> pa.ListArray:
+    """Build an annotation column from flat, per-annotation columns.
+
+    ``row_offsets`` (length rows + 1) says which annotations belong to which row. Every
+    annotation gets the same metadata keys; integer arrays are written as decimal strings.
+    ``embeddings`` is a (annotations, dim) float32 matrix, or None for none.
+    """
+    count = len(begin)
+    begin_arr = pa.array(np.asarray(begin, dtype=np.int32), pa.int32())
+    end_arr = pa.array(np.asarray(end, dtype=np.int32), pa.int32())
+    result_arr = result if isinstance(result, pa.Array) else pa.array(result, pa.string())
+    fields = [
+        pa.repeat(pa.scalar(annotator_type, pa.string()), count),
+        begin_arr,
+        end_arr,
+        result_arr,
+        _metadata_maps(count, metadata),
+        _embedding_lists(count, embeddings),
+    ]
+    annotations = pa.StructArray.from_arrays(fields, fields=list(ANNOTATION_ARROW_TYPE))
+    offsets = pa.array(np.asarray(row_offsets, dtype=np.int32), pa.int32())
+    return pa.ListArray.from_arrays(offsets, annotations, type=ANNOTATIONS_ARROW_TYPE)
+
+
+def _metadata_maps(
+    count: int, metadata: Mapping[str, Sequence[str] | pa.Array | np.ndarray]
+) -> pa.MapArray:
+    keys = list(metadata)
+    width = len(keys)
+    offsets = pa.array(np.arange(count + 1, dtype=np.int32) * width)
+    if width == 0:
+        return pa.MapArray.from_arrays(
+            offsets, pa.array([], pa.string()), pa.array([], pa.string())
+        )
+    columns = [_string_column(metadata[key]) for key in keys]
+    # Interleave: annotation 0's values for every key, then annotation 1's, and so on.
+    order = (np.arange(width)[None, :] * count + np.arange(count)[:, None]).ravel()
+    values = pc.take(pa.concat_arrays(columns), pa.array(order))
+    names = pc.take(pa.array(keys, pa.string()), pa.array(np.tile(np.arange(width), count)))
+    return pa.MapArray.from_arrays(offsets, names, values)
+
+
+def _string_column(values: Sequence[str] | pa.Array | np.ndarray) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = as_array(values)
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.string() else pc.cast(values, pa.string())
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+        return pc.cast(pa.array(values), pa.string())
+    return pa.array(values, pa.string())
+
+
+def _embedding_lists(count: int, embeddings: np.ndarray | None) -> pa.ListArray:
+    item_type = ANNOTATION_ARROW_TYPE.field("embeddings").type
+    if embeddings is None:
+        return pa.ListArray.from_arrays(
+            pa.array(np.zeros(count + 1, dtype=np.int32)), _NO_EMBEDDINGS, type=item_type
+        )
+    matrix = np.ascontiguousarray(embeddings, dtype=np.float32)
+    dim = matrix.shape[1] if matrix.ndim == 2 else 0
+    offsets = pa.array(np.arange(count + 1, dtype=np.int32) * dim)
+    return pa.ListArray.from_arrays(offsets, pa.array(matrix.ravel()), type=item_type)

@@ -1,0 +1,391 @@
+"""SentenceDetector: rule-based sentence boundaries tuned for clinical notes.
+
+Clinical notes are not prose: section headers ("HISTORY OF PRESENT ILLNESS:", MTSamples'
+".,MEDICATIONS:,"), numbered and bulleted lists, hard line breaks that do or do not end a
+sentence, and abbreviations ("Dr.", "b.i.d.", "p.o.", "e.g.", "vs.") all need rules.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache, partial
+
+import numpy as np
+import pyarrow as pa
+from pyspark import keyword_only
+from pyspark.ml.param import Param, Params, TypeConverters
+
+from sparkner.annotation import DOCUMENT, AnnotationBatch, build_annotations
+from sparkner.annotators.abbreviations import NON_FINAL_ABBREVIATIONS
+from sparkner.base import AnnotatorTransformer, BatchFunction, non_negative
+
+BOUND_STRATEGIES = ("none", "append", "prepend")
+
+
+@dataclass(frozen=True)
+class SentenceRules:
+    """The settings of sentence detection (hashable, so compiled rules can be cached)."""
+
+    use_abbreviations: bool = True
+    abbreviations: tuple[str, ...] = NON_FINAL_ABBREVIATIONS
+    detect_lists: bool = True
+    detect_headers: bool = True
+    custom_bounds: tuple[str, ...] = ()
+    custom_bounds_strategy: str = "none"
+    use_custom_bounds_only: bool = False
+    split_length: int = 0
+    min_length: int = 0
+    max_length: int = 0
+
+
+# A blank line, a form feed, or a Unicode line / paragraph separator always ends a sentence.
+_PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n|[\f\u2028\u2029\x1c\x1d\x1e\x85]")
+_LINE_BREAK = re.compile(r"\r?\n|\r")
+# Sentence-final punctuation, with closing quotes or brackets that belong to it.
+_TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*")
+# An ALL-CAPS section header ending in a colon: "HISTORY OF PRESENT ILLNESS:", "HEENT:".
+_HEADER = re.compile(
+    r"(?:(?<=^)|(?<=[\s.,;:]))([A-Z][A-Z0-9&/()'\-]*(?:[ \t]+[A-Z0-9&/()'\-]+)*)[ \t]*:"
+)
+# MTSamples-style header without a colon, glued between commas: ".,PHYSICAL EXAMINATION,VITAL".
+_HEADER_NO_COLON = re.compile(r"(?:(?<=^)|(?<=[.,]))([A-Z][A-Z0-9&/()'\- ]{4,}[A-Z0-9)])(?=,\S)")
+# What starts a line that begins a new sentence: a list marker or a bullet.
+_LIST_MARKER = re.compile(r"[ \t]*(?:(?:\d{1,3}|[a-zA-Z])[.)][ \t]|[-*•▪●◦][ \t])")
+# A numbered item after a colon or semicolon: "Diagnoses: 1. Asthma. 2. ...".
+_INLINE_LIST = re.compile(
+    r"(?<=[:;])[ \t]+(?=(?:\d{1,3}|[a-z])[.)][ \t]+\S)|(?<=\S)[ \t]+(?=[•▪●◦][ \t])"
+)
+_DOTTED = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
+_MARKER_WORD = re.compile(r"\d{1,3}|[A-Za-z]")
+_OPENERS = "\"'“‘([{•*-"
+# Characters that separate sections rather than belong to a sentence ("Postpartum.,PROCEDURE").
+_SEPARATORS = " \t\n\r\f\v,;\u2028\u2029\x1c\x1d\x1e\x1f\x85\xa0"
+
+
+@lru_cache(maxsize=32)
+def _compiled_bounds(bounds: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{b})" for b in bounds)) if bounds else None
+
+
+def split_sentences(text: str, rules: SentenceRules = SentenceRules()) -> list[tuple[int, int]]:
+    """Sentence spans of one text as ``(begin, end)`` with ``end`` exclusive.
+
+    Spans never start or end with whitespace and never cross a boundary; what lies between
+    sentences (whitespace, section-separating commas) belongs to none.
+    """
+    separators = _separator_spans(text, rules)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for sep_begin, sep_end in [*separators, (len(text), len(text))]:
+        if sep_begin >= start:
+            spans.extend(_trimmed_pieces(text, start, sep_begin, rules.split_length))
+        start = max(start, sep_end)
+    return [
+        (b, e)
+        for b, e in spans
+        if e - b >= rules.min_length and (rules.max_length <= 0 or e - b <= rules.max_length)
+    ]
+
+
+def _separator_spans(text: str, rules: SentenceRules) -> list[tuple[int, int]]:
+    """Sorted ``(begin, end)`` spans that separate sentences (zero-width for a plain cut)."""
+    cuts: list[tuple[int, int]] = []
+    bounds = _compiled_bounds(rules.custom_bounds)
+    if bounds is not None:
+        for m in bounds.finditer(text):
+            if rules.custom_bounds_strategy == "append":
+                cuts.append((m.end(), m.end()))
+            elif rules.custom_bounds_strategy == "prepend":
+                cuts.append((m.start(), m.start()))
+            else:
+                cuts.append(m.span())
+    if rules.use_custom_bounds_only:
+        return sorted(cuts)
+
+    cuts.extend(m.span() for m in _PARAGRAPH.finditer(text))
+    cuts.extend(m.span() for m in _LINE_BREAK.finditer(text) if _line_break_ends(text, m))
+    if rules.detect_headers:
+        for m in _HEADER.finditer(text):
+            if _is_header(m.group(1)):
+                cuts.append((m.start(1), m.start(1)))
+                cuts.append((m.end(), m.end()))
+        for m in _HEADER_NO_COLON.finditer(text):
+            if _is_header(m.group(1)):
+                cuts.append((m.start(1), m.start(1)))
+                cuts.append((m.end(), m.end()))
+    if rules.detect_lists:
+        cuts.extend(m.span() for m in _INLINE_LIST.finditer(text))
+    cuts.sort()
+
+    # Terminal punctuation is decided in order, since "2." is a list marker only right
+    # after a boundary.
+    ends = [e for _, e in cuts]
+    last_cut = 0
+    terminal_cuts: list[tuple[int, int]] = []
+    for m in _TERMINAL.finditer(text):
+        i = bisect_right(ends, m.start())
+        if i:
+            last_cut = max(last_cut, ends[i - 1])
+        if _terminal_ends(text, m, last_cut, rules):
+            terminal_cuts.append((m.end(), m.end()))
+            last_cut = m.end()
+    return sorted(cuts + terminal_cuts)
+
+
+def _is_header(phrase: str) -> bool:
+    letters = sum(c.isalpha() for c in phrase)
+    return letters >= 2 and not any(c.islower() for c in phrase)
+
+
+def _line_break_ends(text: str, m: re.Match[str]) -> bool:
+    """Whether a single line break ends a sentence (a wrapped line does not)."""
+    line_start = max(text.rfind("\n", 0, m.start()), text.rfind("\r", 0, m.start())) + 1
+    previous = text[line_start : m.start()].rstrip()
+    if not previous:
+        return True
+    if previous[-1] in ".!?:;" or _is_header(previous):
+        return True
+    following = text[m.end() : m.end() + 200]
+    if _LIST_MARKER.match(following):
+        return True
+    header = _HEADER.match(following.lstrip(" \t"))
+    return bool(header and _is_header(header.group(1)))
+
+
+def _terminal_ends(text: str, m: re.Match[str], last_cut: int, rules: SentenceRules) -> bool:
+    """Whether the punctuation ``m`` ends a sentence, by what precedes and follows it."""
+    after = m.end()
+    n = len(text)
+    if after < n and not (text[after].isspace() or text[after] == ","):
+        return False  # "2.5", "e.g.x", "St.Louis": inside a token
+    j = after
+    while j < n and (text[j].isspace() or text[j] == ","):
+        j += 1
+    if j == n:
+        return True
+    following = text[j]
+    if not (following.isupper() or following.isdigit() or following in _OPENERS):
+        return False  # a lower-case continuation: "p.o. daily", "approx. two"
+    if not m.group().startswith("."):
+        return True
+    word_start = m.start()
+    while word_start > 0 and not text[word_start - 1].isspace():
+        word_start -= 1
+    word = text[word_start : m.start()].lstrip("\"'“‘([{")
+    if rules.use_abbreviations and word.lower() in rules.abbreviations:
+        return False  # "Dr. Smith", "e.g. CT"
+    if rules.detect_lists and _MARKER_WORD.fullmatch(word):
+        only_space_before = text[last_cut:word_start].strip(_SEPARATORS) == ""
+        if only_space_before:
+            return False  # "2." opening a numbered item
+    # "b.i.d. Follow-up ..." ends a sentence, "p.o. 5 days" does not.
+    return not (_DOTTED.fullmatch(word) and not following.isupper())
+
+
+def _trimmed_pieces(text: str, begin: int, end: int, split_length: int) -> list[tuple[int, int]]:
+    """The stretch ``[begin, end)`` trimmed of separators, cut into pieces of ``split_length``."""
+    while begin < end and text[begin] in _SEPARATORS:
+        begin += 1
+    while end > begin and text[end - 1] in _SEPARATORS:
+        end -= 1
+    if begin >= end or text[begin:end].isspace():
+        return []
+    if split_length <= 0 or end - begin <= split_length:
+        return [(begin, end)]
+    pieces = []
+    while end - begin > split_length:
+        limit = begin + split_length
+        cut = limit
+        while cut > begin and not text[cut].isspace():
+            cut -= 1
+        if cut == begin:  # one long "word": cut it hard
+            cut = limit
+        pieces.append((begin, cut))
+        begin = cut
+        while begin < end and text[begin].isspace():
+            begin += 1
+        while pieces[-1][1] > pieces[-1][0] and text[pieces[-1][1] - 1].isspace():
+            pieces[-1] = (pieces[-1][0], pieces[-1][1] - 1)
+    if begin < end:
+        pieces.append((begin, end))
+    return pieces
+
+
+def detect_sentences(documents: pa.Array, rules: SentenceRules) -> pa.Array:
+    """Sentences of every document in a batch; metadata ``sentence`` counts within the row."""
+    docs = AnnotationBatch(documents)
+    texts = docs.result
+    begins: list[int] = []
+    ends: list[int] = []
+    results: list[str] = []
+    counts = np.zeros(docs.num_rows, dtype=np.int64)
+    doc_rows = docs.row_of()
+    for text, offset, row in zip(texts, docs.begin.tolist(), doc_rows.tolist(), strict=True):
+        spans = split_sentences(text, rules)
+        counts[row] += len(spans)
+        for b, e in spans:
+            begins.append(offset + b)
+            ends.append(offset + e - 1)
+            results.append(text[b:e])
+    row_offsets = np.concatenate([[0], np.cumsum(counts)])
+    # Sentence numbers restart at 0 in each row.
+    index = np.arange(len(begins)) - np.repeat(row_offsets[:-1], counts)
+    return build_annotations(
+        DOCUMENT, row_offsets, begins, ends, results, metadata={"sentence": index}
+    )
+
+
+class _SentenceParams(Params):
+    useAbbreviations = Param(
+        Params._dummy(), "useAbbreviations",
+        "whether known abbreviations ('Dr.', 'e.g.') never end a sentence",
+        typeConverter=TypeConverters.toBoolean,
+    )  # fmt: skip
+    abbreviations = Param(
+        Params._dummy(), "abbreviations",
+        "abbreviations (lower case, without the final period) that never end a sentence",
+        typeConverter=TypeConverters.toListString,
+    )  # fmt: skip
+    detectLists = Param(
+        Params._dummy(), "detectLists",
+        "whether numbered and bulleted list items start new sentences",
+        typeConverter=TypeConverters.toBoolean,
+    )  # fmt: skip
+    detectHeaders = Param(
+        Params._dummy(), "detectHeaders",
+        "whether ALL-CAPS section headers ('MEDICATIONS:') are sentences of their own",
+        typeConverter=TypeConverters.toBoolean,
+    )  # fmt: skip
+    customBounds = Param(
+        Params._dummy(), "customBounds",
+        "regular expressions that always separate sentences",
+        typeConverter=TypeConverters.toListString,
+    )  # fmt: skip
+    customBoundsStrategy = Param(
+        Params._dummy(), "customBoundsStrategy",
+        "what happens to a custom bound's text: 'none' (belongs to no sentence), 'append' "
+        "(ends the sentence before it) or 'prepend' (starts the sentence after it)",
+        typeConverter=TypeConverters.toString,
+    )  # fmt: skip
+    useCustomBoundsOnly = Param(
+        Params._dummy(), "useCustomBoundsOnly",
+        "whether only the custom bounds separate sentences",
+        typeConverter=TypeConverters.toBoolean,
+    )  # fmt: skip
+    splitLength = Param(
+        Params._dummy(), "splitLength",
+        "sentences longer than this many characters are cut at whitespace (0: never)",
+        typeConverter=TypeConverters.toInt,
+    )  # fmt: skip
+    minLength = Param(
+        Params._dummy(), "minLength",
+        "sentences shorter than this many characters are dropped",
+        typeConverter=TypeConverters.toInt,
+    )  # fmt: skip
+    maxLength = Param(
+        Params._dummy(), "maxLength",
+        "sentences longer than this many characters are dropped (0: no limit)",
+        typeConverter=TypeConverters.toInt,
+    )  # fmt: skip
+
+
+class SentenceDetector(AnnotatorTransformer, _SentenceParams):
+    """Splits ``document`` annotations into one ``document`` annotation per sentence."""
+
+    input_annotator_types = (DOCUMENT,)
+    output_annotator_type = DOCUMENT
+
+    @keyword_only
+    def __init__(
+        self,
+        *,
+        inputCols: list[str] | None = None,
+        outputCol: str = "sentence",
+        useAbbreviations: bool = True,
+        abbreviations: list[str] | None = None,
+        detectLists: bool = True,
+        detectHeaders: bool = True,
+        customBounds: list[str] | None = None,
+        customBoundsStrategy: str = "none",
+        useCustomBoundsOnly: bool = False,
+        splitLength: int = 0,
+        minLength: int = 0,
+        maxLength: int = 0,
+    ) -> None:
+        super().__init__()
+        defaults = SentenceRules()
+        self._setDefault(
+            inputCols=["document"],
+            outputCol="sentence",
+            useAbbreviations=defaults.use_abbreviations,
+            abbreviations=list(defaults.abbreviations),
+            detectLists=defaults.detect_lists,
+            detectHeaders=defaults.detect_headers,
+            customBounds=[],
+            customBoundsStrategy=defaults.custom_bounds_strategy,
+            useCustomBoundsOnly=defaults.use_custom_bounds_only,
+            splitLength=defaults.split_length,
+            minLength=defaults.min_length,
+            maxLength=defaults.max_length,
+        )
+        self.set_params_from(self._input_kwargs)
+
+    def setUseAbbreviations(self, value: bool) -> SentenceDetector:
+        return self._set(useAbbreviations=value)
+
+    def setAbbreviations(self, value: list[str]) -> SentenceDetector:
+        return self._set(abbreviations=[a.lower().rstrip(".") for a in value])
+
+    def setDetectLists(self, value: bool) -> SentenceDetector:
+        return self._set(detectLists=value)
+
+    def setDetectHeaders(self, value: bool) -> SentenceDetector:
+        return self._set(detectHeaders=value)
+
+    def setCustomBounds(self, value: list[str]) -> SentenceDetector:
+        for bound in value:
+            try:
+                re.compile(bound)
+            except re.error as exc:
+                raise ValueError(
+                    f"customBounds: {bound!r} is not a valid regular expression: {exc}"
+                )
+        return self._set(customBounds=list(value))
+
+    def setCustomBoundsStrategy(self, value: str) -> SentenceDetector:
+        if value not in BOUND_STRATEGIES:
+            raise ValueError(
+                f"customBoundsStrategy must be one of {BOUND_STRATEGIES}, got {value!r}"
+            )
+        return self._set(customBoundsStrategy=value)
+
+    def setUseCustomBoundsOnly(self, value: bool) -> SentenceDetector:
+        return self._set(useCustomBoundsOnly=value)
+
+    def setSplitLength(self, value: int) -> SentenceDetector:
+        return self._set(splitLength=non_negative("splitLength", value))
+
+    def setMinLength(self, value: int) -> SentenceDetector:
+        return self._set(minLength=non_negative("minLength", value))
+
+    def setMaxLength(self, value: int) -> SentenceDetector:
+        return self._set(maxLength=non_negative("maxLength", value))
+
+    def rules(self) -> SentenceRules:
+        return SentenceRules(
+            use_abbreviations=self.getOrDefault(self.useAbbreviations),
+            abbreviations=tuple(self.getOrDefault(self.abbreviations)),
+            detect_lists=self.getOrDefault(self.detectLists),
+            detect_headers=self.getOrDefault(self.detectHeaders),
+            custom_bounds=tuple(self.getOrDefault(self.customBounds)),
+            custom_bounds_strategy=self.getOrDefault(self.customBoundsStrategy),
+            use_custom_bounds_only=self.getOrDefault(self.useCustomBoundsOnly),
+            split_length=self.getOrDefault(self.splitLength),
+            min_length=self.getOrDefault(self.minLength),
+            max_length=self.getOrDefault(self.maxLength),
+        )
+
+    def batch_function(self) -> BatchFunction:
+        return partial(detect_sentences, rules=self.rules())

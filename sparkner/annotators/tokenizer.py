@@ -1,0 +1,215 @@
+"""Tokenizer: clinical-aware tokens within each sentence.
+
+Kept whole: doses and decimals ("2.5", "1,000"), vitals and dates ("120/80", "11/24/2026",
+"10:30"), hyphenated terms ("x-ray", "non-small-cell", "71-year-old"), dotted abbreviations
+("b.i.d.", "p.o.", "e.g.") and known abbreviations ("Dr.", "vs."). Split off: units glued to
+numbers ("10mg" -> "10", "mg"), percent signs, brackets, slashes between words and every other
+punctuation mark.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache, partial
+
+import numpy as np
+import pyarrow as pa
+from pyspark import keyword_only
+from pyspark.ml.param import Param, Params, TypeConverters
+
+from sparkner.annotation import DOCUMENT, TOKEN, AnnotationBatch, build_annotations
+from sparkner.annotators.abbreviations import TOKEN_ABBREVIATIONS
+from sparkner.base import AnnotatorTransformer, BatchFunction, non_negative
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    """The settings of tokenization (hashable, so the compiled pattern can be cached)."""
+
+    exceptions: tuple[str, ...] = ()
+    case_sensitive_exceptions: bool = True
+    split_chars: tuple[str, ...] = ()
+    abbreviations: tuple[str, ...] = TOKEN_ABBREVIATIONS
+    min_length: int = 0
+    max_length: int = 0
+
+
+@lru_cache(maxsize=32)
+def token_pattern(rules: TokenRules) -> re.Pattern[str]:
+    """One regular expression whose matches, left to right, are the tokens."""
+    split = set("".join(rules.split_chars))
+
+    def joiners(chars: str) -> str:
+        kept = "".join(c for c in chars if c not in split)
+        return re.escape(kept) if kept else ""
+
+    number_join = joiners(".,:/")
+    hyphen = "-" not in split
+    alternatives = []
+    if rules.exceptions:
+        body = "|".join(re.escape(e) for e in sorted(set(rules.exceptions), key=len, reverse=True))
+        alternatives.append(body if rules.case_sensitive_exceptions else f"(?i:{body})")
+    if "." not in split:
+        # "b.i.d.", "p.o.", "e.g.": letters each followed by a period.
+        alternatives.append(r"(?<![\w.])(?:[A-Za-z]\.){2,}")
+        if rules.abbreviations:
+            names = "|".join(
+                re.escape(a) for a in sorted(set(rules.abbreviations), key=len, reverse=True)
+            )
+            alternatives.append(rf"(?<![\w.])(?i:{names})\.(?!\w)")
+    hyphen_tail = r"(?:-(?=\w)\w+)*" if hyphen else ""
+    number = rf"\d+(?:[{number_join}]\d+)*" if number_join else r"\d+"
+    alternatives.append(r"\d+(?:st|nd|rd|th)(?![^\W\d_])")  # ordinals "2nd"
+    if hyphen:
+        alternatives.append(number + r"(?:-(?=\w)\w+)+")  # "71-year-old", "5-FU"
+    alternatives.append(number)  # "10mg" -> "10", then "mg"
+    if "." not in split:
+        alternatives.append(r"(?<![\w.])\.\d+")  # ".5 mg"
+    alternatives.append(r"(?<=\w)['’](?i:s|re|ve|ll|d|m|t)(?!\w)")  # "patient's" -> "'s"
+    alternatives.append(r"[^\W\d_]\w*" + hyphen_tail if hyphen else r"[^\W\d_]\w*")
+    alternatives.append(r"[_\d]\w*")
+    alternatives.append(r"\.{2,}")  # an ellipsis stays one token
+    alternatives.append(r"\S")
+    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+
+
+def tokenize_text(text: str, rules: TokenRules = TokenRules()) -> list[tuple[int, int]]:
+    """Token spans of one text as ``(begin, end)`` with ``end`` exclusive."""
+    spans = [m.span() for m in token_pattern(rules).finditer(text)]
+    if rules.min_length or rules.max_length:
+        spans = [(b, e) for b, e in spans if _length_ok(e - b, rules)]
+    return spans
+
+
+def _length_ok(length: int, rules: TokenRules) -> bool:
+    return length >= rules.min_length and (rules.max_length <= 0 or length <= rules.max_length)
+
+
+def tokenize(sentences: pa.Array, rules: TokenRules) -> pa.Array:
+    """Tokens of every sentence in a batch, with the sentence's number as metadata."""
+    batch = AnnotationBatch(sentences)
+    pattern = token_pattern(rules)
+    filter_length = bool(rules.min_length or rules.max_length)
+    begins: list[int] = []
+    results: list[str] = []
+    per_sentence = np.zeros(len(batch), dtype=np.int64)
+    for i, (text, offset) in enumerate(zip(batch.result, batch.begin.tolist(), strict=True)):
+        before = len(begins)
+        for m in pattern.finditer(text):
+            token = m.group()
+            if filter_length and not _length_ok(len(token), rules):
+                continue
+            begins.append(offset + m.start())
+            results.append(token)
+        per_sentence[i] = len(begins) - before
+    begin = np.asarray(begins, dtype=np.int64)
+    end = begin + np.fromiter(map(len, results), dtype=np.int64, count=len(results)) - 1
+    row_counts = np.bincount(batch.row_of(), weights=per_sentence, minlength=batch.num_rows)
+    row_offsets = np.concatenate([[0], np.cumsum(row_counts.astype(np.int64))])
+    sentence = np.repeat(batch.int_metadata("sentence"), per_sentence)
+    return build_annotations(TOKEN, row_offsets, begin, end, results, {"sentence": sentence})
+
+
+class _TokenizerParams(Params):
+    exceptions = Param(
+        Params._dummy(), "exceptions",
+        "words or phrases always kept as one token (e.g. 'St. Jude', 'COVID-19 PCR')",
+        typeConverter=TypeConverters.toListString,
+    )  # fmt: skip
+    caseSensitiveExceptions = Param(
+        Params._dummy(), "caseSensitiveExceptions",
+        "whether exceptions match only with the same letter case",
+        typeConverter=TypeConverters.toBoolean,
+    )  # fmt: skip
+    splitChars = Param(
+        Params._dummy(), "splitChars",
+        "characters that always separate tokens, e.g. ['-'] to split 'x-ray' into 3 tokens",
+        typeConverter=TypeConverters.toListString,
+    )  # fmt: skip
+    abbreviations = Param(
+        Params._dummy(), "abbreviations",
+        "abbreviations (without the final period) kept together with their period",
+        typeConverter=TypeConverters.toListString,
+    )  # fmt: skip
+    minLength = Param(
+        Params._dummy(), "minLength", "tokens shorter than this are dropped",
+        typeConverter=TypeConverters.toInt,
+    )  # fmt: skip
+    maxLength = Param(
+        Params._dummy(), "maxLength", "tokens longer than this are dropped (0: no limit)",
+        typeConverter=TypeConverters.toInt,
+    )  # fmt: skip
+
+
+class Tokenizer(AnnotatorTransformer, _TokenizerParams):
+    """Splits sentence ``document`` annotations into ``token`` annotations."""
+
+    input_annotator_types = (DOCUMENT,)
+    output_annotator_type = TOKEN
+
+    @keyword_only
+    def __init__(
+        self,
+        *,
+        inputCols: list[str] | None = None,
+        outputCol: str = "token",
+        exceptions: list[str] | None = None,
+        caseSensitiveExceptions: bool = True,
+        splitChars: list[str] | None = None,
+        abbreviations: list[str] | None = None,
+        minLength: int = 0,
+        maxLength: int = 0,
+    ) -> None:
+        super().__init__()
+        defaults = TokenRules()
+        self._setDefault(
+            inputCols=["sentence"],
+            outputCol="token",
+            exceptions=[],
+            caseSensitiveExceptions=defaults.case_sensitive_exceptions,
+            splitChars=[],
+            abbreviations=list(defaults.abbreviations),
+            minLength=defaults.min_length,
+            maxLength=defaults.max_length,
+        )
+        self.set_params_from(self._input_kwargs)
+
+    def setExceptions(self, value: list[str]) -> Tokenizer:
+        if any(not e for e in value):
+            raise ValueError("exceptions: an exception cannot be an empty string")
+        return self._set(exceptions=list(value))
+
+    def addException(self, value: str) -> Tokenizer:
+        return self.setExceptions([*self.getOrDefault(self.exceptions), value])
+
+    def setCaseSensitiveExceptions(self, value: bool) -> Tokenizer:
+        return self._set(caseSensitiveExceptions=value)
+
+    def setSplitChars(self, value: list[str]) -> Tokenizer:
+        return self._set(splitChars=list(value))
+
+    def addSplitChars(self, value: str) -> Tokenizer:
+        return self.setSplitChars([*self.getOrDefault(self.splitChars), value])
+
+    def setAbbreviations(self, value: list[str]) -> Tokenizer:
+        return self._set(abbreviations=[a.rstrip(".") for a in value if a.rstrip(".")])
+
+    def setMinLength(self, value: int) -> Tokenizer:
+        return self._set(minLength=non_negative("minLength", value))
+
+    def setMaxLength(self, value: int) -> Tokenizer:
+        return self._set(maxLength=non_negative("maxLength", value))
+
+    def rules(self) -> TokenRules:
+        return TokenRules(
+            exceptions=tuple(self.getOrDefault(self.exceptions)),
+            case_sensitive_exceptions=self.getOrDefault(self.caseSensitiveExceptions),
+            split_chars=tuple(self.getOrDefault(self.splitChars)),
+            abbreviations=tuple(self.getOrDefault(self.abbreviations)),
+            min_length=self.getOrDefault(self.minLength),
+            max_length=self.getOrDefault(self.maxLength),
+        )
+
+    def batch_function(self) -> BatchFunction:
+        return partial(tokenize, rules=self.rules())

@@ -1,0 +1,287 @@
+"""What every sparkner stage shares: column params, input checks, the vectorized UDF, persistence.
+
+An annotator is a pure function over a batch of rows: it takes Arrow arrays (one per input
+column) and returns an Arrow array of annotation lists. :class:`AnnotatorStage` turns that
+function into a Spark column (through ``arrow_udf`` where pyspark has it, ``pandas_udf``
+otherwise) and the LightPipeline calls the very same function on a local batch.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import pandas as pd
+import pyarrow as pa
+from pyspark.ml import Transformer
+from pyspark.ml.param.shared import HasInputCol, HasInputCols, HasOutputCol
+from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
+from pyspark.sql import Column, DataFrame
+from pyspark.sql.types import ArrayType, DataType, StringType, StructField, StructType
+
+from sparkner.annotation import (
+    ANNOTATIONS_ARROW_TYPE,
+    ANNOTATIONS_SPARK_TYPE,
+    ANNOTATOR_TYPE_KEY,
+    column_metadata,
+)
+
+BatchFunction = Callable[..., pa.Array]
+
+try:  # pyspark >= 4.1
+    from pyspark.sql.functions import arrow_udf as _arrow_udf
+    from pyspark.sql.pandas.functions import ArrowUDFType as _ArrowUDFType
+except ImportError:  # pyspark 4.0 (Databricks runtimes still ship it)
+    _arrow_udf = None
+    _ArrowUDFType = None
+
+
+class AnnotatorInputError(ValueError):
+    """An input column is missing or holds the wrong kind of data."""
+
+
+def has_arrow_udf() -> bool:
+    """Whether this pyspark has ``arrow_udf`` (4.1+); else stages use ``pandas_udf``."""
+    return _arrow_udf is not None
+
+
+def vectorized_udf(
+    function: BatchFunction,
+    input_types: Sequence[pa.DataType],
+    return_type: DataType = ANNOTATIONS_SPARK_TYPE,
+    use_arrow: bool | None = None,
+) -> Callable[..., Column]:
+    """Wrap a batch function over Arrow arrays into a Spark UDF of the iterator form.
+
+    ``input_types`` are the Arrow types of the inputs, used by the ``pandas_udf`` fallback to
+    turn each pandas Series back into Arrow. ``use_arrow`` forces one wrapper (tests);
+    the default takes ``arrow_udf`` when pyspark has it.
+    """
+    if use_arrow is None:
+        use_arrow = has_arrow_udf()
+    if use_arrow:
+        if _arrow_udf is None:
+            raise RuntimeError("arrow_udf needs pyspark 4.1 or newer")
+        return _arrow_udf(
+            _arrow_batches(function), return_type, functionType=_ArrowUDFType.SCALAR_ITER
+        )
+    from pyspark.sql.functions import pandas_udf
+
+    return pandas_udf(_pandas_batches(function, tuple(input_types)), return_type)
+
+
+def _arrow_batches(function: BatchFunction) -> Callable[[Iterator[Any]], Iterator[pa.Array]]:
+    def run(batches: Iterator[Any]) -> Iterator[pa.Array]:
+        for batch in batches:
+            # One input column arrives as an array, several as a tuple of arrays.
+            columns = batch if isinstance(batch, tuple) else (batch,)
+            yield function(*columns)
+
+    return run
+
+
+def _pandas_batches(
+    function: BatchFunction, input_types: tuple[pa.DataType, ...]
+) -> Callable[[Iterator[Any]], Iterator[pd.Series]]:
+    def convert(series: tuple[pd.Series, ...]) -> pd.Series:
+        columns = [
+            pa.array(_plain_python(s), type=t, from_pandas=True)
+            for s, t in zip(series, input_types, strict=True)
+        ]
+        return _to_pandas_annotations(function(*columns))
+
+    # pyspark reads the iterator form from the type hints, which differ by arity.
+    if len(input_types) == 1:
+
+        def run_one(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
+            for batch in batches:
+                yield convert((batch,))
+
+        return run_one
+
+    def run_many(batches: Iterator[tuple[pd.Series, ...]]) -> Iterator[pd.Series]:
+        for batch in batches:
+            yield convert(batch)
+
+    return run_many
+
+
+def _plain_python(series: pd.Series) -> list[Any]:
+    """pandas gives nested values as numpy arrays and maps as pair lists; Arrow wants lists."""
+    return [_unwrap(value) for value in series]
+
+
+def _unwrap(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()
+    if isinstance(value, list | tuple):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+def _to_pandas_annotations(column: pa.Array) -> pd.Series:
+    rows = column.to_pylist(maps_as_pydicts="strict")
+    return pd.Series(rows, dtype=object)
+
+
+def non_negative(name: str, value: int) -> int:
+    """Check a count setting; the error names the setting."""
+    if int(value) < 0:
+        raise ValueError(f"{name} must be 0 or more, got {value}")
+    return int(value)
+
+
+def is_annotation_type(data_type: DataType) -> bool:
+    """Whether a Spark type is an annotation column (array of annotation structs)."""
+    if not isinstance(data_type, ArrayType) or not isinstance(data_type.elementType, StructType):
+        return False
+    names = data_type.elementType.fieldNames()
+    return all(name in names for name in ("annotatorType", "begin", "end", "result", "metadata"))
+
+
+def annotator_type_of(field: StructField) -> str | None:
+    """The annotator type recorded in a column's metadata, if any."""
+    return (field.metadata or {}).get(ANNOTATOR_TYPE_KEY)
+
+
+class AnnotatorStage(Transformer, HasOutputCol, DefaultParamsReadable, DefaultParamsWritable):
+    """Base of every stage that writes an annotation column.
+
+    A subclass declares ``output_annotator_type``, the input columns it reads
+    (:meth:`input_columns`), their Arrow types, and :meth:`batch_function`, the pure function
+    over Arrow arrays that does the work.
+    """
+
+    output_annotator_type: ClassVar[str]
+
+    def setOutputCol(self, value: str) -> AnnotatorStage:
+        return self._set(outputCol=value)
+
+    def set_params_from(self, kwargs: Mapping[str, Any]) -> AnnotatorStage:
+        """Apply constructor keywords through the fluent setters, so they are checked alike."""
+        for name, value in kwargs.items():
+            if value is not None:
+                getattr(self, f"set{name[0].upper()}{name[1:]}")(value)
+        return self
+
+    # -- what a subclass provides -------------------------------------------------------------
+    @abstractmethod
+    def input_columns(self, column_types: Mapping[str, str | None] | None = None) -> list[str]:
+        """The input column names, in the order :meth:`batch_function` takes them."""
+
+    def input_arrow_types(self) -> list[pa.DataType]:
+        return [ANNOTATIONS_ARROW_TYPE] * len(self.input_columns())
+
+    @abstractmethod
+    def batch_function(self) -> BatchFunction:
+        """The pure function (Arrow arrays in, an annotation array out) that does the work."""
+
+    @abstractmethod
+    def check_input_schema(self, schema: StructType) -> None:
+        """Raise :class:`AnnotatorInputError` if the input columns are not as expected."""
+
+    # -- shared plumbing ----------------------------------------------------------------------
+    def _transform(self, dataset: DataFrame) -> DataFrame:
+        self.check_input_schema(dataset.schema)
+        column_types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
+        inputs = [dataset[name] for name in self.input_columns(column_types)]
+        udf = vectorized_udf(self.batch_function(), self.input_arrow_types())
+        output = self.getOutputCol()
+        annotated = udf(*inputs).alias(output, metadata=column_metadata(self.output_annotator_type))
+        return dataset.withColumn(output, annotated)
+
+    def _describe(self) -> str:
+        return f"{type(self).__name__} (outputCol {self.getOutputCol()!r})"
+
+
+class AnnotatorTransformer(AnnotatorStage, HasInputCols):
+    """A stage that reads annotation columns, matched to ``input_annotator_types``.
+
+    Columns are matched to the expected types by the annotator type recorded in their
+    metadata, so the order given to ``setInputCols`` does not matter; columns without that
+    record are taken in the order given.
+    """
+
+    input_annotator_types: ClassVar[tuple[str, ...]]
+
+    def setInputCols(self, *value: str | Sequence[str]) -> AnnotatorTransformer:
+        cols = list(value[0]) if len(value) == 1 and not isinstance(value[0], str) else value
+        return self._set(inputCols=[str(c) for c in cols])
+
+    def input_columns(self, column_types: Mapping[str, str | None] | None = None) -> list[str]:
+        given = list(self.getInputCols())
+        expected = self.input_annotator_types
+        if len(given) != len(expected):
+            raise AnnotatorInputError(
+                f"{self._describe()}: inputCols {given} has {len(given)} columns, expected "
+                f"{len(expected)} (of annotator types {list(expected)})"
+            )
+        column_types = column_types or {}
+        remaining = list(given)
+        ordered: list[str | None] = [None] * len(expected)
+        for i, wanted in enumerate(expected):
+            match = next((c for c in remaining if column_types.get(c) == wanted), None)
+            if match is not None:
+                ordered[i] = match
+                remaining.remove(match)
+        for i in range(len(ordered)):
+            if ordered[i] is None:
+                ordered[i] = remaining.pop(0)
+        return [c for c in ordered if c is not None]
+
+    def check_input_schema(self, schema: StructType) -> None:
+        by_name = {f.name: f for f in schema.fields}
+        column_types = {f.name: annotator_type_of(f) for f in schema.fields}
+        for name in self.getInputCols():
+            if name not in by_name:
+                raise AnnotatorInputError(
+                    f"{self._describe()}: input column {name!r} does not exist; the DataFrame "
+                    f"has columns {sorted(by_name)}"
+                )
+            if not is_annotation_type(by_name[name].dataType):
+                raise AnnotatorInputError(
+                    f"{self._describe()}: input column {name!r} is of Spark type "
+                    f"{by_name[name].dataType.simpleString()}, expected an annotation column "
+                    f"(array<struct<annotatorType,begin,end,result,metadata,embeddings>>)"
+                )
+        for name, wanted in zip(
+            self.input_columns(column_types), self.input_annotator_types, strict=True
+        ):
+            found = column_types.get(name)
+            if found is not None and found != wanted:
+                raise AnnotatorInputError(
+                    f"{self._describe()}: input column {name!r} holds {found!r} annotations, "
+                    f"expected {wanted!r}"
+                )
+
+
+class TextInputStage(AnnotatorStage, HasInputCol):
+    """A stage that reads one plain string column (the DocumentAssembler)."""
+
+    def setInputCol(self, value: str) -> TextInputStage:
+        return self._set(inputCol=value)
+
+    def input_columns(self, column_types: Mapping[str, str | None] | None = None) -> list[str]:
+        return [self.getInputCol()]
+
+    def input_arrow_types(self) -> list[pa.DataType]:
+        return [pa.string()]
+
+    def check_input_schema(self, schema: StructType) -> None:
+        name = self.getInputCol()
+        by_name = {f.name: f for f in schema.fields}
+        if name not in by_name:
+            raise AnnotatorInputError(
+                f"{self._describe()}: input column {name!r} does not exist; the DataFrame has "
+                f"columns {sorted(by_name)}"
+            )
+        if not isinstance(by_name[name].dataType, StringType):
+            raise AnnotatorInputError(
+                f"{self._describe()}: input column {name!r} is of Spark type "
+                f"{by_name[name].dataType.simpleString()}, expected string"
+            )

