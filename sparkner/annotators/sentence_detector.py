@@ -351,7 +351,7 @@ class SentenceDetector(AnnotatorTransformer, _SentenceParams):
             except re.error as exc:
                 raise ValueError(
                     f"customBounds: {bound!r} is not a valid regular expression: {exc}"
-                )
+                ) from exc
         return self._set(customBounds=list(value))
 
     def setCustomBoundsStrategy(self, value: str) -> SentenceDetector:
