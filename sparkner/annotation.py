@@ -197,14 +197,10 @@ def _metadata_maps(
     return pa.MapArray.from_arrays(offsets, names, values)
 
 
-def _string_column(values: Sequence[str] | pa.Array | np.ndarray) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        values = as_array(values)
-    if isinstance(values, pa.Array):
-        return values if values.type == pa.string() else pc.cast(values, pa.string())
-    if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
-        return pc.cast(pa.array(values), pa.string())
-    return pa.array(values, pa.string())
+def _string_column(values: Sequence[str] | Sequence[int] | pa.Array | np.ndarray) -> pa.Array:
+    """Metadata values as strings; numbers are written in decimal."""
+    array = as_array(values) if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    return array if array.type == pa.string() else pc.cast(array, pa.string())
 
 
 def _embedding_lists(count: int, embeddings: np.ndarray | None) -> pa.ListArray:

@@ -31,10 +31,8 @@ BatchFunction = Callable[..., pa.Array]
 
 try:  # pyspark >= 4.1
     from pyspark.sql.functions import arrow_udf as _arrow_udf
-    from pyspark.sql.pandas.functions import ArrowUDFType as _ArrowUDFType
 except ImportError:  # pyspark 4.0 (Databricks runtimes still ship it)
     _arrow_udf = None
-    _ArrowUDFType = None
 
 
 class AnnotatorInputError(ValueError):
@@ -51,34 +49,46 @@ def vectorized_udf(
     input_types: Sequence[pa.DataType],
     return_type: DataType = ANNOTATIONS_SPARK_TYPE,
     use_arrow: bool | None = None,
+    name: str | None = None,
 ) -> Callable[..., Column]:
     """Wrap a batch function over Arrow arrays into a Spark UDF of the iterator form.
 
     ``input_types`` are the Arrow types of the inputs, used by the ``pandas_udf`` fallback to
     turn each pandas Series back into Arrow. ``use_arrow`` forces one wrapper (tests);
-    the default takes ``arrow_udf`` when pyspark has it.
+    the default takes ``arrow_udf`` when pyspark has it. ``name`` shows in query plans.
     """
     if use_arrow is None:
         use_arrow = has_arrow_udf()
+    if use_arrow and _arrow_udf is None:
+        raise RuntimeError("arrow_udf needs pyspark 4.1 or newer")
     if use_arrow:
-        if _arrow_udf is None:
-            raise RuntimeError("arrow_udf needs pyspark 4.1 or newer")
-        return _arrow_udf(
-            _arrow_batches(function), return_type, functionType=_ArrowUDFType.SCALAR_ITER
-        )
+        runner = _arrow_batches(function, len(input_types))
+    else:
+        runner = _pandas_batches(function, tuple(input_types))
+    if name:
+        runner.__name__ = runner.__qualname__ = name
+    if use_arrow:
+        return _arrow_udf(runner, return_type)
     from pyspark.sql.functions import pandas_udf
 
-    return pandas_udf(_pandas_batches(function, tuple(input_types)), return_type)
+    return pandas_udf(runner, return_type)
 
 
-def _arrow_batches(function: BatchFunction) -> Callable[[Iterator[Any]], Iterator[pa.Array]]:
-    def run(batches: Iterator[Any]) -> Iterator[pa.Array]:
+def _arrow_batches(function: BatchFunction, arity: int) -> Callable[..., Iterator[pa.Array]]:
+    # pyspark reads the iterator form from the type hints, which differ by arity.
+    if arity == 1:
+
+        def run_one(batches: Iterator[pa.Array]) -> Iterator[pa.Array]:
+            for batch in batches:
+                yield function(batch)
+
+        return run_one
+
+    def run_many(batches: Iterator[tuple[pa.Array, ...]]) -> Iterator[pa.Array]:
         for batch in batches:
-            # One input column arrives as an array, several as a tuple of arrays.
-            columns = batch if isinstance(batch, tuple) else (batch,)
-            yield function(*columns)
+            yield function(*batch)
 
-    return run
+    return run_many
 
 
 def _pandas_batches(
@@ -190,7 +200,9 @@ class AnnotatorStage(Transformer, HasOutputCol, DefaultParamsReadable, DefaultPa
         self.check_input_schema(dataset.schema)
         column_types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
         inputs = [dataset[name] for name in self.input_columns(column_types)]
-        udf = vectorized_udf(self.batch_function(), self.input_arrow_types())
+        udf = vectorized_udf(
+            self.batch_function(), self.input_arrow_types(), name=type(self).__name__
+        )
         output = self.getOutputCol()
         annotated = udf(*inputs).alias(output, metadata=column_metadata(self.output_annotator_type))
         return dataset.withColumn(output, annotated)

@@ -1,0 +1,104 @@
+"""The annotation schema and the batch builders/readers every annotator uses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from pyspark.sql.types import ArrayType, FloatType, IntegerType, MapType, StringType
+
+from sparkner.annotation import (
+    ANNOTATION_ARROW_TYPE,
+    ANNOTATION_SPARK_TYPE,
+    ANNOTATIONS_ARROW_TYPE,
+    Annotation,
+    AnnotationBatch,
+    build_annotations,
+    column_metadata,
+)
+
+
+def test_spark_schema_fields_order_and_types():
+    fields = [(f.name, f.dataType) for f in ANNOTATION_SPARK_TYPE.fields]
+    assert fields == [
+        ("annotatorType", StringType()),
+        ("begin", IntegerType()),
+        ("end", IntegerType()),
+        ("result", StringType()),
+        ("metadata", MapType(StringType(), StringType(), True)),
+        ("embeddings", ArrayType(FloatType(), False)),
+    ]
+    assert [f.name for f in ANNOTATION_ARROW_TYPE] == [f.name for f in ANNOTATION_SPARK_TYPE.fields]
+
+
+def test_column_metadata_names_the_type():
+    assert column_metadata("token") == {"annotatorType": "token"}
+
+
+def test_build_then_read_round_trip():
+    # Row 0 has two annotations, row 1 none, row 2 one.
+    column = build_annotations(
+        "token",
+        row_offsets=np.array([0, 2, 2, 3]),
+        begin=[0, 4, 0],
+        end=[2, 6, 1],
+        result=["Dr.", "Who", "Hi"],
+        metadata={"sentence": np.array([0, 1, 0]), "word": ["a", "b", "c"]},
+    )
+    assert column.type == ANNOTATIONS_ARROW_TYPE
+    rows = column.to_pylist()
+    assert [len(r) for r in rows] == [2, 0, 1]
+    assert rows[0][1]["result"] == "Who" and rows[0][1]["end"] == 6
+    assert dict(rows[0][1]["metadata"]) == {"sentence": "1", "word": "b"}
+    assert rows[2][0]["embeddings"] == []
+
+    batch = AnnotationBatch(column)
+    assert batch.num_rows == 3 and len(batch) == 3
+    assert batch.row_offsets.tolist() == [0, 2, 2, 3]
+    assert batch.row_of().tolist() == [0, 0, 2]
+    assert batch.begin.tolist() == [0, 4, 0]
+    assert batch.result == ["Dr.", "Who", "Hi"]
+    assert batch.int_metadata("sentence").tolist() == [0, 1, 0]
+    assert batch.metadata("missing").to_pylist() == [None, None, None]
+
+
+def test_embeddings_are_written_per_annotation():
+    vectors = np.arange(6, dtype=np.float32).reshape(3, 2)
+    column = build_annotations(
+        "word_embeddings", np.array([0, 3]), [0, 1, 2], [0, 1, 2], ["a", "b", "c"], {}, vectors
+    )
+    rows = column.to_pylist()[0]
+    assert [r["embeddings"] for r in rows] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    assert [r["metadata"] for r in rows] == [[], [], []]
+
+
+def test_reader_handles_null_rows_and_slices():
+    column = build_annotations(
+        "token", np.array([0, 1, 3]), [0, 0, 2], [0, 1, 3], ["a", "bc", "de"], {"sentence": [0, 0, 1]}
+    )
+    with_null = pa.concat_arrays([pa.array([None], ANNOTATIONS_ARROW_TYPE), column])
+    batch = AnnotationBatch(with_null)
+    assert batch.row_offsets.tolist() == [0, 0, 1, 3]
+    assert batch.result == ["a", "bc", "de"]
+    sliced = AnnotationBatch(with_null.slice(2))
+    assert sliced.num_rows == 1 and sliced.result == ["bc", "de"]
+    assert sliced.int_metadata("sentence").tolist() == [0, 1]
+    chunked = AnnotationBatch(pa.chunked_array([column.slice(0, 1), column.slice(1)]))
+    assert chunked.result == ["a", "bc", "de"]
+
+
+def test_empty_batch():
+    column = build_annotations("token", np.zeros(4, dtype=np.int64), [], [], [], {"sentence": []})
+    assert column.to_pylist() == [[], [], []]
+    assert AnnotationBatch(column).metadata("sentence").to_pylist() == []
+
+
+def test_annotation_from_row():
+    column = build_annotations("chunk", np.array([0, 1]), [3], [5], ["abc"], {"entity": ["X"]})
+    (row,) = column.to_pylist()[0]
+    assert Annotation.from_row(row) == Annotation("chunk", 3, 5, "abc", {"entity": "X"}, [])
+
+
+def test_mismatched_lengths_raise():
+    with pytest.raises((ValueError, pa.ArrowInvalid)):
+        build_annotations("token", np.array([0, 2]), [0, 1], [0], ["a", "b"], {})

@@ -1,0 +1,119 @@
+"""LightPipeline: the driver-side path gives exactly what the Spark path gives."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml.feature import SQLTransformer
+from pyspark.sql import functions as F
+
+from sparkner import Annotation, DocumentAssembler, LightPipeline, SentenceDetector, Tokenizer
+from sparkner.annotation import as_array
+
+OUTPUTS = ("document", "sentence", "token")
+ODD_TEXTS = [
+    None,
+    "",
+    "   \n\t ",
+    "Pt 😀 has 胸痛 and ألم. Next\u2028line\r\nhere\x00 and e\u0301 combined.",
+    "HISTORY:,  Chest pain.,MEDICATIONS:, 1. Aspirin 81 mg p.o. q.d.  2. Lisinopril.",
+]
+
+
+def flat_fields(column: pa.Array | pa.ChunkedArray) -> dict[str, list]:
+    """Everything an annotation column holds, flattened for an exact comparison."""
+    column = as_array(column)
+    flat = column.flatten()
+    # Copy the maps so their offsets start at 0 whatever slice they came from.
+    metadata = pa.concat_arrays([flat.field("metadata")]) if len(flat) else flat.field("metadata")
+    return {
+        "lengths": pc.fill_null(pc.list_value_length(column), 0).to_pylist(),
+        "annotatorType": flat.field("annotatorType").to_pylist(),
+        "begin": flat.field("begin").to_pylist(),
+        "end": flat.field("end").to_pylist(),
+        "result": flat.field("result").to_pylist(),
+        "metadata_offsets": metadata.offsets.to_pylist(),
+        "metadata_keys": metadata.keys.to_pylist(),
+        "metadata_items": metadata.items.to_pylist(),
+        "embeddings": pc.list_value_length(flat.field("embeddings")).to_pylist(),
+    }
+
+
+def spark_columns(model: PipelineModel, frame, lo: int, hi: int) -> dict[str, pa.ChunkedArray]:
+    table = model.transform(frame.where((F.col("id") >= lo) & (F.col("id") < hi))).orderBy("id")
+    return {name: column for name, column in zip(table.columns, table.toArrow().columns)}
+
+
+@pytest.fixture(scope="module")
+def text_model(spark) -> PipelineModel:
+    stages = [DocumentAssembler(), SentenceDetector(), Tokenizer()]
+    return Pipeline(stages=stages).fit(spark.createDataFrame([("x",)], "text string"))
+
+
+def test_annotate_one_text_and_a_list(text_model):
+    light = LightPipeline(text_model)
+    one = light.annotate("Dr. Smith saw her. BP 120/80.")
+    assert one["sentence"] == ["Dr. Smith saw her.", "BP 120/80."]
+    assert one["token"] == ["Dr.", "Smith", "saw", "her", ".", "BP", "120/80", "."]
+    many = light.annotate(["Chest pain.", None, ""])
+    assert [m["token"] for m in many] == [["Chest", "pain", "."], [], []]
+
+
+def test_full_annotate_gives_annotations_with_metadata(text_model):
+    result = LightPipeline(text_model).fullAnnotate("Chest pain. No fever.")
+    tokens = result["token"]
+    assert all(isinstance(t, Annotation) for t in tokens)
+    assert tokens[3] == Annotation("token", 12, 13, "No", {"sentence": "1"}, [])
+    assert [s.metadata["sentence"] for s in result["sentence"]] == ["0", "1"]
+
+
+def test_light_pipeline_accepts_a_plain_list_of_stages():
+    light = LightPipeline([DocumentAssembler(inputCol="note"), SentenceDetector(), Tokenizer()])
+    assert light.input_col == "note"
+    assert light.annotate("a b")["token"] == ["a", "b"]
+
+
+def test_non_annotator_stage_is_refused(spark):
+    df = spark.createDataFrame([("x",)], "text string")
+    model = Pipeline(stages=[SQLTransformer(statement="SELECT * FROM __THIS__"), DocumentAssembler()])
+    with pytest.raises(TypeError, match="SQLTransformer"):
+        LightPipeline(model.fit(df))
+
+
+def test_missing_column_is_explained():
+    with pytest.raises(ValueError, match=r"reads column\(s\) \['sentences'\]"):
+        LightPipeline([DocumentAssembler(), Tokenizer().setInputCols(["sentences"])]).annotate("x")
+
+
+def test_same_as_spark_on_odd_texts(spark, text_model):
+    frame = spark.createDataFrame(list(enumerate(ODD_TEXTS)), "id int, text string")
+    from_spark = spark_columns(text_model, frame, 0, len(ODD_TEXTS))
+    from_light = LightPipeline(text_model).annotate_batch(ODD_TEXTS)
+    assert [len(r) for r in from_light["token"].to_pylist()][:3] == [0, 0, 0]
+    for name in OUTPUTS:
+        assert flat_fields(from_spark[name]) == flat_fields(from_light[name]), name
+
+
+@pytest.mark.slow
+def test_same_as_spark_on_every_mtsamples_note(spark, text_model, mtsamples_notes):
+    frame = spark.createDataFrame(list(enumerate(mtsamples_notes)), "id int, text string")
+    frame = frame.repartition(3).cache()
+    light = LightPipeline(text_model)
+    step = 1000
+    for lo in range(0, len(mtsamples_notes), step):
+        from_spark = spark_columns(text_model, frame, lo, lo + step)
+        from_light = light.annotate_batch(mtsamples_notes[lo : lo + step])
+        for name in OUTPUTS:
+            assert flat_fields(from_spark[name]) == flat_fields(from_light[name]), (name, lo)
+    frame.unpersist()
+
+
+def test_results_do_not_depend_on_partitioning(spark, text_model, mtsamples_notes):
+    notes = mtsamples_notes[:300]
+    frame = spark.createDataFrame(list(enumerate(notes)), "id int, text string")
+    one = spark_columns(text_model, frame.coalesce(1), 0, len(notes))
+    many = spark_columns(text_model, frame.repartition(7), 0, len(notes))
+    for name in OUTPUTS:
+        assert flat_fields(one[name]) == flat_fields(many[name]), name
