@@ -43,8 +43,9 @@ def text_pipeline_stages():
 def assert_offsets_valid(text: str, annotations) -> None:
     """``text[begin:end + 1] == result`` for every annotation (dicts or Annotation objects)."""
     for a in annotations:
-        begin, end, result = (
-            (a["begin"], a["end"], a["result"]) if isinstance(a, dict) else (a.begin, a.end, a.result)
-        )
+        if isinstance(a, dict):
+            begin, end, result = a["begin"], a["end"], a["result"]
+        else:
+            begin, end, result = a.begin, a.end, a.result
         assert 0 <= begin <= end < len(text), (begin, end, len(text))
         assert text[begin : end + 1] == result, (begin, end, result)

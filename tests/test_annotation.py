@@ -74,8 +74,9 @@ def test_embeddings_are_written_per_annotation():
 
 def test_reader_handles_null_rows_and_slices():
     column = build_annotations(
-        "token", np.array([0, 1, 3]), [0, 0, 2], [0, 1, 3], ["a", "bc", "de"], {"sentence": [0, 0, 1]}
-    )
+        "token", np.array([0, 1, 3]), [0, 0, 2], [0, 1, 3], ["a", "bc", "de"],
+        {"sentence": [0, 0, 1]},
+    )  # fmt: skip
     with_null = pa.concat_arrays([pa.array([None], ANNOTATIONS_ARROW_TYPE), column])
     batch = AnnotationBatch(with_null)
     assert batch.row_offsets.tolist() == [0, 0, 1, 3]

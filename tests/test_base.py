@@ -46,7 +46,8 @@ def test_non_annotation_input_is_refused(spark):
 
 
 def test_wrong_annotator_type_is_refused(annotated):
-    with pytest.raises(AnnotatorInputError, match=r"'token' holds 'token' annotations, expected 'document'"):
+    expected = r"'token' holds 'token' annotations, expected 'document'"
+    with pytest.raises(AnnotatorInputError, match=expected):
         Tokenizer().setInputCols(["token"]).setOutputCol("again").transform(annotated)
 
 

@@ -42,8 +42,9 @@ def flat_fields(column: pa.Array | pa.ChunkedArray) -> dict[str, list]:
 
 
 def spark_columns(model: PipelineModel, frame, lo: int, hi: int) -> dict[str, pa.ChunkedArray]:
-    table = model.transform(frame.where((F.col("id") >= lo) & (F.col("id") < hi))).orderBy("id")
-    return {name: column for name, column in zip(table.columns, table.toArrow().columns)}
+    rows = frame.where((F.col("id") >= lo) & (F.col("id") < hi))
+    table = model.transform(rows).orderBy("id").toArrow()
+    return {name: table.column(name) for name in table.column_names}
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,8 @@ def test_light_pipeline_accepts_a_plain_list_of_stages():
 
 def test_non_annotator_stage_is_refused(spark):
     df = spark.createDataFrame([("x",)], "text string")
-    model = Pipeline(stages=[SQLTransformer(statement="SELECT * FROM __THIS__"), DocumentAssembler()])
+    passthrough = SQLTransformer(statement="SELECT * FROM __THIS__")
+    model = Pipeline(stages=[passthrough, DocumentAssembler()])
     with pytest.raises(TypeError, match="SQLTransformer"):
         LightPipeline(model.fit(df))
 
