@@ -4,6 +4,7 @@ from sparkner.annotation import Annotation
 from sparkner.annotators.document_assembler import DocumentAssembler
 from sparkner.annotators.sentence_detector import SentenceDetector
 from sparkner.annotators.tokenizer import Tokenizer
+from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
 from sparkner.light_pipeline import LightPipeline
 from sparkner.session import start
 
@@ -15,6 +16,8 @@ __all__ = [
     "LightPipeline",
     "SentenceDetector",
     "Tokenizer",
+    "WordEmbeddings",
+    "WordEmbeddingsModel",
     "__version__",
     "start",
 ]

@@ -35,8 +35,10 @@ WORD_EMBEDDINGS = "word_embeddings"
 NAMED_ENTITY = "named_entity"
 CHUNK = "chunk"
 
-# Key of the column metadata that records which annotator type a column holds.
+# Keys of the column metadata: which annotator type a column holds, and for word embeddings,
+# which vectors (their storageRef) made them.
 ANNOTATOR_TYPE_KEY = "annotatorType"
+STORAGE_REF_KEY = "ref"
 
 ANNOTATION_SPARK_TYPE = StructType(
     [

@@ -15,15 +15,18 @@ from typing import Any, ClassVar
 import pandas as pd
 import pyarrow as pa
 from pyspark.ml import Transformer
+from pyspark.ml.param import Params
 from pyspark.ml.param.shared import HasInputCol, HasInputCols, HasOutputCol
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql.types import ArrayType, DataType, StringType, StructField, StructType
 
 from sparkner.annotation import (
     ANNOTATIONS_ARROW_TYPE,
     ANNOTATIONS_SPARK_TYPE,
     ANNOTATOR_TYPE_KEY,
+    STORAGE_REF_KEY,
+    WORD_EMBEDDINGS,
     column_metadata,
 )
 
@@ -159,7 +162,28 @@ def annotator_type_of(field: StructField) -> str | None:
     return (field.metadata or {}).get(ANNOTATOR_TYPE_KEY)
 
 
-class AnnotatorStage(Transformer, HasOutputCol, DefaultParamsReadable, DefaultParamsWritable):
+def apply_setters(params: Params, kwargs: Mapping[str, Any]) -> Params:
+    """Apply constructor keywords through the fluent setters, so they are checked alike."""
+    for name, value in kwargs.items():
+        if value is not None:
+            getattr(params, f"set{name[0].upper()}{name[1:]}")(value)
+    return params
+
+
+class InputColsParam(HasInputCols):
+    """``inputCols`` with Spark NLP's setter: a list, or the names as arguments."""
+
+    def setInputCols(self, *value: str | Sequence[str]) -> Any:
+        cols = list(value[0]) if len(value) == 1 and not isinstance(value[0], str) else value
+        return self._set(inputCols=[str(c) for c in cols])
+
+
+class OutputColParam(HasOutputCol):
+    def setOutputCol(self, value: str) -> Any:
+        return self._set(outputCol=value)
+
+
+class AnnotatorStage(Transformer, OutputColParam, DefaultParamsReadable, DefaultParamsWritable):
     """Base of every stage that writes an annotation column.
 
     A subclass declares ``output_annotator_type``, the input columns it reads
@@ -169,15 +193,9 @@ class AnnotatorStage(Transformer, HasOutputCol, DefaultParamsReadable, DefaultPa
 
     output_annotator_type: ClassVar[str]
 
-    def setOutputCol(self, value: str) -> AnnotatorStage:
-        return self._set(outputCol=value)
-
     def set_params_from(self, kwargs: Mapping[str, Any]) -> AnnotatorStage:
         """Apply constructor keywords through the fluent setters, so they are checked alike."""
-        for name, value in kwargs.items():
-            if value is not None:
-                getattr(self, f"set{name[0].upper()}{name[1:]}")(value)
-        return self
+        return apply_setters(self, kwargs)
 
     # -- what a subclass provides -------------------------------------------------------------
     @abstractmethod
@@ -195,23 +213,30 @@ class AnnotatorStage(Transformer, HasOutputCol, DefaultParamsReadable, DefaultPa
     def check_input_schema(self, schema: StructType) -> None:
         """Raise :class:`AnnotatorInputError` if the input columns are not as expected."""
 
+    def spark_batch_function(self, spark: SparkSession) -> BatchFunction:
+        """The batch function for the Spark path; stages with files ship them here first."""
+        return self.batch_function()
+
+    def output_column_metadata(self) -> dict[str, Any]:
+        """The metadata recorded on the output column (its annotator type, at least)."""
+        return column_metadata(self.output_annotator_type)
+
     # -- shared plumbing ----------------------------------------------------------------------
     def _transform(self, dataset: DataFrame) -> DataFrame:
         self.check_input_schema(dataset.schema)
         column_types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
         inputs = [dataset[name] for name in self.input_columns(column_types)]
-        udf = vectorized_udf(
-            self.batch_function(), self.input_arrow_types(), name=type(self).__name__
-        )
+        function = self.spark_batch_function(dataset.sparkSession)
+        udf = vectorized_udf(function, self.input_arrow_types(), name=type(self).__name__)
         output = self.getOutputCol()
-        annotated = udf(*inputs).alias(output, metadata=column_metadata(self.output_annotator_type))
+        annotated = udf(*inputs).alias(output, metadata=self.output_column_metadata())
         return dataset.withColumn(output, annotated)
 
     def _describe(self) -> str:
         return f"{type(self).__name__} (outputCol {self.getOutputCol()!r})"
 
 
-class AnnotatorTransformer(AnnotatorStage, HasInputCols):
+class AnnotatorTransformer(AnnotatorStage, InputColsParam):
     """A stage that reads annotation columns, matched to ``input_annotator_types``.
 
     Columns are matched to the expected types by the annotator type recorded in their
@@ -220,10 +245,6 @@ class AnnotatorTransformer(AnnotatorStage, HasInputCols):
     """
 
     input_annotator_types: ClassVar[tuple[str, ...]]
-
-    def setInputCols(self, *value: str | Sequence[str]) -> AnnotatorTransformer:
-        cols = list(value[0]) if len(value) == 1 and not isinstance(value[0], str) else value
-        return self._set(inputCols=[str(c) for c in cols])
 
     def input_columns(self, column_types: Mapping[str, str | None] | None = None) -> list[str]:
         given = list(self.getInputCols())
@@ -270,6 +291,20 @@ class AnnotatorTransformer(AnnotatorStage, HasInputCols):
                     f"{self._describe()}: input column {name!r} holds {found!r} annotations, "
                     f"expected {wanted!r}"
                 )
+            self._check_storage_ref(by_name[name])
+
+    def _check_storage_ref(self, field: StructField) -> None:
+        """A stage trained on some word vectors must get those vectors (``storageRef``)."""
+        if self.output_annotator_type == WORD_EMBEDDINGS or not self.hasParam("storageRef"):
+            return
+        wanted = self.getOrDefault("storageRef") if self.isDefined("storageRef") else None
+        found = (field.metadata or {}).get(STORAGE_REF_KEY)
+        if wanted and found and wanted != found:
+            raise AnnotatorInputError(
+                f"{self._describe()}: input column {field.name!r} holds word embeddings "
+                f"{found!r}, but this stage was trained with {wanted!r} (storageRef); use the "
+                f"same embeddings as in training"
+            )
 
 
 class TextInputStage(AnnotatorStage, HasInputCol):

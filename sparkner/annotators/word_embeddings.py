@@ -1,0 +1,290 @@
+"""WordEmbeddings / WordEmbeddingsModel: one word vector per token.
+
+``WordEmbeddings().setStoragePath(path, "TEXT" | "BINARY")`` reads word2vec text, GloVe text
+or word2vec binary files (plain, gzip or xz) when fitted and writes sparkner's own store;
+the fitted ``WordEmbeddingsModel`` looks tokens up in that store, memory-mapped in each
+Python worker. ``WordEmbeddingsModel.pretrained("embeddings_clinical")`` loads the bundled
+clinical vectors offline.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyspark import keyword_only
+from pyspark.ml import Estimator
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+
+from sparkner.annotation import (
+    DOCUMENT,
+    STORAGE_REF_KEY,
+    TOKEN,
+    WORD_EMBEDDINGS,
+    AnnotationBatch,
+    build_annotations,
+    column_metadata,
+)
+from sparkner.base import (
+    AnnotatorInputError,
+    AnnotatorTransformer,
+    BatchFunction,
+    InputColsParam,
+    OutputColParam,
+    apply_setters,
+)
+from sparkner.embeddings.readers import FORMATS, TEXT, read_vectors
+from sparkner.embeddings.store import StoreError, open_store, read_header, write_store
+from sparkner.persistence import FolderStageReadWrite
+from sparkner.shipping import FolderLocation, ship_folder
+
+PRETRAINED_PACKAGE = "sparkner.resources"
+
+
+def embed_tokens(
+    sentences: pa.Array, tokens: pa.Array, store: FolderLocation, case_sensitive: bool
+) -> pa.Array:
+    """A ``word_embeddings`` annotation per token: same span and text, the token's vector.
+
+    Metadata: ``sentence``, ``token`` (the word) and ``isOOV``; an unknown word gets a zero
+    vector and ``isOOV = "true"``.
+    """
+    vectors = open_store(store.resolve())
+    batch = AnnotationBatch(tokens)
+    rows = vectors.lookup(batch.result, case_sensitive)
+    words = batch.annotations.field("result")
+    is_oov = pc.if_else(pa.array(rows < 0), "true", "false")
+    return build_annotations(
+        WORD_EMBEDDINGS,
+        batch.row_offsets,
+        batch.begin,
+        batch.end,
+        words,
+        {
+            "sentence": pc.fill_null(batch.metadata("sentence"), "0"),
+            "token": words,
+            "isOOV": is_oov,
+        },
+        embeddings=vectors.vectors_for(rows),
+    )
+
+
+class _EmbeddingsParams(Params):
+    dimension = Param(
+        Params._dummy(), "dimension", "the vectors' dimension (checked against the file)",
+        typeConverter=TypeConverters.toInt,
+    )  # fmt: skip
+    caseSensitive = Param(
+        Params._dummy(), "caseSensitive",
+        "whether lookup is exact only; otherwise exact, then lower case, then upper case",
+        typeConverter=TypeConverters.toBoolean,
+    )  # fmt: skip
+    storageRef = Param(
+        Params._dummy(), "storageRef",
+        "a name for these vectors; taggers trained on them check it at transform()",
+        typeConverter=TypeConverters.toString,
+    )  # fmt: skip
+
+    def _set_embeddings_defaults(self) -> None:
+        self._setDefault(
+            inputCols=["sentence", "token"], outputCol="embeddings", caseSensitive=False
+        )
+
+    def setDimension(self, value: int) -> Any:
+        if int(value) < 1:
+            raise ValueError(f"dimension must be at least 1, got {value}")
+        return self._set(dimension=int(value))
+
+    def setCaseSensitive(self, value: bool) -> Any:
+        return self._set(caseSensitive=value)
+
+    def setStorageRef(self, value: str) -> Any:
+        if not value:
+            raise ValueError("storageRef cannot be empty")
+        return self._set(storageRef=value)
+
+    def getDimension(self) -> int:
+        return self.getOrDefault(self.dimension)
+
+    def getCaseSensitive(self) -> bool:
+        return self.getOrDefault(self.caseSensitive)
+
+    def getStorageRef(self) -> str:
+        return self.getOrDefault(self.storageRef)
+
+
+class WordEmbeddings(
+    Estimator,
+    InputColsParam,
+    OutputColParam,
+    _EmbeddingsParams,
+    DefaultParamsReadable,
+    DefaultParamsWritable,
+):
+    """Reads a word-vector file when fitted and returns a :class:`WordEmbeddingsModel`."""
+
+    storagePath = Param(
+        Params._dummy(), "storagePath", "the word-vector file to read",
+        typeConverter=TypeConverters.toString,
+    )  # fmt: skip
+    storageFormat = Param(
+        Params._dummy(), "storageFormat",
+        "TEXT (word2vec text with a header line, or GloVe text) or BINARY (word2vec binary)",
+        typeConverter=TypeConverters.toString,
+    )  # fmt: skip
+    storageDtype = Param(
+        Params._dummy(), "storageDtype", "float32, or float16 for half the memory",
+        typeConverter=TypeConverters.toString,
+    )  # fmt: skip
+
+    @keyword_only
+    def __init__(
+        self,
+        *,
+        inputCols: list[str] | None = None,
+        outputCol: str | None = None,
+        storageRef: str | None = None,
+        dimension: int | None = None,
+        caseSensitive: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self._set_embeddings_defaults()
+        self._setDefault(storageFormat=TEXT, storageDtype="float32")
+        apply_setters(self, self._input_kwargs)
+
+    def setStoragePath(self, path: str, storage_format: str = TEXT) -> WordEmbeddings:
+        fmt = str(storage_format).upper()
+        if fmt not in FORMATS:
+            raise ValueError(f"storage format must be one of {FORMATS}, got {storage_format!r}")
+        return self._set(storagePath=str(path), storageFormat=fmt)
+
+    def setStorageDtype(self, value: str) -> WordEmbeddings:
+        if value not in ("float16", "float32"):
+            raise ValueError(f"storageDtype must be float16 or float32, got {value!r}")
+        return self._set(storageDtype=value)
+
+    def _fit(self, dataset: DataFrame) -> WordEmbeddingsModel:
+        if not self.isDefined(self.storagePath):
+            raise ValueError("WordEmbeddings: call setStoragePath(path, format) before fit()")
+        path = self.getOrDefault(self.storagePath)
+        model = WordEmbeddingsModel(
+            inputCols=self.getOrDefault(self.inputCols),
+            outputCol=self.getOrDefault(self.outputCol),
+            caseSensitive=self.getOrDefault(self.caseSensitive),
+        )
+        # Check the columns before reading a large file; the store does not exist yet.
+        AnnotatorTransformer.check_input_schema(model, dataset.schema)
+        words, matrix = read_vectors(path, self.getOrDefault(self.storageFormat))
+        if self.isDefined(self.dimension) and self.getDimension() != matrix.shape[1]:
+            raise ValueError(
+                f"{path}: vectors have dimension {matrix.shape[1]}, but dimension is set "
+                f"to {self.getDimension()}"
+            )
+        ref = (
+            self.getStorageRef()
+            if self.isDefined(self.storageRef)
+            else Path(path).name.split(".")[0]
+        )
+        folder = _scratch_folder()
+        write_store(folder, words, matrix, ref, self.getOrDefault(self.storageDtype))
+        return model.attach_files(folder)
+
+
+class WordEmbeddingsModel(FolderStageReadWrite, AnnotatorTransformer, _EmbeddingsParams):
+    """Looks every token up in a word-vector store (inputs: sentences and tokens)."""
+
+    input_annotator_types = (DOCUMENT, TOKEN)
+    output_annotator_type = WORD_EMBEDDINGS
+
+    @keyword_only
+    def __init__(
+        self,
+        *,
+        inputCols: list[str] | None = None,
+        outputCol: str | None = None,
+        caseSensitive: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self._set_embeddings_defaults()
+        self._store_folder: str | None = None
+        self.set_params_from(self._input_kwargs)
+
+    # -- the store ----------------------------------------------------------------------------
+    def attach_files(self, folder: str | os.PathLike[str]) -> WordEmbeddingsModel:
+        """Use the store in ``folder``; its header sets dimension and storageRef."""
+        header = read_header(folder)
+        self._store_folder = os.path.realpath(folder)
+        self._set(dimension=header.dimension, storageRef=header.storage_ref)
+        return self
+
+    def files_folder(self) -> str:
+        if self._store_folder is None:
+            raise ValueError(
+                "WordEmbeddingsModel has no vectors: fit a WordEmbeddings, load a saved "
+                "model, or use WordEmbeddingsModel.pretrained()"
+            )
+        return self._store_folder
+
+    @classmethod
+    def pretrained(cls, name: str = "embeddings_clinical") -> WordEmbeddingsModel:
+        """Vectors bundled with the package, loaded offline."""
+        root = Path(str(resources.files(PRETRAINED_PACKAGE)))
+        folder = root / name
+        if not (folder / "store.json").is_file():
+            available = sorted(p.name for p in root.iterdir() if (p / "store.json").is_file())
+            raise ValueError(f"unknown pretrained embeddings {name!r}; available: {available}")
+        return cls().attach_files(folder)
+
+    def store_info(self) -> dict[str, Any]:
+        header = read_header(self.files_folder())
+        return header.to_json()
+
+    # -- the stage ----------------------------------------------------------------------------
+    def check_input_schema(self, schema: StructType) -> None:
+        super().check_input_schema(schema)
+        self._check_store()
+
+    def _check_store(self) -> None:
+        try:
+            header = read_header(self.files_folder())
+        except StoreError as exc:
+            raise AnnotatorInputError(f"{self._describe()}: {exc}") from None
+        if self.isDefined(self.dimension) and header.dimension != self.getDimension():
+            raise AnnotatorInputError(
+                f"{self._describe()}: dimension is set to {self.getDimension()}, the vectors "
+                f"have {header.dimension}"
+            )
+
+    def output_column_metadata(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = column_metadata(WORD_EMBEDDINGS)
+        metadata[STORAGE_REF_KEY] = self.getStorageRef()
+        metadata["dimension"] = self.getDimension()
+        return metadata
+
+    def batch_function(self) -> BatchFunction:
+        self._check_store()
+        location = FolderLocation(self.files_folder())
+        return partial(embed_tokens, store=location, case_sensitive=self.getCaseSensitive())
+
+    def spark_batch_function(self, spark: SparkSession) -> BatchFunction:
+        header = read_header(self.files_folder())
+        location = ship_folder(spark, self.files_folder(), header.fingerprint)
+        return partial(embed_tokens, store=location, case_sensitive=self.getCaseSensitive())
+
+
+def _scratch_folder() -> str:
+    """A private folder for a freshly fitted store, removed when the process exits."""
+    folder = tempfile.mkdtemp(prefix="sparkner-embeddings-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder

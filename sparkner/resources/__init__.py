@@ -1,0 +1,1 @@
+"""Pretrained models and vectors bundled with sparkner (loaded offline)."""
