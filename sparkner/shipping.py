@@ -1,14 +1,18 @@
 """Getting model folders to the Python workers through Spark, never through driver paths.
 
-A stage that needs files (an embeddings store, tagger weights) ships its folder with
-``SparkContext.addFile(..., recursive=True)``; each executor fetches a copy, and the batch
-function finds it with ``SparkFiles.get(name)``. The LightPipeline reads the driver's folder.
+Spark ships single files (``addFile``) and archives (``addArchive``), but not local folders
+to a cluster, so a stage that needs a folder of files (an embeddings store, tagger weights)
+packs it into an uncompressed tar once, ships that, and each executor unpacks it; the batch
+function finds the folder with ``SparkFiles.get(name)``. The LightPipeline reads the
+driver's folder directly.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tarfile
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -16,8 +20,8 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 _LOCK = threading.Lock()
-# Per Spark application: shipped name -> the local folder it was shipped from.
-_SHIPPED: dict[str, dict[str, str]] = {}
+# Per Spark application: the names of the archives already shipped.
+_SHIPPED: dict[str, set[str]] = {}
 
 
 @dataclass(frozen=True)
@@ -35,25 +39,28 @@ class FolderLocation:
         return SparkFiles.get(self.spark_name)
 
 
-def ship_folder(spark: SparkSession, folder: str, unique_suffix: str) -> FolderLocation:
-    """Ship ``folder`` to every executor once per application; returns how to find it there.
+def ship_folder(spark: SparkSession, folder: str, fingerprint: str) -> FolderLocation:
+    """Ship the files of ``folder`` to every executor, once per application and fingerprint.
 
-    Spark ships a folder under its base name, so a second, different folder with the same
-    name is first copied to a name made unique with ``unique_suffix`` (e.g. a fingerprint).
+    ``fingerprint`` must change whenever the folder's content does (e.g. a content hash):
+    it names the shipped archive, so two different folders never collide.
     """
     folder = os.path.realpath(folder)
+    name = f"sparkner-{os.path.basename(folder)}-{fingerprint}.tar"
     context = spark.sparkContext
     with _LOCK:
-        shipped = _SHIPPED.setdefault(context.applicationId, {})
-        name = os.path.basename(folder)
-        if shipped.get(name) not in (None, folder):
-            name = f"{name}-{unique_suffix}"
-            if name not in shipped:
-                staging = os.path.join(tempfile.mkdtemp(prefix="sparkner-ship-"), name)
-                shutil.copytree(folder, staging)
-                context.addFile(staging, recursive=True)
-                shipped[name] = folder
-        elif name not in shipped:
-            context.addFile(folder, recursive=True)
-            shipped[name] = folder
+        shipped = _SHIPPED.setdefault(context.applicationId, set())
+        if name not in shipped:
+            context.addArchive(_pack(folder, name))
+            shipped.add(name)
     return FolderLocation(local_path=folder, spark_name=name)
+
+
+def _pack(folder: str, name: str) -> str:
+    staging = tempfile.mkdtemp(prefix="sparkner-ship-")
+    atexit.register(shutil.rmtree, staging, True)
+    archive = os.path.join(staging, name)
+    with tarfile.open(archive, "w") as tar:
+        for entry in sorted(os.listdir(folder)):
+            tar.add(os.path.join(folder, entry), arcname=entry)
+    return archive
