@@ -1,0 +1,131 @@
+"""Cost of the word embeddings stage, over the MTSamples notes.
+
+Prints (medians of several timed runs, after one warm-up run that is not counted):
+- token lookups per second of WordEmbeddingsModel's batch function in one process
+  (the LightPipeline path), on already tokenized notes;
+- Spark local[2] tokens/s of the text stages with and without the embeddings stage
+  (notes read from Parquet, all annotation columns written to the ``noop`` format);
+- the resident memory of one Python worker after it has looked tokens up in the vectors.
+
+    python bench/embeddings.py [--runs 5] [--data ../shared/data] [--store FOLDER]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from text_stages import REPO, load_notes, median_rate
+
+
+def worker_memory(_: object) -> list[dict[str, int]]:
+    """VmRSS / VmHWM / RssFile / RssAnon of the Python worker running this task, in kB."""
+    wanted = ("VmRSS", "VmHWM", "RssFile", "RssAnon")
+    values = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, rest = line.partition(":")
+            if key in wanted:
+                values[key] = int(rest.split()[0])
+    values["pid"] = os.getpid()
+    return [values]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--store", help="a store folder instead of the bundled vectors")
+    args = parser.parse_args()
+
+    from pyspark.ml import Pipeline, PipelineModel
+
+    import sparkner
+    from sparkner import (
+        DocumentAssembler,
+        LightPipeline,
+        SentenceDetector,
+        Tokenizer,
+        WordEmbeddingsModel,
+    )
+
+    embeddings = (
+        WordEmbeddingsModel().attach_files(args.store)
+        if args.store
+        else WordEmbeddingsModel.pretrained()
+    )
+    notes = load_notes(args.data)
+    text_stages = [DocumentAssembler(), SentenceDetector(), Tokenizer()]
+    batches = [
+        LightPipeline(text_stages).annotate_batch(notes[i : i + 1000])
+        for i in range(0, len(notes), 1000)
+    ]
+    tokens = sum(len(b["token"].flatten()) for b in batches)
+    embed = embeddings.batch_function()
+
+    def lookups() -> None:
+        for batch in batches:
+            embed(batch["sentence"], batch["token"])
+
+    lookup_rate, lookup_rates = median_rate(tokens, lookups, args.runs)
+
+    spark = sparkner.start(master="local[2]")
+    with tempfile.TemporaryDirectory() as tmp:
+        parquet = os.path.join(tmp, "notes.parquet")
+        spark.createDataFrame(pd.DataFrame({"id": range(len(notes)), "text": notes})).repartition(
+            8
+        ).write.parquet(parquet)
+        text_model = Pipeline(stages=text_stages).fit(spark.read.parquet(parquet))
+        full_model = PipelineModel(stages=[*text_model.stages, embeddings])
+
+        def run(model: PipelineModel) -> None:
+            model.transform(spark.read.parquet(parquet)).drop("text").write.format("noop").mode(
+                "overwrite"
+            ).save()
+
+        without, without_runs = median_rate(tokens, lambda: run(text_model), args.runs)
+        with_stage, with_runs = median_rate(tokens, lambda: run(full_model), args.runs)
+        memory = spark.sparkContext.parallelize(range(2), 2).mapPartitions(worker_memory).collect()
+    spark.stop()
+
+    info = embeddings.store_info()
+    print(f"vectors: {info['count']:,} x {info['dimension']} {info['dtype']}  tokens: {tokens:,}")
+    print(f"{'measure':<52}{'median':>14}{'goal':>14}")
+    print(f"{'lookups/s, batch function, one process':<52}{lookup_rate:>14,.0f}{1_000_000:>14,}")
+    print(f"{'Spark local[2] tokens/s, text stages':<52}{without:>14,.0f}")
+    goal = f">= {without / 2:,.0f}"
+    label = "Spark local[2] tokens/s, text stages + embeddings"
+    print(f"{label:<52}{with_stage:>14,.0f}{goal:>14}")
+    for m in memory:
+        print(
+            f"Python worker {m['pid']}: RSS {m['VmRSS'] / 1024:.0f} MB (peak "
+            f"{m['VmHWM'] / 1024:.0f} MB; file-backed {m.get('RssFile', 0) / 1024:.0f} MB, "
+            f"anonymous {m.get('RssAnon', 0) / 1024:.0f} MB)"
+        )
+    print(
+        json.dumps(
+            {
+                "bench": "embeddings",
+                "tokens": tokens,
+                "lookups_per_s": round(lookup_rate),
+                "lookup_runs": [round(r) for r in lookup_rates],
+                "spark_text_tokens_per_s": round(without),
+                "spark_text_runs": [round(r) for r in without_runs],
+                "spark_with_embeddings_tokens_per_s": round(with_stage),
+                "spark_with_embeddings_runs": [round(r) for r in with_runs],
+                "worker_memory_kb": memory,
+                "runs": args.runs,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Training-time tools: data splits, corpora readers, recipes for the bundled models."""

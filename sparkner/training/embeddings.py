@@ -1,0 +1,169 @@
+"""The recipe for sparkner's bundled word vectors (``embeddings_clinical``).
+
+    sparkner build-embeddings --config conf/embeddings_clinical.yaml --data ../shared/data
+
+Reads the open texts named in the config (never the labels, never a dev or test split),
+tokenizes them with sparkner's own SentenceDetector and Tokenizer rules, trains word2vec
+with gensim (the ``train`` extra; the run-time package does not need it) and writes a store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sparkner.annotators.sentence_detector import SentenceRules, split_sentences
+from sparkner.annotators.tokenizer import TokenRules, token_pattern
+from sparkner.embeddings.store import write_store
+from sparkner.training import corpora
+from sparkner.training.splits import split_keys
+
+
+@dataclass
+class EmbeddingsConfig:
+    """What ``conf/embeddings_clinical.yaml`` holds."""
+
+    name: str = "embeddings_clinical"
+    dimension: int = 200
+    window: int = 5
+    min_count: int = 3
+    max_vocab: int = 100_000
+    epochs: int = 10
+    skip_gram: bool = True
+    negative: int = 10
+    sample: float = 1e-4
+    lowercase: bool = True
+    dtype: str = "float16"
+    seed: int = 13
+    workers: int = 2
+    split_seed: int = 13
+    split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    mtsamples: list[str] = field(default_factory=list)
+    line_texts: list[str] = field(default_factory=list)
+    pubmedqa: list[str] = field(default_factory=list)
+    conll_train: list[str] = field(default_factory=list)
+    brat_train: list[str] = field(default_factory=list)
+
+
+def load_config(path: str | os.PathLike[str]) -> EmbeddingsConfig:
+    """Read a YAML config (safe loader only); unknown keys are an error naming the file."""
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of settings at the top level")
+    known = {f.name for f in fields(EmbeddingsConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown setting(s) {unknown}; known: {sorted(known)}")
+    if "split_fractions" in data:
+        data["split_fractions"] = tuple(data["split_fractions"])
+    return EmbeddingsConfig(**data)
+
+
+def _data_path(data_dir: Path, relative: str) -> Path:
+    path = (data_dir / relative).resolve()
+    if not path.exists():
+        raise FileNotFoundError(f"{relative}: not found under the data folder {data_dir}")
+    return path
+
+
+def source_texts(config: EmbeddingsConfig, data_dir: Path) -> Iterator[tuple[str, str]]:
+    """``(source, text)`` for every text of the training corpus."""
+    for rel in config.mtsamples:
+        for text in corpora.mtsamples_texts(_data_path(data_dir, rel)):
+            yield rel, text
+    for rel in config.line_texts:
+        for text in corpora.line_texts(_data_path(data_dir, rel)):
+            yield rel, text
+    for rel in config.pubmedqa:
+        for text in corpora.pubmedqa_texts(_data_path(data_dir, rel)):
+            yield rel, text
+    for rel in config.brat_train:
+        documents = list(corpora.brat_documents(_data_path(data_dir, rel)))
+        splits = split_keys(
+            (corpora.brat_group(doc_id) for doc_id, _ in documents),
+            config.split_seed,
+            config.split_fractions,
+        )
+        for doc_id, text in documents:
+            if splits[corpora.brat_group(doc_id)] == "train":
+                yield rel, text
+
+
+def tokenized_sentences(
+    config: EmbeddingsConfig, data_dir: Path, counts: Counter[str]
+) -> Iterator[list[str]]:
+    """Token lists for word2vec; ``counts`` collects tokens per source."""
+    sentence_rules, pattern = SentenceRules(), token_pattern(TokenRules())
+    for source, text in source_texts(config, data_dir):
+        for begin, end in split_sentences(text, sentence_rules):
+            tokens = pattern.findall(text, begin, end)
+            if config.lowercase:
+                tokens = [t.lower() for t in tokens]
+            counts[source] += len(tokens)
+            yield tokens
+    for rel in config.conll_train:
+        for tokens in corpora.conll_sentences(_data_path(data_dir, rel)):
+            if config.lowercase:
+                tokens = [t.lower() for t in tokens]
+            counts[rel] += len(tokens)
+            yield tokens
+
+
+def build_embeddings(
+    config: EmbeddingsConfig, data_dir: str | os.PathLike[str], output: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """Train the vectors and write the store to ``output``; returns the build statistics."""
+    try:
+        from gensim.models import Word2Vec
+    except ImportError:
+        raise RuntimeError("building embeddings needs gensim: pip install -e '.[train]'") from None
+    data = Path(data_dir)
+    counts: Counter[str] = Counter()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = os.path.join(tmp, "corpus.txt")
+        with open(corpus, "w", encoding="utf-8") as handle:
+            for tokens in tokenized_sentences(config, data, counts):
+                if tokens:
+                    handle.write(" ".join(t.replace(" ", "_") for t in tokens) + "\n")
+        prepared = time.perf_counter()
+        model = Word2Vec(
+            corpus_file=corpus,
+            vector_size=config.dimension,
+            window=config.window,
+            min_count=config.min_count,
+            max_final_vocab=config.max_vocab,
+            sg=int(config.skip_gram),
+            negative=config.negative,
+            sample=config.sample,
+            epochs=config.epochs,
+            seed=config.seed,
+            workers=config.workers,
+        )
+    trained = time.perf_counter()
+    words = list(model.wv.index_to_key)
+    header = write_store(output, words, model.wv.vectors, config.name, config.dtype)
+    stats = {
+        "name": config.name,
+        "tokens_per_source": dict(counts),
+        "tokens": sum(counts.values()),
+        "vocabulary": header.count,
+        "dimension": header.dimension,
+        "dtype": header.dtype,
+        "fingerprint": header.fingerprint,
+        "seconds_tokenizing": round(prepared - started, 1),
+        "seconds_training": round(trained - prepared, 1),
+        "config": asdict(config),
+    }
+    Path(output, "build.json").write_text(json.dumps(stats, indent=1) + "\n")
+    return stats
