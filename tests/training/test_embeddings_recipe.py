@@ -81,7 +81,7 @@ def test_sentences_are_tokenized_and_lowercased(tmp_path):
 
 
 def test_missing_source_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match="unlabeled/nope.csv: not found"):
+    with pytest.raises(FileNotFoundError, match=r"unlabeled/nope\.csv: not found"):
         list(source_texts(tiny_config(mtsamples=["unlabeled/nope.csv"]), tmp_path))
 
 
