@@ -155,3 +155,23 @@ def test_storage_ref_mismatch_is_caught_at_transform(model, notes):
     expected = r"holds word embeddings 'tiny_vectors', but this stage was trained with 'clin_200'"
     with pytest.raises(AnnotatorInputError, match=expected):
         _VectorConsumer("clin_200").transform(annotated)
+
+
+def test_pretrained_clinical_vectors_load_offline():
+    from sparkner.embeddings.store import open_store
+
+    model = WordEmbeddingsModel.pretrained("embeddings_clinical")
+    assert model.getStorageRef() == "embeddings_clinical" and model.getDimension() == 200
+    store = open_store(model.files_folder())
+    assert store.header.count > 20_000
+    near = [word for word, _ in store.nearest("metformin", 10)]
+    assert {"glyburide", "glipizide", "pioglitazone", "insulin"} & set(near), near
+    light = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(), model])
+    vectors = light.fullAnnotate("Hypertension, on metformin.")["embeddings"]
+    assert [a.metadata["isOOV"] for a in vectors] == ["false"] * 5
+
+
+def test_unknown_pretrained_name_lists_the_available_ones():
+    expected = r"unknown pretrained embeddings 'nope'.*embeddings_clinical"
+    with pytest.raises(ValueError, match=expected):
+        WordEmbeddingsModel.pretrained("nope")
