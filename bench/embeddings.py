@@ -25,17 +25,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from text_stages import REPO, load_notes, median_rate
 
 
-def worker_memory(_: object) -> list[dict[str, int]]:
-    """VmRSS / VmHWM / RssFile / RssAnon of the Python worker running this task, in kB."""
-    wanted = ("VmRSS", "VmHWM", "RssFile", "RssAnon")
-    values = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            key, _, rest = line.partition(":")
-            if key in wanted:
-                values[key] = int(rest.split()[0])
-    values["pid"] = os.getpid()
-    return [values]
+def worker_memory(store, tokens: list[str]):
+    """A task that loads the shipped vectors as the stage does, looks tokens up, and reports
+    VmRSS / VmHWM / RssFile / RssAnon of its Python worker, in kB."""
+
+    def run(_: object) -> list[dict[str, int]]:
+        from sparkner.embeddings.store import open_store
+
+        vectors = open_store(store.resolve())
+        vectors.vectors_for(vectors.lookup(tokens, case_sensitive=False))
+        wanted = ("VmRSS", "VmHWM", "RssFile", "RssAnon")
+        values = {}
+        with open("/proc/self/status") as status:
+            for line in status:
+                key, _, rest = line.partition(":")
+                if key in wanted:
+                    values[key] = int(rest.split()[0])
+        values["pid"] = os.getpid()
+        return [values]
+
+    return run
 
 
 def main() -> None:
@@ -55,6 +64,7 @@ def main() -> None:
         Tokenizer,
         WordEmbeddingsModel,
     )
+    from sparkner.embeddings.store import open_store
 
     embeddings = (
         WordEmbeddingsModel().attach_files(args.store)
@@ -92,7 +102,11 @@ def main() -> None:
 
         without, without_runs = median_rate(tokens, lambda: run(text_model), args.runs)
         with_stage, with_runs = median_rate(tokens, lambda: run(full_model), args.runs)
-        memory = spark.sparkContext.parallelize(range(2), 2).mapPartitions(worker_memory).collect()
+        # Every word of the vocabulary once, so all vector pages are touched.
+        location = embeddings.spark_batch_function(spark).keywords["store"]
+        words = open_store(embeddings.files_folder()).words
+        task = worker_memory(location, words)
+        memory = spark.sparkContext.parallelize(range(2), 2).mapPartitions(task).collect()
     spark.stop()
 
     info = embeddings.store_info()

@@ -138,12 +138,36 @@ class AnnotationBatch:
         maps = self.annotations.field("metadata")
         if len(maps) == 0:
             return pa.array([], pa.string())
+        fast = _same_position_lookup(maps, key)
+        if fast is not None:
+            return fast
         return pc.map_lookup(maps, pa.scalar(key, pa.string()), "first")
 
     def int_metadata(self, key: str, default: int = 0) -> np.ndarray:
         """An integer metadata value (such as ``sentence``) for each annotation."""
         values = pc.fill_null(self.metadata(key), str(default))
         return pc.cast(values, pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def _same_position_lookup(maps: pa.MapArray, key: str) -> pa.Array | None:
+    """Fast path of a metadata lookup: annotators write the same keys in the same order for
+    every annotation, so the values of ``key`` are every n-th item. None if that is not so."""
+    if maps.null_count:
+        return None
+    offsets = maps.offsets.to_numpy()
+    width = int(offsets[1] - offsets[0])
+    if width == 0 or not (np.diff(offsets) == width).all():
+        return None
+    # keys and items ignore the array's slicing; offsets hold absolute positions into them.
+    keys, items, base = maps.keys, maps.items, int(offsets[0])
+    first_keys = keys.slice(base, width).to_pylist()
+    if key not in first_keys:
+        return None
+    position = base + first_keys.index(key)
+    picks = pa.array(position + width * np.arange(len(maps), dtype=np.int64))
+    if not pc.all(pc.equal(pc.take(keys, picks), key)).as_py():
+        return None
+    return pc.take(items, picks)
 
 
 _NO_EMBEDDINGS = pa.array([], pa.float32())

@@ -53,21 +53,24 @@ def vectorized_udf(
     return_type: DataType = ANNOTATIONS_SPARK_TYPE,
     use_arrow: bool | None = None,
     name: str | None = None,
+    max_rows: int | None = None,
 ) -> Callable[..., Column]:
     """Wrap a batch function over Arrow arrays into a Spark UDF of the iterator form.
 
     ``input_types`` are the Arrow types of the inputs, used by the ``pandas_udf`` fallback to
     turn each pandas Series back into Arrow. ``use_arrow`` forces one wrapper (tests);
     the default takes ``arrow_udf`` when pyspark has it. ``name`` shows in query plans.
+    ``max_rows`` cuts each incoming batch into slices of at most that many rows, for stages
+    whose output is much larger than their input (a 200-float vector per token).
     """
     if use_arrow is None:
         use_arrow = has_arrow_udf()
     if use_arrow and _arrow_udf is None:
         raise RuntimeError("arrow_udf needs pyspark 4.1 or newer")
     if use_arrow:
-        runner = _arrow_batches(function, len(input_types))
+        runner = _arrow_batches(function, len(input_types), max_rows)
     else:
-        runner = _pandas_batches(function, tuple(input_types))
+        runner = _pandas_batches(function, tuple(input_types), max_rows)
     if name:
         runner.__name__ = runner.__qualname__ = name
     if use_arrow:
@@ -77,45 +80,64 @@ def vectorized_udf(
     return pandas_udf(runner, return_type)
 
 
-def _arrow_batches(function: BatchFunction, arity: int) -> Callable[..., Iterator[pa.Array]]:
+def _in_slices(
+    function: BatchFunction, columns: Sequence[pa.Array], max_rows: int | None
+) -> Iterator[pa.Array]:
+    """Apply ``function`` to the batch, or to consecutive row slices of it.
+
+    Spark's iterator UDFs only need as many output rows as input rows in total, so one input
+    batch may be answered by several smaller output batches.
+    """
+    rows = len(columns[0]) if columns else 0
+    if not max_rows or rows <= max_rows:
+        yield function(*columns)
+        return
+    for start in range(0, rows, max_rows):
+        yield function(*(c.slice(start, max_rows) for c in columns))
+
+
+def _arrow_batches(
+    function: BatchFunction, arity: int, max_rows: int | None
+) -> Callable[..., Iterator[pa.Array]]:
     # pyspark reads the iterator form from the type hints, which differ by arity.
     if arity == 1:
 
         def run_one(batches: Iterator[pa.Array]) -> Iterator[pa.Array]:
             for batch in batches:
-                yield function(batch)
+                yield from _in_slices(function, (batch,), max_rows)
 
         return run_one
 
     def run_many(batches: Iterator[tuple[pa.Array, ...]]) -> Iterator[pa.Array]:
         for batch in batches:
-            yield function(*batch)
+            yield from _in_slices(function, batch, max_rows)
 
     return run_many
 
 
 def _pandas_batches(
-    function: BatchFunction, input_types: tuple[pa.DataType, ...]
+    function: BatchFunction, input_types: tuple[pa.DataType, ...], max_rows: int | None
 ) -> Callable[[Iterator[Any]], Iterator[pd.Series]]:
-    def convert(series: tuple[pd.Series, ...]) -> pd.Series:
+    def convert(series: tuple[pd.Series, ...]) -> Iterator[pd.Series]:
         columns = [
             pa.array(_plain_python(s), type=t, from_pandas=True)
             for s, t in zip(series, input_types, strict=True)
         ]
-        return _to_pandas_annotations(function(*columns))
+        for output in _in_slices(function, columns, max_rows):
+            yield _to_pandas_annotations(output)
 
     # pyspark reads the iterator form from the type hints, which differ by arity.
     if len(input_types) == 1:
 
         def run_one(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
             for batch in batches:
-                yield convert((batch,))
+                yield from convert((batch,))
 
         return run_one
 
     def run_many(batches: Iterator[tuple[pd.Series, ...]]) -> Iterator[pd.Series]:
         for batch in batches:
-            yield convert(batch)
+            yield from convert(batch)
 
     return run_many
 
@@ -192,6 +214,9 @@ class AnnotatorStage(Transformer, OutputColParam, DefaultParamsReadable, Default
     """
 
     output_annotator_type: ClassVar[str]
+    # Rows per call of the batch function on Spark (None: the whole Arrow batch); set for
+    # stages whose output dwarfs their input, so no output batch grows too large.
+    max_rows_per_batch: ClassVar[int | None] = None
 
     def set_params_from(self, kwargs: Mapping[str, Any]) -> AnnotatorStage:
         """Apply constructor keywords through the fluent setters, so they are checked alike."""
@@ -227,7 +252,12 @@ class AnnotatorStage(Transformer, OutputColParam, DefaultParamsReadable, Default
         column_types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
         inputs = [dataset[name] for name in self.input_columns(column_types)]
         function = self.spark_batch_function(dataset.sparkSession)
-        udf = vectorized_udf(function, self.input_arrow_types(), name=type(self).__name__)
+        udf = vectorized_udf(
+            function,
+            self.input_arrow_types(),
+            name=type(self).__name__,
+            max_rows=self.max_rows_per_batch,
+        )
         output = self.getOutputCol()
         annotated = udf(*inputs).alias(output, metadata=self.output_column_metadata())
         return dataset.withColumn(output, annotated)

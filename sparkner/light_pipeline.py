@@ -15,8 +15,9 @@ from pyspark.ml import PipelineModel, Transformer
 from sparkner.annotation import Annotation, AnnotationBatch
 from sparkner.base import AnnotatorStage, BatchFunction, TextInputStage
 
-# Texts per Arrow batch: bounds memory for long lists while keeping per-batch costs small.
-BATCH_ROWS = 1024
+# Texts per Arrow batch: bounds memory for long lists (a 200-float vector per token adds up)
+# while keeping per-batch costs small.
+BATCH_ROWS = 256
 
 
 class LightPipeline:

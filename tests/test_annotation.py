@@ -103,3 +103,21 @@ def test_annotation_from_row():
 def test_mismatched_lengths_raise():
     with pytest.raises((ValueError, pa.ArrowInvalid)):
         build_annotations("token", np.array([0, 2]), [0, 1], [0], ["a", "b"], {})
+
+
+def test_metadata_lookup_with_uneven_maps():
+    """Maps of different widths or key orders take the general path and still agree."""
+    struct = pa.StructArray.from_arrays(
+        [
+            pa.array(["t"] * 3), pa.array([0, 1, 2], pa.int32()), pa.array([0, 1, 2], pa.int32()),
+            pa.array(["a", "b", "c"]),
+            pa.array([[("sentence", "0")], [("x", "y"), ("sentence", "4")], []],
+                     pa.map_(pa.string(), pa.string())),
+            pa.array([[], [], []], pa.list_(pa.field("element", pa.float32(), nullable=False))),
+        ],
+        fields=list(ANNOTATION_ARROW_TYPE),
+    )  # fmt: skip
+    column = pa.ListArray.from_arrays(pa.array([0, 3], pa.int32()), struct)
+    batch = AnnotationBatch(column)
+    assert batch.metadata("sentence").to_pylist() == ["0", "4", None]
+    assert batch.int_metadata("sentence", default=9).tolist() == [0, 4, 9]

@@ -62,8 +62,8 @@ def embed_tokens(
     """
     vectors = open_store(store.resolve())
     batch = AnnotationBatch(tokens)
-    rows = vectors.lookup(batch.result, case_sensitive)
     words = batch.annotations.field("result")
+    rows = vectors.lookup(words, case_sensitive)
     is_oov = pc.if_else(pa.array(rows < 0), "true", "false")
     return build_annotations(
         WORD_EMBEDDINGS,
@@ -206,6 +206,8 @@ class WordEmbeddingsModel(FolderStageReadWrite, AnnotatorTransformer, _Embedding
 
     input_annotator_types = (DOCUMENT, TOKEN)
     output_annotator_type = WORD_EMBEDDINGS
+    # 800 bytes per token (200 floats): 64 notes of 500 tokens make a 26 MB output batch.
+    max_rows_per_batch = 64
 
     @keyword_only
     def __init__(

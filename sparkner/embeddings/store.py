@@ -14,10 +14,13 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 FORMAT_NAME = "sparkner-embeddings"
 FORMAT_VERSION = 1
@@ -148,35 +151,31 @@ class EmbeddingStore:
                 f"{self.header.count}"
             )
         self.words = words
-        self.index: dict[str, int] = {w: i for i, w in enumerate(words)}
+        # Lookups hash Arrow strings in C (pyarrow's index_in): no Python object per token.
+        self.vocabulary = pa.array(words, pa.string())
 
     @property
     def dimension(self) -> int:
         return self.header.dimension
 
-    def lookup(self, words: list[str], case_sensitive: bool) -> np.ndarray:
+    def lookup(self, words: pa.Array | Sequence[str], case_sensitive: bool) -> np.ndarray:
         """Row index of each word, -1 where it is unknown.
 
-        Without case sensitivity the exact form is tried, then lower case, then upper case.
+        Without case sensitivity the exact form is tried, then lower case, then upper case
+        (Unicode case mapping as Arrow's ``utf8_lower`` / ``utf8_upper`` do it).
         """
-        get = self.index.get
-        if case_sensitive:
-            return np.fromiter((get(w, -1) for w in words), dtype=np.int64, count=len(words))
-        found = np.empty(len(words), dtype=np.int64)
-        for i, word in enumerate(words):
-            row = get(word)
-            if row is None:
-                row = get(word.lower())
-                if row is None:
-                    row = get(word.upper(), -1)
-            found[i] = row
-        return found
+        strings = words if isinstance(words, pa.Array) else pa.array(list(words), pa.string())
+        found = pc.index_in(strings, value_set=self.vocabulary)
+        if not case_sensitive and found.null_count:
+            for variant in (pc.utf8_lower(strings), pc.utf8_upper(strings)):
+                found = pc.coalesce(found, pc.index_in(variant, value_set=self.vocabulary))
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
     def vectors_for(self, rows: np.ndarray) -> np.ndarray:
         """float32 vectors for row indices; a zero vector where the index is -1."""
-        out = np.zeros((len(rows), self.dimension), dtype=np.float32)
-        known = rows >= 0
-        out[known] = self.vectors[rows[known]]
+        unknown = rows < 0
+        out = self.vectors.take(np.where(unknown, 0, rows), axis=0).astype(np.float32)
+        out[unknown] = 0.0
         return out
 
     def nearest(self, word: str, k: int = 8) -> list[tuple[str, float]]:
