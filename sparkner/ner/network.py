@@ -1,0 +1,207 @@
+"""The tagger network in TensorFlow 2: char-CNN + word vectors -> BiLSTM -> CRF emissions.
+
+Weights are plain ``tf.Variable``s of a ``tf.Module``, saved as named numpy arrays (``.npz``,
+no pickle) beside a JSON config; the same module serves training and inference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+CONFIG_FILE = "tagger.json"
+WEIGHTS_FILE = "weights.npz"
+FORMAT_NAME = "sparkner-tagger"
+FORMAT_VERSION = 1
+PAD_CHAR, UNKNOWN_CHAR = 0, 1
+
+
+class TaggerFileError(ValueError):
+    """A saved tagger is missing, damaged, or newer than this sparkner."""
+
+
+@dataclass
+class TaggerConfig:
+    tags: list[str]
+    chars: list[str]  # character vocabulary; char i has id i + 2 (0 pads, 1 is unknown)
+    word_dim: int
+    storage_ref: str = ""
+    char_dim: int = 25
+    char_filters: int = 30
+    char_width: int = 3
+    max_word_chars: int = 30
+    hidden: int = 100
+    layers: int = 1
+    dropout: float = 0.5
+    extra: dict = field(default_factory=dict)  # training settings and figures, for the record
+
+    @property
+    def num_tags(self) -> int:
+        return len(self.tags)
+
+    def char_index(self) -> dict[str, int]:
+        return {c: i + 2 for i, c in enumerate(self.chars)}
+
+
+class TaggerNetwork(tf.Module):
+    def __init__(self, config: TaggerConfig, seed: int = 0) -> None:
+        super().__init__(name="tagger")
+        self.config = config
+        init = tf.keras.initializers.GlorotUniform(seed=seed)
+        c = config
+        self.char_embeddings = tf.Variable(
+            tf.random.stateless_uniform([len(c.chars) + 2, c.char_dim], [seed, 1], -0.5, 0.5),
+            name="char_embeddings",
+        )
+        self.char_kernel = tf.Variable(
+            init([c.char_width, c.char_dim, c.char_filters]), name="char_kernel"
+        )
+        self.char_bias = tf.Variable(tf.zeros([c.char_filters]), name="char_bias")
+        self.lstm: list[tuple[tf.Variable, tf.Variable, tf.Variable]] = []
+        width = c.word_dim + c.char_filters
+        for layer in range(c.layers):
+            for direction in ("fw", "bw"):
+                kernel = tf.Variable(
+                    init([width + c.hidden, 4 * c.hidden]), name=f"lstm{layer}_{direction}_kernel"
+                )
+                # Forget-gate bias of 1, as is usual, so early training keeps its memory.
+                bias = np.zeros(4 * c.hidden, np.float32)
+                bias[c.hidden : 2 * c.hidden] = 1.0
+                self.lstm.append(
+                    (kernel, tf.Variable(bias, name=f"lstm{layer}_{direction}_bias"), direction)
+                )
+            width = 2 * c.hidden
+        self.out_kernel = tf.Variable(init([width, c.num_tags]), name="out_kernel")
+        self.out_bias = tf.Variable(tf.zeros([c.num_tags]), name="out_bias")
+        self.transitions = tf.Variable(tf.zeros([c.num_tags, c.num_tags]), name="transitions")
+        self.start = tf.Variable(tf.zeros([c.num_tags]), name="start")
+        self.end = tf.Variable(tf.zeros([c.num_tags]), name="end")
+
+    # -- the forward pass -----------------------------------------------------------------
+    def emissions(
+        self,
+        vectors: tf.Tensor,
+        chars: tf.Tensor,
+        lengths: tf.Tensor,
+        dropout_rate: float | tf.Tensor = 0.0,
+        noise: tf.random.Generator | None = None,
+    ) -> tf.Tensor:
+        """Per-token tag scores [batch, time, tags] from word vectors [batch, time, dim],
+        character ids [batch, time, chars] and sentence lengths [batch]."""
+        steps = tf.shape(vectors)[1]
+        mask = tf.sequence_mask(lengths, steps, dtype=tf.float32)
+        features = tf.concat([vectors, self._char_features(chars)], axis=-1)
+        features = _dropout(features, dropout_rate, noise)
+        for kernel, bias, direction in self.lstm:
+            if direction == "fw":
+                forward = _lstm(features, mask, kernel, bias, reverse=False)
+            else:
+                backward = _lstm(features, mask, kernel, bias, reverse=True)
+                features = _dropout(tf.concat([forward, backward], -1), dropout_rate, noise)
+        return tf.einsum("btd,dk->btk", features, self.out_kernel) + self.out_bias
+
+    def _char_features(self, chars: tf.Tensor) -> tf.Tensor:
+        shape = tf.shape(chars)
+        flat = tf.reshape(chars, [-1, shape[2]])
+        embedded = tf.nn.embedding_lookup(self.char_embeddings, flat)
+        conv = tf.nn.conv1d(embedded, self.char_kernel, stride=1, padding="SAME") + self.char_bias
+        present = tf.cast(flat != PAD_CHAR, tf.float32)[:, :, None]
+        # Max over the real characters only; a token with none (padding) gets zeros.
+        pooled = tf.reduce_max(conv * present - 1e9 * (1.0 - present), axis=1)
+        has_chars = tf.reduce_max(present, axis=1)
+        pooled = pooled * has_chars
+        return tf.reshape(pooled, [shape[0], shape[1], self.config.char_filters])
+
+    # -- saving and loading ---------------------------------------------------------------
+    def save(self, folder: str | os.PathLike[str]) -> None:
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        config = {"format": FORMAT_NAME, "version": FORMAT_VERSION, **asdict(self.config)}
+        (path / CONFIG_FILE).write_text(json.dumps(config, indent=1) + "\n")
+        np.savez(path / WEIGHTS_FILE, **{v.name.split(":")[0]: v.numpy() for v in self.variables})
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> TaggerNetwork:
+        config = read_config(folder)
+        network = cls(config)
+        path = Path(folder) / WEIGHTS_FILE
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                stored = {name: arrays[name] for name in arrays.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise TaggerFileError(f"{path}: unreadable ({exc.__class__.__name__})") from None
+        for variable in network.variables:
+            name = variable.name.split(":")[0]
+            if name not in stored or stored[name].shape != tuple(variable.shape):
+                raise TaggerFileError(
+                    f"{path}: weight {name!r} is missing or has the wrong shape for the config"
+                )
+            variable.assign(stored[name])
+        return network
+
+
+def read_config(folder: str | os.PathLike[str]) -> TaggerConfig:
+    path = Path(folder) / CONFIG_FILE
+    if not path.is_file():
+        raise TaggerFileError(f"{folder}: not a saved tagger (no {CONFIG_FILE})")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise TaggerFileError(f"{path}: not valid JSON") from None
+    if not isinstance(data, dict) or data.pop("format", None) != FORMAT_NAME:
+        raise TaggerFileError(f"{path}: not a {FORMAT_NAME} config")
+    version = data.pop("version", None)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise TaggerFileError(
+            f"{path}: tagger format version {version!r} is newer than this sparkner reads "
+            f"({FORMAT_VERSION}); upgrade sparkner"
+        )
+    try:
+        return TaggerConfig(**data)
+    except TypeError as exc:
+        raise TaggerFileError(f"{path}: unexpected or missing settings ({exc})") from None
+
+
+def _dropout(x: tf.Tensor, rate: float | tf.Tensor, noise: tf.random.Generator | None) -> tf.Tensor:
+    if noise is None:
+        return x
+    keep = 1.0 - rate
+    return x * tf.cast(noise.uniform(tf.shape(x)) < keep, x.dtype) / keep
+
+
+def _lstm(
+    inputs: tf.Tensor, mask: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor, reverse: bool
+) -> tf.Tensor:
+    """One LSTM direction over right-padded sequences; padding keeps the state unchanged and
+    outputs zeros, so the backward direction starts at each sentence's real end."""
+    hidden = tf.shape(kernel)[1] // 4
+    in_dim = tf.shape(inputs)[2]
+    x = tf.transpose(inputs, [1, 0, 2])
+    m = tf.transpose(mask, [1, 0])[:, :, None]
+    if reverse:
+        x, m = tf.reverse(x, [0]), tf.reverse(m, [0])
+    projected = tf.einsum("tbd,dk->tbk", x, kernel[:in_dim]) + bias
+    recurrent = kernel[in_dim:]
+    batch = tf.shape(inputs)[0]
+    zeros = tf.zeros([batch, hidden])
+
+    def step(state: tuple[tf.Tensor, tf.Tensor], inp: tuple[tf.Tensor, tf.Tensor]):
+        h, c = state
+        z, keep = inp
+        gates = z + tf.matmul(h, recurrent)
+        i, f, g, o = tf.split(gates, 4, axis=1)
+        c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        h_new = tf.sigmoid(o) * tf.tanh(c_new)
+        return keep * h_new + (1.0 - keep) * h, keep * c_new + (1.0 - keep) * c
+
+    hs, _ = tf.scan(step, (projected, m), initializer=(zeros, zeros))
+    hs = hs * m
+    if reverse:
+        hs = tf.reverse(hs, [0])
+    return tf.transpose(hs, [1, 0, 2])

@@ -1,0 +1,133 @@
+"""Running a trained tagger: batching sentences by length, decoding, confidences.
+
+The same :class:`Tagger` serves validation during training, the Spark UDF and the
+LightPipeline.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sparkner.ner.crf import viterbi_decode
+
+# Padded tokens per inference batch: long enough to keep the matrix products busy, short
+# enough that one 5,000-token sentence is a batch of its own.
+TOKENS_PER_BATCH = 4096
+_CACHE_LOCK = threading.Lock()
+_TAGGERS: dict[tuple[str, str], Tagger] = {}
+
+
+def configure_threads(threads: int | None) -> None:
+    """Bound TensorFlow's thread pools (before its first op; later calls change nothing).
+
+    Spark runs one task per core, so a worker's TensorFlow must not start a pool per core.
+    """
+    if not threads:
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        pass  # TensorFlow already started in this process: keep its pools
+
+
+class Tagger:
+    """A loaded network plus its compiled inference function."""
+
+    def __init__(self, network) -> None:  # a TaggerNetwork
+        import tensorflow as tf
+
+        self.network = network
+        self.config = network.config
+        self._char_index = self.config.char_index()
+        dim = self.config.word_dim
+        spec = [
+            tf.TensorSpec([None, None, dim], tf.float32),
+            tf.TensorSpec([None, None, None], tf.int32),
+            tf.TensorSpec([None], tf.int32),
+        ]
+        # One trace for every batch shape: no retracing per sentence length.
+        self._emissions = tf.function(network.emissions, input_signature=spec)
+
+    @classmethod
+    def load(cls, folder: str, fingerprint: str, threads: int | None = None) -> Tagger:
+        """A tagger from a saved folder, loaded once per process and fingerprint."""
+        key = (os.path.realpath(folder), fingerprint)
+        with _CACHE_LOCK:
+            tagger = _TAGGERS.get(key)
+            if tagger is None:
+                configure_threads(threads)
+                from sparkner.ner.network import TaggerNetwork
+
+                tagger = _TAGGERS[key] = cls(TaggerNetwork.load(folder))
+            return tagger
+
+    def char_ids(self, words: pa.Array | Sequence[str]) -> np.ndarray:
+        """[words, max_word_chars] character ids, computed once per distinct word."""
+        strings = words if isinstance(words, pa.Array) else pa.array(list(words), pa.string())
+        encoded = pc.dictionary_encode(strings)
+        distinct = encoded.dictionary.to_pylist()
+        width = self.config.max_word_chars
+        table = np.zeros((len(distinct) + 1, width), dtype=np.int32)
+        index = self._char_index
+        for row, word in enumerate(distinct):
+            ids = [index.get(ch, 1) for ch in word[:width]]
+            table[row, : len(ids)] = ids
+        rows = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
+        return table[rows]
+
+    def predict(
+        self, vectors: np.ndarray, chars: np.ndarray, offsets: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Tag ids and per-tag probabilities for every token.
+
+        ``vectors`` [tokens, dim] and ``chars`` [tokens, width] hold the tokens of all
+        sentences one after another; ``offsets`` (sentences + 1) says where each starts.
+        Returns tag ids [tokens] and softmax scores [tokens, tags] of the emissions.
+        """
+        total = len(vectors)
+        tags = np.zeros(total, dtype=np.int64)
+        scores = np.zeros((total, self.config.num_tags), dtype=np.float32)
+        lengths = np.diff(offsets)
+        order = np.argsort(lengths, kind="stable")
+        order = order[lengths[order] > 0]
+        start = 0
+        while start < len(order):
+            longest = lengths[order[start]]
+            stop = start + 1
+            # Sorted by length: grow the batch while its padded size stays in budget.
+            while stop < len(order) and lengths[order[stop]] * (stop - start + 1) <= max(
+                TOKENS_PER_BATCH, longest
+            ):
+                stop += 1
+            self._predict_batch(order[start:stop], offsets, lengths, vectors, chars, tags, scores)
+            start = stop
+        return tags, scores
+
+    def _predict_batch(self, sentences, offsets, lengths, vectors, chars, tags, scores) -> None:
+        steps = int(lengths[sentences].max())
+        positions = offsets[sentences][:, None] + np.arange(steps)[None, :]
+        valid = np.arange(steps)[None, :] < lengths[sentences][:, None]
+        take = np.where(valid, positions, 0)
+        batch_vectors = np.where(valid[:, :, None], vectors[take], 0.0).astype(np.float32)
+        batch_chars = np.where(valid[:, :, None], chars[take], 0).astype(np.int32)
+        batch_lengths = lengths[sentences].astype(np.int32)
+        emissions = self._emissions(batch_vectors, batch_chars, batch_lengths).numpy()
+        net = self.network
+        paths = viterbi_decode(
+            emissions, batch_lengths, net.transitions.numpy(), net.start.numpy(), net.end.numpy()
+        )
+        shifted = emissions - emissions.max(axis=-1, keepdims=True)
+        probabilities = np.exp(shifted)
+        probabilities /= probabilities.sum(axis=-1, keepdims=True)
+        flat = positions[valid]
+        tags[flat] = paths[valid]
+        scores[flat] = probabilities[valid]

@@ -1,0 +1,250 @@
+"""Training the tagger: compact data in the driver, length-bucketed batches, Adam, early stop.
+
+The training set is held as a few numpy arrays, not Python objects: one vector per distinct
+word, and int32 word ids / int16 tag ids per token, so 100k sentences fit in a small driver.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sparkner.evaluation import evaluate_tags
+
+
+@dataclass
+class SentenceSet:
+    """Sentences as flat token arrays: word ids into a vocabulary, tag ids, offsets."""
+
+    word_ids: np.ndarray  # int32 [tokens]
+    tag_ids: np.ndarray  # int16 [tokens]
+    offsets: np.ndarray  # int64 [sentences + 1]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def subset(self, sentences: np.ndarray) -> SentenceSet:
+        lengths = self.lengths[sentences]
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        take = (
+            np.concatenate(
+                [np.arange(self.offsets[s], self.offsets[s + 1]) for s in sentences]
+            ).astype(np.int64)
+            if len(sentences)
+            else np.zeros(0, np.int64)
+        )
+        return SentenceSet(self.word_ids[take], self.tag_ids[take], offsets)
+
+
+@dataclass
+class TrainingData:
+    words: list[str]  # the vocabulary of distinct tokens
+    vectors: np.ndarray  # float32 [words, dim]
+    tags: list[str]
+    train: SentenceSet
+    validation: SentenceSet | None = None
+    test: SentenceSet | None = None
+
+
+@dataclass
+class TrainingSettings:
+    max_epochs: int = 30
+    lr: float = 1e-3
+    po: float = 0.005
+    batch_size: int = 16
+    dropout: float = 0.5
+    patience: int = 5
+    seed: int = 0
+    use_best_model: bool = True
+    verbose: bool = True
+    log: Callable[[str], None] | None = None
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    loss: float
+    seconds: float
+    validation: dict = field(default_factory=dict)
+
+
+class _Adam:
+    """Adam for plain tf.Variables (Keras optimizers want Keras variables)."""
+
+    def __init__(self, variables, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        import tensorflow as tf
+
+        self.variables = variables
+        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+        self.t = tf.Variable(0.0, trainable=False)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+
+    def apply(self, grads, lr) -> None:
+        import tensorflow as tf
+
+        self.t.assign_add(1.0)
+        correction = tf.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
+        for var, g, m, v in zip(self.variables, grads, self.m, self.v, strict=True):
+            g = tf.convert_to_tensor(g)
+            m.assign(self.beta1 * m + (1.0 - self.beta1) * g)
+            v.assign(self.beta2 * v + (1.0 - self.beta2) * g * g)
+            var.assign_sub(lr * correction * m / (tf.sqrt(v) + self.eps))
+
+
+def batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Sentences grouped with others of similar length (little padding), in random order."""
+    order = np.argsort(lengths + rng.random(len(lengths)), kind="stable")
+    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(groups)
+    return groups
+
+
+def padded(data: TrainingData, sentences: SentenceSet, chars: np.ndarray, chosen: np.ndarray):
+    """Padded arrays for a batch: vectors, char ids, tag ids, lengths."""
+    lengths = sentences.lengths[chosen]
+    steps = int(lengths.max())
+    positions = sentences.offsets[chosen][:, None] + np.arange(steps)[None, :]
+    valid = np.arange(steps)[None, :] < lengths[:, None]
+    ids = np.where(valid, sentences.word_ids[np.where(valid, positions, 0)], -1)
+    vectors = np.where(valid[:, :, None], data.vectors[ids], 0.0).astype(np.float32)
+    char_ids = np.where(valid[:, :, None], chars[ids], 0).astype(np.int32)
+    tags = np.where(valid, sentences.tag_ids[np.where(valid, positions, 0)], 0).astype(np.int32)
+    return vectors, char_ids, tags, lengths.astype(np.int32)
+
+
+def train_network(network, data: TrainingData, settings: TrainingSettings, tagger_factory):
+    """Train ``network`` in place; returns the per-epoch records.
+
+    ``tagger_factory(network)`` gives a Tagger for validation (the inference path itself).
+    """
+    import tensorflow as tf
+
+    from sparkner.ner.crf import crf_log_likelihood
+
+    rng = np.random.default_rng(settings.seed)
+    noise = tf.random.Generator.from_seed(settings.seed)
+    variables = list(network.trainable_variables)
+    optimizer = _Adam(variables)
+    validator = tagger_factory(network)
+    chars = validator.char_ids(data.words)
+    chars = np.concatenate([chars, np.zeros((1, chars.shape[1]), np.int32)])  # row -1: padding
+    dim = network.config.word_dim
+    dropout = float(settings.dropout)
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, dim], tf.float32),
+            tf.TensorSpec([None, None, None], tf.int32),
+            tf.TensorSpec([None, None], tf.int32),
+            tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([], tf.float32),
+        ]
+    )
+    def step(vectors, char_ids, tags, lengths, lr):
+        with tf.GradientTape() as tape:
+            emissions = network.emissions(vectors, char_ids, lengths, dropout, noise)
+            log_likelihood = crf_log_likelihood(
+                emissions, tags, lengths, network.transitions, network.start, network.end
+            )
+            loss = -tf.reduce_mean(log_likelihood)
+        grads = tape.gradient(loss, variables)
+        grads, _ = tf.clip_by_global_norm([tf.convert_to_tensor(g) for g in grads], 5.0)
+        optimizer.apply(grads, lr)
+        return loss
+
+    data_with_pad = TrainingData(
+        data.words, np.concatenate([data.vectors, np.zeros((1, dim), np.float32)]),
+        data.tags, data.train,
+    )  # fmt: skip
+    records: list[EpochRecord] = []
+    best_f1, best_weights, stale = -1.0, None, 0
+    say = settings.log or (lambda line: print(line, file=sys.stderr, flush=True))
+    for epoch in range(settings.max_epochs):
+        lr = settings.lr / (1.0 + settings.po * epoch)
+        groups = batches(data.train.lengths, settings.batch_size, rng)
+        started, total_loss, shown = time.perf_counter(), 0.0, 0.0
+        for number, chosen in enumerate(groups, start=1):
+            loss = step(*padded(data_with_pad, data.train, chars, chosen), np.float32(lr))
+            total_loss += float(loss) * len(chosen)
+            # Redraw the bar at most twice a second, and at the end of the epoch.
+            if settings.verbose and (time.perf_counter() - shown > 0.5 or number == len(groups)):
+                _progress(epoch + 1, settings.max_epochs, number, len(groups), started)
+                shown = time.perf_counter()
+        if settings.verbose:
+            print(file=sys.stderr, flush=True)
+        record = EpochRecord(epoch + 1, total_loss / max(len(data.train), 1),
+                             time.perf_counter() - started)  # fmt: skip
+        if data.validation is not None and len(data.validation):
+            record.validation = evaluate_set(validator, data, data.validation, chars)
+        records.append(record)
+        say(_describe(record, settings.max_epochs))
+        f1 = record.validation.get("f1", -record.loss)
+        if f1 > best_f1 + 1e-6:
+            best_f1, stale = f1, 0
+            if settings.use_best_model:
+                best_weights = [v.numpy() for v in network.variables]
+        else:
+            stale += 1
+            if settings.patience and stale >= settings.patience:
+                say(f"early stop: no improvement for {stale} epochs")
+                break
+    if settings.use_best_model and best_weights is not None:
+        for variable, value in zip(network.variables, best_weights, strict=True):
+            variable.assign(value)
+    return records
+
+
+def evaluate_set(tagger, data: TrainingData, sentences: SentenceSet, chars: np.ndarray) -> dict:
+    """Entity-level (strict) micro P/R/F1 of the tagger on a sentence set."""
+    ids = sentences.word_ids
+    vectors = np.concatenate([data.vectors, np.zeros((1, data.vectors.shape[1]), np.float32)])
+    predicted, _ = tagger.predict(vectors[ids], chars[ids], sentences.offsets)
+    names = np.array(data.tags, dtype=object)
+    gold_tags = names[sentences.tag_ids.astype(np.int64)]
+    pred_tags = names[predicted]
+    cut = sentences.offsets
+    gold = [list(gold_tags[cut[i] : cut[i + 1]]) for i in range(len(sentences))]
+    pred = [list(pred_tags[cut[i] : cut[i + 1]]) for i in range(len(sentences))]
+    result = evaluate_tags(gold, pred)
+    micro = result.strict.micro
+    return {
+        "precision": round(micro.precision, 4),
+        "recall": round(micro.recall, 4),
+        "f1": round(micro.f1, 4),
+        "relaxed_f1": round(result.relaxed.micro.f1, 4),
+        "by_type": {k: round(v.f1, 4) for k, v in sorted(result.strict.by_type.items())},
+    }
+
+
+def _progress(epoch: int, epochs: int, done: int, total: int, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    eta = elapsed / done * (total - done)
+    width = 30
+    filled = math.floor(width * done / total)
+    bar = "#" * filled + "-" * (width - filled)
+    print(
+        f"\repoch {epoch}/{epochs} [{bar}] {done}/{total} batches, "
+        f"{elapsed:.0f}s elapsed, ETA {eta:.0f}s",
+        end="", file=sys.stderr, flush=True,
+    )  # fmt: skip
+
+
+def _describe(record: EpochRecord, epochs: int) -> str:
+    line = f"epoch {record.epoch}/{epochs}: loss {record.loss:.4f}, {record.seconds:.1f}s"
+    v = record.validation
+    if v:
+        line += (
+            f"; validation entities P {v['precision']:.4f} R {v['recall']:.4f} "
+            f"F1 {v['f1']:.4f} (relaxed F1 {v['relaxed_f1']:.4f})"
+        )
+    return line

@@ -1,0 +1,185 @@
+"""NerDLApproach / NerDLModel end to end on a small, learnable data set."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from pyspark.ml import PipelineModel
+
+from sparkner import (
+    DocumentAssembler,
+    LightPipeline,
+    SentenceDetector,
+    Tokenizer,
+    WordEmbeddingsModel,
+)
+from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
+from sparkner.base import AnnotatorInputError
+from sparkner.training.conll import CoNLL
+
+DISEASES = ["breast cancer", "diabetes", "asthma", "hypertension", "colon cancer", "pneumonia",
+            "migraine", "anemia", "heart failure", "gout"]  # fmt: skip
+DRUGS = ["aspirin", "metformin", "insulin", "lisinopril", "warfarin"]
+SENTENCES = ["The patient has {d} .", "History of {d} in the family .",
+             "She was treated for {d} last year .", "He takes {m} daily ."]  # fmt: skip
+
+
+def conll_lines() -> str:
+    lines = []
+    for i in range(160):
+        template = SENTENCES[i % len(SENTENCES)]
+        disease, drug = DISEASES[i % len(DISEASES)], DRUGS[i % len(DRUGS)]
+        for word in template.split():
+            if word == "{d}":
+                parts = disease.split()
+                lines += [f"{parts[0]}\tB-Disease"] + [f"{p}\tI-Disease" for p in parts[1:]]
+            else:
+                lines.append(f"{drug if word == '{m}' else word}\tO")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def embeddings():
+    return WordEmbeddingsModel.pretrained().setInputCols(["sentence", "token"])
+
+
+@pytest.fixture(scope="module")
+def training_frame(spark, tmp_path_factory, embeddings):
+    path = tmp_path_factory.mktemp("ner") / "train.tsv"
+    path.write_text(conll_lines())
+    return embeddings.transform(CoNLL().readDataset(spark, str(path))).cache()
+
+
+@pytest.fixture(scope="module")
+def ner_model(training_frame, tmp_path_factory) -> NerDLModel:
+    logs = tmp_path_factory.mktemp("logs")
+    approach = (
+        NerDLApproach().setMaxEpochs(6).setLr(0.01).setBatchSize(8).setRandomSeed(1)
+        .setValidationSplit(0.2).setIncludeConfidence(True).setEnableOutputLogs(True)
+        .setOutputLogsPath(str(logs))
+    )  # fmt: skip
+    model = approach.fit(training_frame)
+    model.log_folder = str(logs)
+    return model
+
+
+@pytest.fixture(scope="module")
+def pipeline(ner_model, embeddings) -> PipelineModel:
+    return PipelineModel(
+        stages=[DocumentAssembler(), SentenceDetector(), Tokenizer(), embeddings, ner_model]
+    )
+
+
+def test_learns_the_entities(pipeline):
+    result = LightPipeline(pipeline).annotate("Her brother has colon cancer .")
+    assert result["ner"] == ["O", "O", "O", "B-Disease", "I-Disease", "O"]
+
+
+def test_training_record_and_log(ner_model):
+    record = ner_model.training_record()
+    assert record["training_sentences"] == 128 and record["validation_sentences"] == 32
+    last = record["epochs"][-1]
+    assert last["validation"]["f1"] > 0.8 and last["loss"] < record["epochs"][0]["loss"]
+    (log,) = os.listdir(ner_model.log_folder)
+    text = open(os.path.join(ner_model.log_folder, log)).read()
+    assert "validation entities P" in text and "epoch 1/6" in text
+    assert ner_model.tags()[0] == "O" and set(ner_model.tags()) == {"O", "B-Disease", "I-Disease"}
+    assert ner_model.getStorageRef() == "embeddings_clinical"
+
+
+def test_spark_and_light_pipeline_agree_on_odd_input(spark, pipeline):
+    texts = [
+        "The patient has asthma .", None, "", "   ", "Diabetes", "x" * 1000 + " has gout .",
+        "Emoji 😀 and 胸痛 with anemia .", " ".join(["word"] * 5000) + " asthma .",
+    ]  # fmt: skip
+    frame = spark.createDataFrame(list(enumerate(texts)), "id int, text string").repartition(3)
+    rows = pipeline.transform(frame).orderBy("id").collect()
+    light = LightPipeline(pipeline).fullAnnotate(texts)
+    assert len(rows) == len(texts)
+
+    def view(annotations):
+        return [(a.begin, a.end, a.result, a.metadata["confidence"]) for a in annotations]
+
+    assert [view(r.ner) for r in rows] == [view(r["ner"]) for r in light]
+    assert [len(r.ner) for r in rows][1:4] == [0, 0, 0]
+    assert len(rows[7].ner) == 5002
+    for row in rows:
+        for a in row.ner:
+            assert row.text[a.begin : a.end + 1] == a.metadata["word"]
+
+
+def test_all_confidence_scores(pipeline, ner_model):
+    ner_model.setIncludeAllConfidenceScores(True)
+    try:
+        (first, *_) = LightPipeline(pipeline).fullAnnotate("Gout .")["ner"]
+    finally:
+        ner_model.setIncludeAllConfidenceScores(False)
+    scores = {k: float(v) for k, v in first.metadata.items() if k not in ("word", "sentence")}
+    assert set(scores) == {"O", "B-Disease", "I-Disease"}
+    assert sum(scores.values()) == pytest.approx(1.0, abs=2e-3)
+
+
+def test_saved_pipeline_tags_identically_in_a_new_process(spark, pipeline, tmp_path):
+    path = str(tmp_path / "ner_pipeline")
+    pipeline.write().save(path)
+    texts = ["The patient has hypertension .", "He takes aspirin daily ."]
+    expected = LightPipeline(pipeline).annotate(texts)
+    script = textwrap.dedent(
+        f"""
+        import json, sparkner
+        from pyspark.ml import PipelineModel
+        from sparkner import LightPipeline
+        spark = sparkner.start(master="local[1]")
+        model = PipelineModel.load({path!r})
+        frame = spark.createDataFrame([(t,) for t in {texts!r}], "text string")
+        spark_tags = [[a.result for a in r.ner] for r in model.transform(frame).collect()]
+        light_tags = [r["ner"] for r in LightPipeline(model).annotate({texts!r})]
+        print("RESULT=" + json.dumps([spark_tags, light_tags]))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYSPARK_PYTHON": sys.executable},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT="))
+    spark_tags, light_tags = json.loads(line.removeprefix("RESULT="))
+    assert spark_tags == light_tags == [r["ner"] for r in expected]
+
+
+def test_empty_training_set_is_a_clear_error(training_frame):
+    with pytest.raises(ValueError, match="no embedded tokens"):
+        NerDLApproach().setMaxEpochs(1).fit(training_frame.limit(0))
+
+
+def test_single_tag_label_column(training_frame):
+    from pyspark.sql import functions as F
+
+    only_o = training_frame.withColumn(
+        "label", F.transform("label", lambda a: a.withField("result", F.lit("O")))
+    )
+    model = NerDLApproach().setMaxEpochs(1).fit(only_o.limit(20))
+    assert model.tags() == ["O"]
+    assert set(LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(),
+                              WordEmbeddingsModel.pretrained(), model])
+               .annotate("The patient has gout .")["ner"]) == {"O"}  # fmt: skip
+
+
+def test_missing_label_column(training_frame):
+    with pytest.raises(AnnotatorInputError, match="label column 'tags' does not exist"):
+        NerDLApproach().setLabelColumn("tags").fit(training_frame)
+
+
+def test_bad_settings_name_themselves():
+    with pytest.raises(ValueError, match="dropout"):
+        NerDLApproach().setDropout(1.5)
+    with pytest.raises(ValueError, match="maxEpochs"):
+        NerDLApproach().setMaxEpochs(0)
+    with pytest.raises(ValueError, match="has no tagger"):
+        NerDLModel().batch_function()

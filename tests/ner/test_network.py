@@ -1,0 +1,89 @@
+"""The tagger network: padding never changes a sentence's scores; saving is exact and safe."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sparkner.ner.network import TaggerConfig, TaggerFileError, TaggerNetwork
+from sparkner.ner.tagger import Tagger
+
+
+@pytest.fixture(scope="module")
+def network():
+    config = TaggerConfig(tags=["O", "B-X", "I-X"], chars=list("abcdefghij"), word_dim=6, hidden=8)
+    net = TaggerNetwork(config, seed=3)
+    rng = np.random.default_rng(0)
+    for v in net.variables:  # non-trivial weights, so padding effects would show
+        v.assign(rng.normal(scale=0.5, size=v.shape).astype(np.float32))
+    return net
+
+
+def inputs(rng, lengths, dim=6, width=30):
+    total = int(sum(lengths))
+    vectors = rng.normal(size=(total, dim)).astype(np.float32)
+    chars = rng.integers(0, 12, size=(total, width)).astype(np.int32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    return vectors, chars, offsets
+
+
+def test_scores_do_not_depend_on_batching(network, monkeypatch):
+    import sparkner.ner.tagger as tagger_module
+
+    rng = np.random.default_rng(1)
+    vectors, chars, offsets = inputs(rng, [5, 1, 12, 3, 7])
+    tagger = Tagger(network)
+    together = tagger.predict(vectors, chars, offsets)
+    monkeypatch.setattr(tagger_module, "TOKENS_PER_BATCH", 1)  # every sentence alone
+    alone = tagger.predict(vectors, chars, offsets)
+    np.testing.assert_array_equal(together[0], alone[0])
+    np.testing.assert_allclose(together[1], alone[1], atol=1e-5)
+
+
+def test_empty_sentences_and_no_tokens(network):
+    tagger = Tagger(network)
+    rng = np.random.default_rng(2)
+    vectors, chars, _ = inputs(rng, [3])
+    tags, scores = tagger.predict(vectors, chars, np.array([0, 0, 3, 3]))
+    assert tags.shape == (3,) and np.allclose(scores.sum(axis=1), 1.0, atol=1e-5)
+    tags, scores = tagger.predict(vectors[:0], chars[:0], np.array([0]))
+    assert tags.shape == (0,) and scores.shape == (0, 3)
+
+
+def test_char_ids_cover_unseen_and_long_words(network):
+    ids = Tagger(network).char_ids(["abc", "😀é", "a" * 1000, ""])
+    assert ids.shape == (4, 30)
+    assert ids[0, :3].tolist() == [2, 3, 4] and ids[0, 3] == 0
+    assert ids[1, :2].tolist() == [1, 1]  # unknown characters
+    assert (ids[2] == 2).all()  # cut at max_word_chars
+    assert (ids[3] == 0).all()
+
+
+def test_save_and_load_exactly(network, tmp_path):
+    network.save(tmp_path)
+    loaded = TaggerNetwork.load(tmp_path)
+    for a, b in zip(network.variables, loaded.variables, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert loaded.config.tags == ["O", "B-X", "I-X"]
+
+
+def test_newer_format_and_damaged_weights_are_refused(network, tmp_path):
+    network.save(tmp_path)
+    config = json.loads((tmp_path / "tagger.json").read_text())
+    (tmp_path / "tagger.json").write_text(json.dumps({**config, "version": 5}))
+    with pytest.raises(TaggerFileError, match="version 5 is newer"):
+        TaggerNetwork.load(tmp_path)
+    (tmp_path / "tagger.json").write_text(json.dumps(config))
+    data = (tmp_path / "weights.npz").read_bytes()
+    (tmp_path / "weights.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(TaggerFileError, match="weights.npz"):
+        TaggerNetwork.load(tmp_path)
+
+
+def test_pickled_weights_are_never_loaded(network, tmp_path):
+    network.save(tmp_path)
+    np.savez(tmp_path / "weights.npz", char_embeddings=np.array([object()], dtype=object))
+    with pytest.raises(TaggerFileError):
+        TaggerNetwork.load(tmp_path)
