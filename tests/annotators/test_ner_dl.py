@@ -87,7 +87,8 @@ def test_training_record_and_log(ner_model):
     last = record["epochs"][-1]
     assert last["validation"]["f1"] > 0.8 and last["loss"] < record["epochs"][0]["loss"]
     (log,) = os.listdir(ner_model.log_folder)
-    text = open(os.path.join(ner_model.log_folder, log)).read()
+    with open(os.path.join(ner_model.log_folder, log)) as handle:
+        text = handle.read()
     assert "validation entities P" in text and "epoch 1/6" in text
     assert ner_model.tags()[0] == "O" and set(ner_model.tags()) == {"O", "B-Disease", "I-Disease"}
     assert ner_model.getStorageRef() == "embeddings_clinical"

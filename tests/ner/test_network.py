@@ -78,7 +78,7 @@ def test_newer_format_and_damaged_weights_are_refused(network, tmp_path):
     (tmp_path / "tagger.json").write_text(json.dumps(config))
     data = (tmp_path / "weights.npz").read_bytes()
     (tmp_path / "weights.npz").write_bytes(data[: len(data) // 2])
-    with pytest.raises(TaggerFileError, match="weights.npz"):
+    with pytest.raises(TaggerFileError, match=r"weights\.npz"):
         TaggerNetwork.load(tmp_path)
 
 
