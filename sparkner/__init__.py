@@ -2,6 +2,8 @@
 
 from sparkner.annotation import Annotation
 from sparkner.annotators.document_assembler import DocumentAssembler
+from sparkner.annotators.ner_converter import NerConverter
+from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.sentence_detector import SentenceDetector
 from sparkner.annotators.tokenizer import Tokenizer
 from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
@@ -14,6 +16,9 @@ __all__ = [
     "Annotation",
     "DocumentAssembler",
     "LightPipeline",
+    "NerConverter",
+    "NerDLApproach",
+    "NerDLModel",
     "SentenceDetector",
     "Tokenizer",
     "WordEmbeddings",

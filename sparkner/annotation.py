@@ -143,6 +143,18 @@ class AnnotationBatch:
             return fast
         return pc.map_lookup(maps, pa.scalar(key, pa.string()), "first")
 
+    def sentence_offsets(self) -> np.ndarray:
+        """Where each sentence starts in the flat annotation list (plus the end): a new one
+        starts wherever the row or the ``sentence`` metadata changes."""
+        count = len(self)
+        if count == 0:
+            return np.zeros(1, dtype=np.int64)
+        rows = self.row_of()
+        sentence = self.int_metadata("sentence")
+        change = (rows[1:] != rows[:-1]) | (sentence[1:] != sentence[:-1])
+        starts = np.flatnonzero(np.concatenate([[True], change]))
+        return np.concatenate([starts, [count]]).astype(np.int64)
+
     def int_metadata(self, key: str, default: int = 0) -> np.ndarray:
         """An integer metadata value (such as ``sentence``) for each annotation."""
         values = pc.fill_null(self.metadata(key), str(default))

@@ -53,20 +53,6 @@ PRETRAINED_PACKAGE = "sparkner.resources"
 
 
 # -- inference: the batch function -------------------------------------------------------------
-def sentence_offsets(batch: AnnotationBatch) -> np.ndarray:
-    """Offsets of the sentences in a flat token list: a new sentence starts wherever the row
-    or the ``sentence`` metadata changes."""
-    count = len(batch)
-    if count == 0:
-        return np.zeros(1, dtype=np.int64)
-    rows = batch.row_of()
-    sentence = batch.int_metadata("sentence")
-    starts = np.flatnonzero(
-        np.concatenate([[True], (rows[1:] != rows[:-1]) | (sentence[1:] != sentence[:-1])])
-    )
-    return np.concatenate([starts, [count]]).astype(np.int64)
-
-
 def tag_tokens(
     sentences: pa.Array,
     tokens: pa.Array,
@@ -92,7 +78,7 @@ def tag_tokens(
         )
     vectors = values.reshape(len(batch), dim).astype(np.float32, copy=False)
     words = batch.annotations.field("result")
-    tag_ids, scores = tagger.predict(vectors, tagger.char_ids(words), sentence_offsets(batch))
+    tag_ids, scores = tagger.predict(vectors, tagger.char_ids(words), batch.sentence_offsets())
     names = pa.array(tagger.config.tags, pa.string())
     metadata: dict[str, Any] = {
         "word": words,

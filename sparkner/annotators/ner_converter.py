@@ -1,0 +1,121 @@
+"""NerConverter: per-token tags become ``chunk`` annotations, one per entity.
+
+Robust to IOB, IOB2/BIO, BIOES/BILOU, an ``I-`` with no ``B-`` and tags with no scheme
+(:mod:`sparkner.ner.tags`). A chunk spans its first token's begin to its last token's end,
+its text is cut from the sentence that holds it, so ``text[begin:end + 1] == result`` always.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyspark import keyword_only
+from pyspark.ml.param import Param, Params, TypeConverters
+
+from sparkner.annotation import (
+    CHUNK,
+    DOCUMENT,
+    NAMED_ENTITY,
+    TOKEN,
+    AnnotationBatch,
+    build_annotations,
+)
+from sparkner.base import AnnotatorTransformer, BatchFunction
+from sparkner.ner.tags import tag_spans
+
+
+def convert_to_chunks(
+    sentences: pa.Array, tokens: pa.Array, entities: pa.Array, white_list: tuple[str, ...]
+) -> pa.Array:
+    """Chunks with metadata ``entity``, ``sentence``, ``chunk`` (index within the row) and
+    ``confidence`` (mean of the tokens' confidences; null when the tags carry none)."""
+    tags = AnnotationBatch(entities)
+    docs = AnnotationBatch(sentences)
+    rows = tags.row_of()
+    sentence_ids = tags.int_metadata("sentence")
+    confidence = tags.metadata("confidence")
+    scores = (
+        pc.cast(confidence, pa.float64()).to_numpy(zero_copy_only=False)
+        if confidence.null_count < len(confidence)
+        else None
+    )
+    # The sentence (or document) annotations each chunk's text is cut from, by row.
+    doc_rows = docs.row_of()
+    doc_texts, doc_begins, doc_ends = docs.result, docs.begin, docs.end
+    results = tags.result
+    begins, ends, texts, entity_types, chunk_sentences, chunk_scores = [], [], [], [], [], []
+    counts = np.zeros(tags.num_rows, dtype=np.int64)
+    offsets = tags.sentence_offsets()
+    for s in range(len(offsets) - 1):
+        lo, hi = int(offsets[s]), int(offsets[s + 1])
+        row = int(rows[lo])
+        for first, last, entity in tag_spans(results[lo:hi]):
+            if white_list and entity not in white_list:
+                continue
+            begin, end = int(tags.begin[lo + first]), int(tags.end[lo + last])
+            text = _cut(begin, end, row, doc_rows, doc_texts, doc_begins, doc_ends)
+            if text is None:
+                continue  # no sentence holds the span: never emit a chunk with a wrong text
+            begins.append(begin)
+            ends.append(end)
+            texts.append(text)
+            entity_types.append(entity)
+            chunk_sentences.append(int(sentence_ids[lo]))
+            chunk_scores.append(
+                None if scores is None else float(np.nanmean(scores[lo + first : lo + last + 1]))
+            )
+            counts[row] += 1
+    row_offsets = np.concatenate([[0], np.cumsum(counts)])
+    index = np.arange(len(begins)) - np.repeat(row_offsets[:-1], counts)
+    confidence_strings = pa.array(
+        [None if v is None else f"{v:.4f}" for v in chunk_scores], pa.string()
+    )
+    return build_annotations(
+        CHUNK, row_offsets, begins, ends, texts,
+        {"entity": entity_types, "sentence": np.asarray(chunk_sentences, dtype=np.int64),
+         "chunk": index, "confidence": confidence_strings},
+    )  # fmt: skip
+
+
+def _cut(begin, end, row, doc_rows, doc_texts, doc_begins, doc_ends) -> str | None:
+    """The text of ``[begin, end]`` from an annotation of the same row that contains it."""
+    lo, hi = np.searchsorted(doc_rows, [row, row + 1])
+    for d in range(lo, hi):
+        if doc_begins[d] <= begin and end <= doc_ends[d]:
+            start = begin - int(doc_begins[d])
+            return doc_texts[d][start : start + end - begin + 1]
+    return None
+
+
+class NerConverter(AnnotatorTransformer):
+    """Turns ``named_entity`` tags into ``chunk`` annotations (inputs: sentence, token, ner)."""
+
+    input_annotator_types = (DOCUMENT, TOKEN, NAMED_ENTITY)
+    output_annotator_type = CHUNK
+
+    whiteList = Param(
+        Params._dummy(), "whiteList", "entity types to keep (empty: all)",
+        typeConverter=TypeConverters.toListString,
+    )  # fmt: skip
+
+    @keyword_only
+    def __init__(
+        self,
+        *,
+        inputCols: list[str] | None = None,
+        outputCol: str | None = None,
+        whiteList: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self._setDefault(inputCols=["sentence", "token", "ner"], outputCol="ner_chunk",
+                         whiteList=[])  # fmt: skip
+        self.set_params_from(self._input_kwargs)
+
+    def setWhiteList(self, value: list[str]) -> NerConverter:
+        return self._set(whiteList=list(value))
+
+    def batch_function(self) -> BatchFunction:
+        return partial(convert_to_chunks, white_list=tuple(self.getOrDefault(self.whiteList)))
