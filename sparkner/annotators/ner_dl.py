@@ -331,8 +331,9 @@ class NerDLApproach(
         return self._set(lstmLayers=_at_least("lstmLayers", value, 1))
 
     def setTestDataset(self, value: DataFrame | str) -> NerDLApproach:
-        """Evaluated after training (a DataFrame, or a Parquet path of one, with the same
-        columns as the training data); the figures go to the log and the training record."""
+        """A held-out set evaluated after every epoch (a DataFrame, or a Parquet path of one,
+        with the training data's columns). As in the reference product, ``useBestModel`` and
+        early stopping watch its F1 when it is set. Pass a dev split here, not a test split."""
         self._test_dataset = value
         return self
 
@@ -349,10 +350,13 @@ class NerDLApproach(
             test = self._test_dataset
             frame = dataset.sparkSession.read.parquet(test) if isinstance(test, str) else test
             self._check_training_columns(frame.schema)
+            add_vocabulary(data, frame, columns[2])
             data.test = collect_sentences(frame, *columns, data)
 
         configure_threads(None)
-        chars = sorted({ch for word in data.words for ch in word})
+        # Characters of the training words only: held-out text must not shape the model.
+        train_words = np.unique(data.train.word_ids)
+        chars = sorted({ch for i in train_words.tolist() for ch in data.words[i]})
         config = TaggerConfig(
             tags=data.tags, chars=chars, word_dim=int(data.vectors.shape[1]),
             storage_ref=storage_ref, hidden=self.getOrDefault(self.hiddenSize),
@@ -365,7 +369,8 @@ class NerDLApproach(
             po=self.getOrDefault(self.po), batch_size=self.getOrDefault(self.batchSize),
             dropout=self.getOrDefault(self.dropout), patience=self.getOrDefault(self.patience),
             seed=self.getOrDefault(self.randomSeed),
-            use_best_model=self.getOrDefault(self.useBestModel) and data.validation is not None,
+            use_best_model=self.getOrDefault(self.useBestModel)
+            and (data.validation is not None or data.test is not None),
             verbose=self.getOrDefault(self.verbose), log=self._logger(log_lines),
         )  # fmt: skip
         records = train_network(network, data, settings, Tagger)
@@ -380,7 +385,7 @@ class NerDLApproach(
                 [tagger.char_ids(data.words), np.zeros((1, config.max_word_chars), np.int32)]
             )
             record["test"] = evaluate_set(tagger, data, data.test, chars_table)
-            settings.log(f"test set: {record['test']}")  # type: ignore[misc]
+            settings.log(f"test set, kept model: {record['test']}")  # type: ignore[misc]
         config.extra = record
         folder = _scratch_folder()
         network.save(folder)
@@ -457,6 +462,20 @@ def collect_training_data(frame: DataFrame, sentence: str, token: str, embedding
     """Distinct words with their vectors (deduplicated by Spark), then word and tag ids."""
     from sparkner.ner.training import TrainingData
 
+    data = TrainingData(
+        words=[], vectors=np.zeros((0, 0), np.float32), tags=[],
+        train=None,  # type: ignore[arg-type]
+    )  # fmt: skip
+    add_vocabulary(data, frame, embeddings)
+    data.train = collect_sentences(frame, sentence, token, embeddings, label, data, grow_tags=True)
+    if len(data.train) == 0:
+        raise ValueError("NerDLApproach: the training data has no labelled sentences")
+    return data
+
+
+def add_vocabulary(data, frame: DataFrame, embeddings: str) -> None:
+    """Add the distinct words of ``frame`` and their vectors to ``data`` (Spark dedupes them,
+    so only one vector per distinct word reaches the driver)."""
     vocabulary = (
         frame.select(F.explode(embeddings).alias("e"))
         .select(F.col("e.result").alias("word"), F.col("e.embeddings").alias("vector"))
@@ -464,25 +483,25 @@ def collect_training_data(frame: DataFrame, sentence: str, token: str, embedding
         .toArrow()
     )
     if vocabulary.num_rows == 0:
-        raise ValueError("NerDLApproach: the training data has no embedded tokens")
-    words_array = vocabulary.column("word").combine_chunks()
+        if not data.words:
+            raise ValueError("NerDLApproach: the training data has no embedded tokens")
+        return
+    words = vocabulary.column("word").combine_chunks()
     vector_lists = vocabulary.column("vector").combine_chunks()
     lengths = pc.list_value_length(vector_lists).to_numpy(zero_copy_only=False)
     dim = int(lengths.max())
-    if dim == 0 or (lengths != dim).any():
+    expected = data.vectors.shape[1] if data.words else dim
+    if dim == 0 or (lengths != expected).any():
         raise ValueError(
-            f"NerDLApproach: column {embeddings!r} must hold one vector of the same dimension "
+            f"NerDLApproach: column {embeddings!r} must hold one {expected}-dimensional vector "
             f"per token; found dimensions {sorted(set(lengths.tolist()))[:5]}"
         )
     vectors = vector_lists.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
-    data = TrainingData(
-        words=words_array.to_pylist(), vectors=vectors.astype(np.float32), tags=[],
-        train=None,  # type: ignore[arg-type]
-    )  # fmt: skip
-    data.train = collect_sentences(frame, sentence, token, embeddings, label, data, grow_tags=True)
-    if len(data.train) == 0:
-        raise ValueError("NerDLApproach: the training data has no labelled sentences")
-    return data
+    known = pc.is_in(words, value_set=pa.array(data.words, pa.string()))
+    new = pc.invert(known).to_numpy(zero_copy_only=False)
+    data.words.extend(pc.filter(words, pc.invert(known)).to_pylist())
+    fresh = vectors[new].astype(np.float32)
+    data.vectors = fresh if data.vectors.size == 0 else np.concatenate([data.vectors, fresh])
 
 
 def collect_sentences(

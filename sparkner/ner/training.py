@@ -75,6 +75,7 @@ class EpochRecord:
     loss: float
     seconds: float
     validation: dict = field(default_factory=dict)
+    test: dict = field(default_factory=dict)
 
 
 class _Adam:
@@ -186,9 +187,13 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
                              time.perf_counter() - started)  # fmt: skip
         if data.validation is not None and len(data.validation):
             record.validation = evaluate_set(validator, data, data.validation, chars)
+        if data.test is not None and len(data.test):
+            record.test = evaluate_set(validator, data, data.test, chars)
         records.append(record)
         say(_describe(record, settings.max_epochs))
-        f1 = record.validation.get("f1", -record.loss)
+        # As the reference product does: watch the test set's F1 if there is one, else the
+        # validation split's, else the loss.
+        f1 = (record.test or record.validation).get("f1", -record.loss)
         if f1 > best_f1 + 1e-6:
             best_f1, stale = f1, 0
             if settings.use_best_model:
@@ -241,10 +246,10 @@ def _progress(epoch: int, epochs: int, done: int, total: int, started: float) ->
 
 def _describe(record: EpochRecord, epochs: int) -> str:
     line = f"epoch {record.epoch}/{epochs}: loss {record.loss:.4f}, {record.seconds:.1f}s"
-    v = record.validation
-    if v:
-        line += (
-            f"; validation entities P {v['precision']:.4f} R {v['recall']:.4f} "
-            f"F1 {v['f1']:.4f} (relaxed F1 {v['relaxed_f1']:.4f})"
-        )
+    for name, v in (("validation", record.validation), ("test set", record.test)):
+        if v:
+            line += (
+                f"; {name} entities P {v['precision']:.4f} R {v['recall']:.4f} "
+                f"F1 {v['f1']:.4f} (relaxed F1 {v['relaxed_f1']:.4f})"
+            )
     return line

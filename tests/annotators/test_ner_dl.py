@@ -62,7 +62,7 @@ def ner_model(training_frame, tmp_path_factory) -> NerDLModel:
     approach = (
         NerDLApproach().setMaxEpochs(6).setLr(0.01).setBatchSize(8).setRandomSeed(1)
         .setValidationSplit(0.2).setIncludeConfidence(True).setEnableOutputLogs(True)
-        .setOutputLogsPath(str(logs))
+        .setOutputLogsPath(str(logs)).setTestDataset(training_frame.limit(40))
     )  # fmt: skip
     model = approach.fit(training_frame)
     model.log_folder = str(logs)
@@ -86,6 +86,9 @@ def test_training_record_and_log(ner_model):
     assert record["training_sentences"] == 128 and record["validation_sentences"] == 32
     last = record["epochs"][-1]
     assert last["validation"]["f1"] > 0.8 and last["loss"] < record["epochs"][0]["loss"]
+    # The test set is evaluated every epoch and at the end, on the model kept.
+    assert all("f1" in epoch["test"] for epoch in record["epochs"])
+    assert record["test"]["f1"] == max(epoch["test"]["f1"] for epoch in record["epochs"])
     (log,) = os.listdir(ner_model.log_folder)
     with open(os.path.join(ner_model.log_folder, log)) as handle:
         text = handle.read()
