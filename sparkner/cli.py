@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -36,6 +37,52 @@ def _neighbours(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    import shutil
+
+    from sparkner.session import start
+    from sparkner.training.ner import load_recipe, train_recipe
+
+    recipe = load_recipe(args.config)
+    spark = start(master=args.master)
+    model, seconds = train_recipe(spark, recipe, args.data)
+    if os.path.exists(args.output):
+        if not args.overwrite:
+            raise ValueError(f"{args.output} exists; pass --overwrite to replace it")
+        shutil.rmtree(args.output)
+    shutil.copytree(model.files_folder(), args.output)
+    record = model.training_record()
+    summary = {
+        "name": recipe.name,
+        "seconds": round(seconds, 1),
+        "epochs": len(record["epochs"]),
+        "dev": record.get("test"),
+        "output": args.output,
+    }
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from sparkner.annotators.ner_dl import NerDLModel
+    from sparkner.annotators.word_embeddings import WordEmbeddingsModel
+    from sparkner.evaluation import evaluate_dataframe
+    from sparkner.session import start
+    from sparkner.training.conll import CoNLL
+
+    model = (
+        NerDLModel().attach_files(args.model)
+        if os.path.isdir(args.model)
+        else NerDLModel.pretrained(args.model)
+    )
+    spark = start(master=args.master)
+    vectors = WordEmbeddingsModel.pretrained(args.embeddings)
+    frame = vectors.transform(CoNLL().readDataset(spark, args.data))
+    result = evaluate_dataframe(model.setOutputCol("ner").transform(frame), "label", "ner")
+    print(result.table())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sparkner", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -47,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--data", required=True, help="the data folder, e.g. ../shared/data")
     build.add_argument("--output", required=True, help="folder to write the store to")
     build.set_defaults(run=_build_embeddings)
+
+    train = commands.add_parser("train", help="train a NER tagger from a recipe")
+    train.add_argument("--config", required=True, help="e.g. conf/ner_bc5cdr.yaml")
+    train.add_argument("--data", required=True, help="the data folder, e.g. ../shared/data")
+    train.add_argument("--output", required=True, help="folder to write the tagger to")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    train.add_argument("--master", default=None, help="Spark master (default local[*])")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="entity-level scores on a CoNLL/TSV file")
+    evaluate.add_argument("--model", required=True, help="a bundled tagger or a tagger folder")
+    evaluate.add_argument("--data", required=True, help="a CoNLL or TSV file with gold tags")
+    evaluate.add_argument("--embeddings", default="embeddings_clinical")
+    evaluate.add_argument("--master", default=None, help="Spark master (default local[*])")
+    evaluate.set_defaults(run=_evaluate)
 
     near = commands.add_parser("neighbours", help="nearest words in a set of word vectors")
     near.add_argument("words", nargs="+")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from sparkner.cli import main
@@ -27,3 +29,44 @@ def test_missing_config_is_a_clear_error(tmp_path, capsys):
 def test_unknown_pretrained_name(capsys):
     assert main(["neighbours", "x", "--name", "no_such_vectors"]) == 2
     assert "unknown pretrained embeddings 'no_such_vectors'" in capsys.readouterr().err
+
+
+def _tiny_recipe(tmp_path):
+    from tests_support import write_tiny_conll
+
+    data = tmp_path / "data"
+    (data / "tiny").mkdir(parents=True)
+    for split in ("train", "dev", "test"):
+        write_tiny_conll(data / "tiny" / f"{split}.tsv", sentences=60 if split == "train" else 20)
+    config = tmp_path / "ner_tiny.yaml"
+    config.write_text(
+        "name: ner_tiny\ntrain: tiny/train.tsv\ndev: tiny/dev.tsv\ntest: tiny/test.tsv\n"
+        "settings: {maxEpochs: 3, lr: 0.01, batchSize: 8, randomSeed: 2}\n"
+    )
+    return config, data
+
+
+def test_train_then_evaluate(spark, tmp_path, capsys):
+    config, data = _tiny_recipe(tmp_path)
+    output = tmp_path / "tagger"
+    assert main(["train", "--config", str(config), "--data", str(data),
+                 "--output", str(output)]) == 0  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["name"] == "ner_tiny" and summary["epochs"] == 3
+    assert (output / "tagger.json").is_file() and (output / "weights.npz").is_file()
+    # An existing output is refused unless --overwrite.
+    assert main(["train", "--config", str(config), "--data", str(data),
+                 "--output", str(output)]) == 2  # fmt: skip
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(output), "--data",
+                 str(data / "tiny" / "test.tsv")]) == 0  # fmt: skip
+    table = capsys.readouterr().out
+    assert "Disease" in table and "micro" in table
+
+
+def test_recipe_errors_name_the_file(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntrain: a\ndev: b\nsettings: {maxEpoch: 3}\n")
+    assert main(["train", "--config", str(bad), "--data", str(tmp_path),
+                 "--output", str(tmp_path / "o")]) == 2  # fmt: skip
+    assert "bad.yaml: settings.maxEpoch is not a NerDLApproach parameter" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 from pyspark.ml import PipelineModel
+from tests_support import write_tiny_conll
 
 from sparkner import (
     DocumentAssembler,
@@ -22,27 +23,6 @@ from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.base import AnnotatorInputError
 from sparkner.training.conll import CoNLL
 
-DISEASES = ["breast cancer", "diabetes", "asthma", "hypertension", "colon cancer", "pneumonia",
-            "migraine", "anemia", "heart failure", "gout"]  # fmt: skip
-DRUGS = ["aspirin", "metformin", "insulin", "lisinopril", "warfarin"]
-SENTENCES = ["The patient has {d} .", "History of {d} in the family .",
-             "She was treated for {d} last year .", "He takes {m} daily ."]  # fmt: skip
-
-
-def conll_lines() -> str:
-    lines = []
-    for i in range(160):
-        template = SENTENCES[i % len(SENTENCES)]
-        disease, drug = DISEASES[i % len(DISEASES)], DRUGS[i % len(DRUGS)]
-        for word in template.split():
-            if word == "{d}":
-                parts = disease.split()
-                lines += [f"{parts[0]}\tB-Disease"] + [f"{p}\tI-Disease" for p in parts[1:]]
-            else:
-                lines.append(f"{drug if word == '{m}' else word}\tO")
-        lines.append("")
-    return "\n".join(lines) + "\n"
-
 
 @pytest.fixture(scope="module")
 def embeddings():
@@ -52,7 +32,7 @@ def embeddings():
 @pytest.fixture(scope="module")
 def training_frame(spark, tmp_path_factory, embeddings):
     path = tmp_path_factory.mktemp("ner") / "train.tsv"
-    path.write_text(conll_lines())
+    write_tiny_conll(path)
     return embeddings.transform(CoNLL().readDataset(spark, str(path))).cache()
 
 

@@ -1,0 +1,62 @@
+"""Train a tagger from scratch with its recipe and score it on the official test split.
+
+    python bench/accuracy.py --data ncbi_disease|bc5cdr [--data-dir ../shared/data]
+
+Prints strict and relaxed entity-level precision / recall / F1 per type, the dev figures of
+the kept epoch, the training time, and one JSON line. Model selection sees the dev split
+only; the test split is read once, here, for the final figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, choices=["ncbi_disease", "bc5cdr"])
+    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
+    args = parser.parse_args()
+
+    import sparkner
+    from sparkner.training.ner import evaluate_split, load_recipe, train_recipe
+
+    recipe = load_recipe(REPO / "conf" / f"ner_{args.data}.yaml")
+    if args.seed is not None:
+        recipe.settings["randomSeed"] = args.seed
+    recipe.settings["verbose"] = False
+    spark = sparkner.start(master="local[2]")
+    model, seconds = train_recipe(spark, recipe, args.data_dir)
+    result = evaluate_split(spark, model, recipe, args.data_dir, "test")
+    record = model.training_record()
+    spark.stop()
+
+    print(f"{recipe.name}: trained in {seconds / 60:.1f} min, {len(record['epochs'])} epochs, "
+          f"on {os.cpu_count()} cores")  # fmt: skip
+    print(f"dev (model selection), kept epoch: strict F1 {record['test']['f1']:.4f}")
+    print("test split:")
+    print(result.table())
+    print(
+        json.dumps(
+            {
+                "bench": "accuracy",
+                "data": args.data,
+                "seconds": round(seconds, 1),
+                "epochs": len(record["epochs"]),
+                "dev_strict_f1": record["test"]["f1"],
+                "test": result.as_dict()["strict"],
+                "test_relaxed_f1": round(result.relaxed.micro.f1, 4),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
