@@ -60,8 +60,15 @@ _INLINE_LIST = re.compile(
 _DOTTED = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _MARKER_WORD = re.compile(r"\d{1,3}|[A-Za-z]")
 _OPENERS = "\"'“‘([{•*-"
-# Characters that separate sections rather than belong to a sentence ("Postpartum.,PROCEDURE").
-_SEPARATORS = " \t\n\r\f\v,;\u2028\u2029\x1c\x1d\x1e\x1f\x85\xa0"
+# Besides any Unicode whitespace, characters that separate sections rather than belong to a
+# sentence ("Postpartum.,PROCEDURE").
+_SEPARATORS = ",;"
+
+
+def _is_separator(char: str) -> bool:
+    # All of Unicode's whitespace (ideographic and em spaces too), so no sentence starts or
+    # ends with whitespace of any kind.
+    return char.isspace() or char in _SEPARATORS
 
 
 @lru_cache(maxsize=32)
@@ -170,27 +177,37 @@ def _terminal_ends(text: str, m: re.Match[str], last_cut: int, rules: SentenceRu
         return False  # a lower-case continuation: "p.o. daily", "approx. two"
     if not m.group().startswith("."):
         return True
+    # The word starts after the last cut or a separator: MTSamples glues list items to what
+    # precedes them ("DIAGNOSES:,1.  Deformity.,2.  Excess"), and "1" must still be a marker,
+    # while a comma inside a number ("150,000.") is part of the word.
     word_start = m.start()
-    while word_start > 0 and not text[word_start - 1].isspace():
+    while word_start > last_cut and not (
+        _is_separator(text[word_start - 1]) and not _in_number(text, word_start - 1)
+    ):
         word_start -= 1
     word = text[word_start : m.start()].lstrip("\"'“‘([{")
     if rules.use_abbreviations and word.lower() in rules.abbreviations:
         return False  # "Dr. Smith", "e.g. CT"
     if rules.detect_lists and _MARKER_WORD.fullmatch(word):
-        only_space_before = text[last_cut:word_start].strip(_SEPARATORS) == ""
+        only_space_before = all(_is_separator(c) for c in text[last_cut:word_start])
         if only_space_before:
             return False  # "2." opening a numbered item
     # "b.i.d. Follow-up ..." ends a sentence, "p.o. 5 days" does not.
     return not (_DOTTED.fullmatch(word) and not following.isupper())
 
 
+def _in_number(text: str, i: int) -> bool:
+    """Whether ``text[i]`` has a digit on both sides, as the comma in "1,000"."""
+    return 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+
+
 def _trimmed_pieces(text: str, begin: int, end: int, split_length: int) -> list[tuple[int, int]]:
     """The stretch ``[begin, end)`` trimmed of separators, cut into pieces of ``split_length``."""
-    while begin < end and text[begin] in _SEPARATORS:
+    while begin < end and _is_separator(text[begin]):
         begin += 1
-    while end > begin and text[end - 1] in _SEPARATORS:
+    while end > begin and _is_separator(text[end - 1]):
         end -= 1
-    if begin >= end or text[begin:end].isspace():
+    if begin >= end:
         return []
     if split_length <= 0 or end - begin <= split_length:
         return [(begin, end)]
