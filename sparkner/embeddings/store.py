@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sparkner.formats import read_versioned_json
+
 FORMAT_NAME = "sparkner-embeddings"
 FORMAT_VERSION = 1
 HEADER_FILE = "store.json"
@@ -95,20 +97,9 @@ def write_store(
 def read_header(directory: str | os.PathLike[str]) -> StoreHeader:
     """Read and check a store's header without loading its vectors."""
     path = Path(directory) / HEADER_FILE
-    if not path.is_file():
-        raise StoreError(f"{directory}: not an embeddings store (no {HEADER_FILE})")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StoreError(f"{path}: not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
-        raise StoreError(f"{path}: not a {FORMAT_NAME} header")
-    version = data.get("version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise StoreError(
-            f"{path}: store format version {version!r} is newer than this sparkner reads "
-            f"({FORMAT_VERSION}); upgrade sparkner"
-        )
+    data = read_versioned_json(
+        path, FORMAT_NAME, FORMAT_VERSION, StoreError, "sparkner embeddings store"
+    )
     try:
         header = StoreHeader(
             dimension=int(data["dimension"]),

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from sparkner.formats import read_versioned_json
+
 CONFIG_FILE = "tagger.json"
 WEIGHTS_FILE = "weights.npz"
 FORMAT_NAME = "sparkner-tagger"
@@ -148,20 +150,7 @@ class TaggerNetwork(tf.Module):
 
 def read_config(folder: str | os.PathLike[str]) -> TaggerConfig:
     path = Path(folder) / CONFIG_FILE
-    if not path.is_file():
-        raise TaggerFileError(f"{folder}: not a saved tagger (no {CONFIG_FILE})")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise TaggerFileError(f"{path}: not valid JSON") from None
-    if not isinstance(data, dict) or data.pop("format", None) != FORMAT_NAME:
-        raise TaggerFileError(f"{path}: not a {FORMAT_NAME} config")
-    version = data.pop("version", None)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise TaggerFileError(
-            f"{path}: tagger format version {version!r} is newer than this sparkner reads "
-            f"({FORMAT_VERSION}); upgrade sparkner"
-        )
+    data = read_versioned_json(path, FORMAT_NAME, FORMAT_VERSION, TaggerFileError, "saved tagger")
     try:
         return TaggerConfig(**data)
     except TypeError as exc:

@@ -15,15 +15,14 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from sparkner.annotators.sentence_detector import SentenceRules, split_sentences
 from sparkner.annotators.tokenizer import TokenRules, token_pattern
 from sparkner.embeddings.store import write_store
+from sparkner.formats import read_settings
 from sparkner.training import corpora
 from sparkner.training.splits import split_keys
 
@@ -56,14 +55,7 @@ class EmbeddingsConfig:
 
 def load_config(path: str | os.PathLike[str]) -> EmbeddingsConfig:
     """Read a YAML config (safe loader only); unknown keys are an error naming the file."""
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of settings at the top level")
-    known = {f.name for f in fields(EmbeddingsConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{path}: unknown setting(s) {unknown}; known: {sorted(known)}")
+    data = read_settings(path, EmbeddingsConfig)
     if "split_fractions" in data:
         data["split_fractions"] = tuple(data["split_fractions"])
     return EmbeddingsConfig(**data)

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.word_embeddings import WordEmbeddingsModel
 from sparkner.evaluation import Evaluation, evaluate_dataframe
+from sparkner.formats import read_settings
 from sparkner.training.conll import CoNLL
 
 
@@ -35,14 +35,7 @@ class NerRecipe:
 
 def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
     """Read a recipe (YAML, safe loader); unknown keys and settings name the file."""
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of settings at the top level")
-    known = {f.name for f in fields(NerRecipe)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{path}: unknown setting(s) {unknown}; known: {sorted(known)}")
+    data = read_settings(path, NerRecipe)
     missing = sorted({"name", "train", "dev"} - set(data))
     if missing:
         raise ValueError(f"{path}: missing setting(s) {missing}")

@@ -94,7 +94,7 @@ def test_damaged_stores_are_refused_with_the_file_named(store_dir, damage):
         expected = "store.json: not valid JSON"
     else:
         (store_dir / "store.json").unlink()
-        expected = "not an embeddings store"
+        expected = "not a sparkner embeddings store"
     with pytest.raises(StoreError, match=expected):
         EmbeddingStore(store_dir)
 
