@@ -385,7 +385,7 @@ class NerDLApproach(
                 [tagger.char_ids(data.words), np.zeros((1, config.max_word_chars), np.int32)]
             )
             record["test"] = evaluate_set(tagger, data, data.test, chars_table)
-            settings.log(f"test set, kept model: {record['test']}")  # type: ignore[misc]
+            settings.log(f"testDataset, kept model: {record['test']}")  # type: ignore[misc]
         config.extra = record
         folder = _scratch_folder()
         network.save(folder)

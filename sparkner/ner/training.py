@@ -246,7 +246,7 @@ def _progress(epoch: int, epochs: int, done: int, total: int, started: float) ->
 
 def _describe(record: EpochRecord, epochs: int) -> str:
     line = f"epoch {record.epoch}/{epochs}: loss {record.loss:.4f}, {record.seconds:.1f}s"
-    for name, v in (("validation", record.validation), ("test set", record.test)):
+    for name, v in (("validation split", record.validation), ("testDataset", record.test)):
         if v:
             line += (
                 f"; {name} entities P {v['precision']:.4f} R {v['recall']:.4f} "

@@ -167,3 +167,23 @@ def test_bad_settings_name_themselves():
         NerDLApproach().setMaxEpochs(0)
     with pytest.raises(ValueError, match="has no tagger"):
         NerDLModel().batch_function()
+
+
+def test_pretrained_bc5cdr_finds_chemicals_and_diseases():
+    from sparkner import NerConverter
+
+    light = LightPipeline([
+        DocumentAssembler(), SentenceDetector(), Tokenizer(), WordEmbeddingsModel.pretrained(),
+        NerDLModel.pretrained("ner_bc5cdr"), NerConverter(),
+    ])  # fmt: skip
+    text = "Cisplatin caused acute renal failure in two patients."
+    chunks = light.fullAnnotate(text)["ner_chunk"]
+    found = {(c.result, c.metadata["entity"]) for c in chunks}
+    assert {("Cisplatin", "Chemical"), ("acute renal failure", "Disease")} <= found
+    for c in chunks:
+        assert text[c.begin : c.end + 1] == c.result
+
+
+def test_unknown_pretrained_tagger_lists_the_available_ones():
+    with pytest.raises(ValueError, match=r"unknown pretrained tagger 'nope'.*ner_bc5cdr"):
+        NerDLModel.pretrained("nope")
