@@ -538,16 +538,20 @@ def collect_sentences(
     words = pc.list_flatten(table.column("words"))
     word_ids = pc.index_in(words, value_set=pa.array(data.words, pa.string()))
     word_ids = pc.fill_null(word_ids, -1).to_numpy(zero_copy_only=False).astype(np.int32)
-    tags = pc.list_flatten(table.column("tags")).to_pylist()
+    # Tags go through a dictionary encoding: one Python string per distinct tag, not per token.
+    flat_tags = pc.fill_null(pc.list_flatten(table.column("tags")), "O")
+    encoded = pc.dictionary_encode(flat_tags).combine_chunks()
+    distinct = encoded.dictionary.to_pylist()
     index = {t: i for i, t in enumerate(data.tags)}
     if grow_tags:
-        for tag in sorted(set(tags), key=lambda t: (t != "O", t)):
+        for tag in sorted(set(distinct), key=lambda t: (t != "O", t)):
             index.setdefault(tag, len(index))
         data.tags[:] = list(index)
-    unknown = sorted({t for t in tags if t not in index})
+    unknown = sorted(t for t in distinct if t not in index)
     if unknown:
         raise ValueError(f"NerDLApproach: tags {unknown[:5]} do not occur in the training data")
-    tag_ids = np.fromiter((index[t] for t in tags), dtype=np.int16, count=len(tags))
+    mapping = np.array([index[t] for t in distinct], dtype=np.int16)
+    tag_ids = mapping[encoded.indices.to_numpy(zero_copy_only=False)]
     rows = np.repeat(np.arange(table.num_rows), word_counts.to_numpy(zero_copy_only=False))
     sentence_ids = pc.cast(
         pc.fill_null(pc.list_flatten(table.column("sentence")), "0"), pa.int64()

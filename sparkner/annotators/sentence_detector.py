@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
@@ -49,6 +50,9 @@ _TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*")
 _HEADER = re.compile(
     r"(?:(?<=^)|(?<=[\s.,;:]))([A-Z][A-Z0-9&/()'\-]*(?:[ \t]+[A-Z0-9&/()'\-]+)*)[ \t]*:"
 )
+# A run of ALL-CAPS words as _HEADER's phrase; a header when ``[ \t]*:`` follows it.
+_CAPS_RUN = re.compile(r"(?:(?<=^)|(?<=[\s.,;:]))[A-Z][A-Z0-9&/()'\-]*(?:[ \t]+[A-Z0-9&/()'\-]+)*")
+_COLON = re.compile(r"[ \t]*:")
 # MTSamples-style header without a colon, glued between commas: ".,PHYSICAL EXAMINATION,VITAL".
 _HEADER_NO_COLON = re.compile(r"(?:(?<=^)|(?<=[.,]))([A-Z][A-Z0-9&/()'\- ]{4,}[A-Z0-9)])(?=,\S)")
 # What starts a line that begins a new sentence: a list marker or a bullet.
@@ -112,12 +116,16 @@ def _separator_spans(text: str, rules: SentenceRules) -> list[tuple[int, int]]:
         return sorted(cuts)
 
     cuts.extend(m.span() for m in _PARAGRAPH.finditer(text))
-    cuts.extend(m.span() for m in _LINE_BREAK.finditer(text) if _line_break_ends(text, m))
+    line_start = 0
+    for m in _LINE_BREAK.finditer(text):
+        if _line_break_ends(text, line_start, m, rules):
+            cuts.append(m.span())
+        line_start = m.end()
     if rules.detect_headers:
-        for m in _HEADER.finditer(text):
-            if _is_header(m.group(1)):
-                cuts.append((m.start(1), m.start(1)))
-                cuts.append((m.end(), m.end()))
+        for begin, end, phrase in _colon_headers(text):
+            if _is_header(phrase):
+                cuts.append((begin, begin))
+                cuts.append((end, end))
         for m in _HEADER_NO_COLON.finditer(text):
             if _is_header(m.group(1)):
                 cuts.append((m.start(1), m.start(1)))
@@ -146,19 +154,53 @@ def _is_header(phrase: str) -> bool:
     return letters >= 2 and not any(c.islower() for c in phrase)
 
 
-def _line_break_ends(text: str, m: re.Match[str]) -> bool:
-    """Whether a single line break ends a sentence (a wrapped line does not)."""
-    line_start = max(text.rfind("\n", 0, m.start()), text.rfind("\r", 0, m.start())) + 1
+def _colon_headers(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(begin, end, phrase)`` of each match of :data:`_HEADER`, in linear time.
+
+    ``_HEADER.finditer`` retries at every word of a long ALL-CAPS run that no colon ends,
+    which is quadratic (120 kB of capitals took 80 s); a run is matched once here and then
+    checked for the colon. A shorter phrase never matches where the whole run does not.
+    """
+    for run in _CAPS_RUN.finditer(text):
+        colon = _COLON.match(text, run.end())
+        if colon:
+            yield run.start(), colon.end(), run.group()
+
+
+def _line_break_ends(text: str, line_start: int, m: re.Match[str], rules: SentenceRules) -> bool:
+    """Whether a single line break ends a sentence (a wrapped line does not).
+
+    ``line_start`` is where the line before it starts (passed in: searching back for it
+    each time is quadratic in a text of many lines). The list and header rules apply only
+    when switched on, as the terminal-punctuation rules do.
+    """
     previous = text[line_start : m.start()].rstrip()
     if not previous:
         return True
-    if previous[-1] in ".!?:;" or _is_header(previous):
-        return True
     following = text[m.end() : m.end() + 200]
-    if _LIST_MARKER.match(following):
+    if previous[-1] in ".!?:;" and not _open_abbreviation_ends(previous, following, rules):
         return True
-    header = _HEADER.match(following.lstrip(" \t"))
+    if rules.detect_headers and _is_header(previous):
+        return True
+    if rules.detect_lists and _LIST_MARKER.match(following):
+        return True
+    header = _HEADER.match(following.lstrip(" \t")) if rules.detect_headers else None
     return bool(header and _is_header(header.group(1)))
+
+
+def _open_abbreviation_ends(line: str, following: str, rules: SentenceRules) -> bool:
+    """Whether ``line`` ends in an abbreviation that leaves the sentence open.
+
+    The line-break twin of the rules in :func:`_terminal_ends`: a wrapped "seen by Dr.\nSmith"
+    or "81 mg p.o.\ndaily" goes on across the line break.
+    """
+    if not line.endswith("."):
+        return False
+    words = line[:-1].split()
+    word = words[-1].lstrip("\"'“‘([{") if words else ""
+    if rules.use_abbreviations and word.lower() in rules.abbreviations:
+        return True
+    return bool(_DOTTED.fullmatch(word)) and following.lstrip()[:1].islower()
 
 
 def _terminal_ends(text: str, m: re.Match[str], last_cut: int, rules: SentenceRules) -> bool:

@@ -10,6 +10,8 @@ punctuation mark.
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
@@ -35,6 +37,26 @@ class TokenRules:
     max_length: int = 0
 
 
+@lru_cache(maxsize=1)
+def _combining_marks() -> str:
+    """A character-class body of every combining mark (Unicode categories Mn, Mc, Me).
+
+    Python's ``\\w`` leaves them out, so without them "e\\u0301" (a decomposed "é") or any
+    Devanagari word would fall apart into letters and lone marks.
+    """
+    ranges: list[list[int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+
+
 @lru_cache(maxsize=32)
 def token_pattern(rules: TokenRules) -> re.Pattern[str]:
     """One regular expression whose matches, left to right, are the tokens."""
@@ -47,8 +69,13 @@ def token_pattern(rules: TokenRules) -> re.Pattern[str]:
     number_join = joiners(".,:/")
     hyphen = "-" not in split
     alternatives = []
-    if rules.exceptions:
-        body = "|".join(re.escape(e) for e in sorted(set(rules.exceptions), key=len, reverse=True))
+    exceptions = sorted(set(rules.exceptions) - {""}, key=len, reverse=True)
+    if exceptions:
+        # An exception ending in a word character must end the word too: "PCR" is no
+        # exception in "PCRs" (it would leave "s" as a token of its own).
+        body = "|".join(
+            re.escape(e) + (r"(?!\w)" if re.match(r"\w", e[-1]) else "") for e in exceptions
+        )
         alternatives.append(body if rules.case_sensitive_exceptions else f"(?i:{body})")
     if "." not in split:
         # "b.i.d.", "p.o.", "e.g.": letters each followed by a period.
@@ -58,7 +85,10 @@ def token_pattern(rules: TokenRules) -> re.Pattern[str]:
                 re.escape(a) for a in sorted(set(rules.abbreviations), key=len, reverse=True)
             )
             alternatives.append(rf"(?<![\w.])(?i:{names})\.(?!\w)")
-    hyphen_tail = r"(?:-(?=\w)\w+)*" if hyphen else ""
+    # Word characters, then any combining marks with more word characters; the cheap
+    # non-ASCII lookahead keeps the large mark class off the common path.
+    word_rest = rf"\w*(?:(?=[^\x00-\x7f])[{_combining_marks()}]+\w*)*"
+    hyphen_tail = rf"(?:-(?=\w)\w{word_rest})*" if hyphen else ""
     number = rf"\d+(?:[{number_join}]\d+)*" if number_join else r"\d+"
     alternatives.append(r"\d+(?:st|nd|rd|th)(?![^\W\d_])")  # ordinals "2nd"
     if hyphen:
@@ -67,9 +97,10 @@ def token_pattern(rules: TokenRules) -> re.Pattern[str]:
     if "." not in split:
         alternatives.append(r"(?<![\w.])\.\d+")  # ".5 mg"
     alternatives.append(r"(?<=\w)['’](?i:s|re|ve|ll|d|m|t)(?!\w)")  # "patient's" -> "'s"
-    alternatives.append(r"[^\W\d_]\w*" + hyphen_tail if hyphen else r"[^\W\d_]\w*")
-    alternatives.append(r"[_\d]\w*")
-    alternatives.append(r"\.{2,}")  # an ellipsis stays one token
+    alternatives.append(rf"[^\W\d_]{word_rest}{hyphen_tail}")
+    alternatives.append(rf"[_\d]{word_rest}")
+    if "." not in split:  # a split "." separates always, in an ellipsis too
+        alternatives.append(r"\.{2,}")  # an ellipsis stays one token
     alternatives.append(r"\S")
     return re.compile("|".join(f"(?:{a})" for a in alternatives))
 

@@ -72,7 +72,8 @@ def test_training_record_and_log(ner_model):
     (log,) = os.listdir(ner_model.log_folder)
     with open(os.path.join(ner_model.log_folder, log)) as handle:
         text = handle.read()
-    assert "validation entities P" in text and "epoch 1/6" in text
+    assert "validation split entities P" in text and "testDataset entities P" in text
+    assert "epoch 1/6" in text
     assert ner_model.tags()[0] == "O" and set(ner_model.tags()) == {"O", "B-Disease", "I-Disease"}
     assert ner_model.getStorageRef() == "embeddings_clinical"
 
