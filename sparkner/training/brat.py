@@ -1,0 +1,188 @@
+"""``Brat(label_map).readDataset(spark, folder)``: brat standoff documents as IOB2-labelled
+tokens, in the same columns as the CoNLL reader (text, document, sentence, token, label).
+
+Entities are aligned to sparkner's own sentences and tokens (the stages a pipeline runs at
+inference), with these documented rules:
+
+- only the types in ``label_map`` count; they are renamed to its values, the rest are ``O``;
+- a discontinuous entity (``T1 Drug 10 15;20 28``) gives one entity per fragment;
+- nested or overlapping entities of mapped types: the longest wins (then the earliest), the
+  ones overlapping it are dropped and counted;
+- a token belongs to an entity when it overlaps it; tokens that an entity covers only in part
+  are counted as ``cut_tokens`` (an entity boundary inside a token);
+- entities that touch no token are counted as ``unaligned``.
+
+Offsets are character offsets into the ``.txt`` read as-is (``\\r`` kept), as brat counts them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sparkner.annotation import (
+    DOCUMENT,
+    NAMED_ENTITY,
+    TOKEN,
+    AnnotationBatch,
+    build_annotations,
+    column_metadata,
+)
+
+
+class BratFormatError(ValueError):
+    """A line of a ``.ann`` file is not valid brat standoff."""
+
+
+@dataclass(frozen=True)
+class Entity:
+    type: str
+    begin: int  # inclusive
+    end: int  # exclusive, as brat writes it
+
+
+@dataclass
+class AlignmentReport:
+    """What alignment had to decide, summed over the documents read."""
+
+    entities: Counter = field(default_factory=Counter)
+    dropped_overlaps: int = 0
+    cut_tokens: int = 0
+    unaligned: int = 0
+
+
+def read_ann(path: str | os.PathLike[str], text_length: int) -> list[Entity]:
+    """The text-bound (``T``) annotations of a ``.ann`` file, one entity per fragment."""
+    entities: list[Entity] = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.rstrip("\r\n")
+            if not line.startswith("T"):
+                continue  # events, relations, attributes, notes: not NER
+            parts = line.split("\t")
+            if len(parts) < 2:
+                raise BratFormatError(f"{path}, line {number}: expected 'T<n><TAB>Type start end'")
+            type_name, _, spans = parts[1].partition(" ")
+            for fragment in spans.split(";"):
+                bounds = fragment.split()
+                try:
+                    begin, end = int(bounds[0]), int(bounds[1])
+                except (IndexError, ValueError):
+                    raise BratFormatError(
+                        f"{path}, line {number}: expected 'start end' offsets, found {fragment!r}"
+                    ) from None
+                if not 0 <= begin < end <= text_length:
+                    raise BratFormatError(
+                        f"{path}, line {number}: span {begin}-{end} is outside the text "
+                        f"({text_length} characters)"
+                    )
+                entities.append(Entity(type_name, begin, end))
+    return entities
+
+
+def resolve_overlaps(entities: list[Entity], report: AlignmentReport) -> list[Entity]:
+    """Keep the longest of overlapping entities (then the earliest); count the dropped."""
+    kept: list[Entity] = []
+    for entity in sorted(entities, key=lambda e: (-(e.end - e.begin), e.begin, e.type)):
+        if any(entity.begin < k.end and k.begin < entity.end for k in kept):
+            report.dropped_overlaps += 1
+        else:
+            kept.append(entity)
+    return sorted(kept, key=lambda e: e.begin)
+
+
+def iob_tags(
+    token_begins: np.ndarray, token_ends: np.ndarray, entities: list[Entity],
+    report: AlignmentReport,
+) -> list[str]:  # fmt: skip
+    """IOB2 tags for tokens (``end`` inclusive) from non-overlapping entities."""
+    tags = ["O"] * len(token_begins)
+    for entity in entities:
+        inside = np.flatnonzero((token_begins < entity.end) & (token_ends >= entity.begin))
+        if len(inside) == 0:
+            report.unaligned += 1
+            continue
+        report.entities[entity.type] += 1
+        for position, t in enumerate(inside.tolist()):
+            tags[t] = ("B-" if position == 0 else "I-") + entity.type
+            if token_begins[t] < entity.begin or token_ends[t] >= entity.end:
+                report.cut_tokens += 1
+    return tags
+
+
+class Brat:
+    """Reads a folder of brat ``.txt`` / ``.ann`` pairs into NER training columns."""
+
+    def __init__(self, label_map: Mapping[str, str], documents: list[str] | None = None) -> None:
+        if not label_map:
+            raise ValueError("label_map must map at least one brat type to a label")
+        self.label_map = dict(label_map)
+        self.documents = documents  # document ids (file stems) to read; None: all
+        self.report = AlignmentReport()
+
+    def read_table(self, folder: str | os.PathLike[str]) -> pa.Table:
+        from sparkner.annotators.document_assembler import DocumentAssembler
+        from sparkner.annotators.sentence_detector import SentenceDetector
+        from sparkner.annotators.tokenizer import Tokenizer
+        from sparkner.light_pipeline import LightPipeline
+
+        root = Path(folder)
+        if not root.is_dir():
+            raise FileNotFoundError(f"{folder}: no such brat folder")
+        stems = sorted(p.stem for p in root.glob("*.txt"))
+        if self.documents is not None:
+            wanted = set(self.documents)
+            stems = [s for s in stems if s in wanted]
+        # newline="": keep "\r" as brat counts it in its offsets.
+        texts = [
+            (root / f"{s}.txt").open(encoding="utf-8", errors="replace", newline="").read()
+            for s in stems
+        ]
+        stages = [DocumentAssembler(), SentenceDetector(), Tokenizer()]
+        columns = LightPipeline(stages).annotate_batch(texts)
+        tokens = AnnotationBatch(columns["token"])
+        labels: list[str] = []
+        for row, (stem, text) in enumerate(zip(stems, texts, strict=True)):
+            ann = root / f"{stem}.ann"
+            entities = read_ann(ann, len(text)) if ann.exists() else []
+            mapped = [
+                Entity(self.label_map[e.type], e.begin, e.end)
+                for e in entities
+                if e.type in self.label_map
+            ]
+            lo, hi = tokens.row_offsets[row], tokens.row_offsets[row + 1]
+            labels += iob_tags(
+                tokens.begin[lo:hi], tokens.end[lo:hi], resolve_overlaps(mapped, self.report),
+                self.report,
+            )  # fmt: skip
+        label = build_annotations(
+            NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end, labels,
+            {"word": tokens.annotations.field("result"),
+             "sentence": tokens.int_metadata("sentence")},
+        )  # fmt: skip
+        return pa.table(
+            {
+                "id": pa.array(stems, pa.string()),
+                "text": pa.array(texts, pa.string()),
+                "document": columns["document"],
+                "sentence": columns["sentence"],
+                "token": columns["token"],
+                "label": label,
+            }
+        )
+
+    def readDataset(self, spark: SparkSession, folder: str | os.PathLike[str]) -> DataFrame:
+        frame = spark.createDataFrame(self.read_table(folder))
+        types = {"document": DOCUMENT, "sentence": DOCUMENT, "token": TOKEN, "label": NAMED_ENTITY}
+        return frame.select(
+            "id", "text",
+            *[F.col(c).alias(c, metadata=column_metadata(t)) for c, t in types.items()],
+        )  # fmt: skip
