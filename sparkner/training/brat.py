@@ -5,6 +5,8 @@ Entities are aligned to sparkner's own sentences and tokens (the stages a pipeli
 inference), with these documented rules:
 
 - only the types in ``label_map`` count; they are renamed to its values, the rest are ``O``;
+  a value may also be a function of the entity's text that returns the label, or None for
+  ``O`` (Chia's Procedure is a test or a treatment depending on what it names);
 - a discontinuous entity (``T1 Drug 10 15;20 28``) gives one entity per fragment;
 - nested or overlapping entities of mapped types: the longest wins (then the earliest), the
   ones overlapping it are dropped and counted;
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,7 +123,11 @@ def iob_tags(
 class Brat:
     """Reads a folder of brat ``.txt`` / ``.ann`` pairs into NER training columns."""
 
-    def __init__(self, label_map: Mapping[str, str], documents: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        label_map: Mapping[str, str | Callable[[str], str | None]],
+        documents: list[str] | None = None,
+    ) -> None:
         if not label_map:
             raise ValueError("label_map must map at least one brat type to a label")
         self.label_map = dict(label_map)
@@ -153,11 +159,12 @@ class Brat:
         for row, (stem, text) in enumerate(zip(stems, texts, strict=True)):
             ann = root / f"{stem}.ann"
             entities = read_ann(ann, len(text)) if ann.exists() else []
-            mapped = [
-                Entity(self.label_map[e.type], e.begin, e.end)
-                for e in entities
-                if e.type in self.label_map
-            ]
+            mapped = []
+            for e in entities:
+                rule = self.label_map.get(e.type)
+                label = rule(text[e.begin : e.end]) if callable(rule) else rule
+                if label:
+                    mapped.append(Entity(label, e.begin, e.end))
             lo, hi = tokens.row_offsets[row], tokens.row_offsets[row + 1]
             labels += iob_tags(
                 tokens.begin[lo:hi], tokens.end[lo:hi], resolve_overlaps(mapped, self.report),
