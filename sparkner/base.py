@@ -164,6 +164,18 @@ def _to_pandas_annotations(column: pa.Array) -> pd.Series:
     return pd.Series(rows, dtype=object)
 
 
+class UnreadInputs:
+    """A batch function called with only the inputs it reads; None stands in for the rest."""
+
+    def __init__(self, function: BatchFunction, read: Sequence[bool]) -> None:
+        self.function = function
+        self.read = tuple(read)
+
+    def __call__(self, *columns: pa.Array) -> pa.Array:
+        given = iter(columns)
+        return self.function(*(next(given) if used else None for used in self.read))
+
+
 def non_negative(name: str, value: int) -> int:
     """Check a count setting; the error names the setting."""
     if int(value) < 0:
@@ -217,6 +229,8 @@ class AnnotatorStage(Transformer, OutputColParam, DefaultParamsReadable, Default
     # Rows per call of the batch function on Spark (None: the whole Arrow batch); set for
     # stages whose output dwarfs their input, so no output batch grows too large.
     max_rows_per_batch: ClassVar[int | None] = None
+    # Which inputs the batch function reads (None: all); the others arrive as None on Spark.
+    reads_inputs: ClassVar[tuple[bool, ...] | None] = None
 
     def set_params_from(self, kwargs: Mapping[str, Any]) -> AnnotatorStage:
         """Apply constructor keywords through the fluent setters, so they are checked alike."""
@@ -250,13 +264,16 @@ class AnnotatorStage(Transformer, OutputColParam, DefaultParamsReadable, Default
     def _transform(self, dataset: DataFrame) -> DataFrame:
         self.check_input_schema(dataset.schema)
         column_types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
-        inputs = [dataset[name] for name in self.input_columns(column_types)]
+        names = self.input_columns(column_types)
+        read = self.reads_inputs or (True,) * len(names)
+        # Columns the batch function does not read are not sent to the Python worker at all.
+        inputs = [dataset[name] for name, used in zip(names, read, strict=True) if used]
+        types = [t for t, used in zip(self.input_arrow_types(), read, strict=True) if used]
         function = self.spark_batch_function(dataset.sparkSession)
+        if not all(read):
+            function = UnreadInputs(function, read)
         udf = vectorized_udf(
-            function,
-            self.input_arrow_types(),
-            name=type(self).__name__,
-            max_rows=self.max_rows_per_batch,
+            function, types, name=type(self).__name__, max_rows=self.max_rows_per_batch
         )
         output = self.getOutputCol()
         annotated = udf(*inputs).alias(output, metadata=self.output_column_metadata())

@@ -54,8 +54,8 @@ PRETRAINED_PACKAGE = "sparkner.resources"
 
 # -- inference: the batch function -------------------------------------------------------------
 def tag_tokens(
-    sentences: pa.Array,
-    tokens: pa.Array,
+    sentences: pa.Array | None,
+    tokens: pa.Array | None,
     embeddings: pa.Array,
     tagger_folder: FolderLocation,
     fingerprint: str,
@@ -140,6 +140,8 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
 
     input_annotator_types = (DOCUMENT, TOKEN, WORD_EMBEDDINGS)
     output_annotator_type = NAMED_ENTITY
+    # The embeddings carry the tokens' spans, words and sentences: only they are sent.
+    reads_inputs = (False, False, True)
 
     @keyword_only
     def __init__(

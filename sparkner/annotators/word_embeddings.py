@@ -53,7 +53,7 @@ PRETRAINED_PACKAGE = "sparkner.resources"
 
 
 def embed_tokens(
-    sentences: pa.Array, tokens: pa.Array, store: FolderLocation, case_sensitive: bool
+    sentences: pa.Array | None, tokens: pa.Array, store: FolderLocation, case_sensitive: bool
 ) -> pa.Array:
     """A ``word_embeddings`` annotation per token: same span and text, the token's vector.
 
@@ -208,6 +208,8 @@ class WordEmbeddingsModel(FolderStageReadWrite, AnnotatorTransformer, _Embedding
     output_annotator_type = WORD_EMBEDDINGS
     # 800 bytes per token (200 floats): 64 notes of 500 tokens make a 26 MB output batch.
     max_rows_per_batch = 64
+    # The tokens carry everything needed; the sentences stay in the JVM.
+    reads_inputs = (False, True)
 
     @keyword_only
     def __init__(

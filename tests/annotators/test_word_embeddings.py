@@ -175,3 +175,11 @@ def test_unknown_pretrained_name_lists_the_available_ones():
     expected = r"unknown pretrained embeddings 'nope'.*embeddings_clinical"
     with pytest.raises(ValueError, match=expected):
         WordEmbeddingsModel.pretrained("nope")
+
+
+def test_only_the_token_column_goes_to_the_python_worker(model, notes):
+    import re
+
+    plan = model.transform(notes)._jdf.queryExecution().executedPlan().toString()
+    (arguments,) = re.findall(r"WordEmbeddingsModel\(([^)]*)\)", plan)
+    assert "," not in arguments, plan
