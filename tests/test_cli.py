@@ -70,3 +70,45 @@ def test_recipe_errors_name_the_file(tmp_path, capsys):
     assert main(["train", "--config", str(bad), "--data", str(tmp_path),
                  "--output", str(tmp_path / "o")]) == 2  # fmt: skip
     assert "bad.yaml: settings.maxEpoch is not a NerDLApproach parameter" in capsys.readouterr().err
+
+
+def test_train_from_brat_folders(spark, tmp_path, capsys):
+    folder = tmp_path / "data" / "notes"
+    folder.mkdir(parents=True)
+    for i in range(30):
+        text = f"Patient {i} reports fever. CT was normal. Started aspirin."
+        (folder / f"{1000 + i}.txt").write_text(text)
+        spans = [("Sign_symptom", "fever"), ("Diagnostic_procedure", "CT"),
+                 ("Medication", "aspirin")]  # fmt: skip
+        (folder / f"{1000 + i}.ann").write_text("".join(
+            f"T{n}\t{kind} {text.index(word)} {text.index(word) + len(word)}\t{word}\n"
+            for n, (kind, word) in enumerate(spans, start=1)
+        ))  # fmt: skip
+    config = tmp_path / "clinical.yaml"
+    config.write_text(
+        "name: tiny_clinical\nbrat: [{folder: notes, labels: maccrobat}]\n"
+        "settings: {maxEpochs: 2, lr: 0.01, batchSize: 8}\n"
+    )
+    output = tmp_path / "tagger"
+    code = main(["train", "--config", str(config), "--data", str(tmp_path / "data"),
+                 "--output", str(output)])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    tags = set(json.loads((output / "tagger.json").read_text())["tags"])
+    assert tags == {"O", "B-PROBLEM", "B-TEST", "B-TREATMENT"}
+
+
+def test_bundled_clinical_recipe_loads():
+    from conftest import REPO
+
+    from sparkner.training.ner import load_recipe
+
+    recipe = load_recipe(REPO / "conf" / "ner_clinical.yaml")
+    assert [c["labels"] for c in recipe.brat] == ["maccrobat", "chia"]
+
+
+def test_bad_brat_entry_is_named(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nbrat: [{folder: notes, labels: i2b2}]\n")
+    assert main(["train", "--config", str(bad), "--data", str(tmp_path),
+                 "--output", str(tmp_path / "o")]) == 2  # fmt: skip
+    assert "each brat entry needs 'folder' and 'labels'" in capsys.readouterr().err

@@ -20,15 +20,28 @@ from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.word_embeddings import WordEmbeddingsModel
 from sparkner.evaluation import Evaluation, evaluate_dataframe
 from sparkner.formats import read_settings
+from sparkner.training.brat import Brat
+from sparkner.training.clinical import CHIA_LABELS, MACCROBAT_LABELS
 from sparkner.training.conll import CoNLL
+from sparkner.training.corpora import brat_group
+from sparkner.training.splits import split_keys
+
+LABEL_MAPS = {"maccrobat": MACCROBAT_LABELS, "chia": CHIA_LABELS}
 
 
 @dataclass
 class NerRecipe:
     name: str
-    train: str
-    dev: str
+    # CoNLL / TSV files, relative to the data folder ...
+    train: str = ""
+    dev: str = ""
     test: str = ""
+    # ... or brat folders, split by document (Chia: by trial) with split_seed / fractions:
+    # [{"folder": "maccrobat", "labels": "maccrobat"}, ...]; labels name a mapping of
+    # sparkner.training.clinical.
+    brat: list[dict[str, str]] = field(default_factory=list)
+    split_seed: int = 13
+    split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     embeddings: str = "embeddings_clinical"
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -36,10 +49,19 @@ class NerRecipe:
 def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
     """Read a recipe (YAML, safe loader); unknown keys and settings name the file."""
     data = read_settings(path, NerRecipe)
-    missing = sorted({"name", "train", "dev"} - set(data))
-    if missing:
-        raise ValueError(f"{path}: missing setting(s) {missing}")
+    if "name" not in data:
+        raise ValueError(f"{path}: missing setting 'name'")
+    if "split_fractions" in data:
+        data["split_fractions"] = tuple(data["split_fractions"])
     recipe = NerRecipe(**data)
+    if not recipe.brat and not (recipe.train and recipe.dev):
+        raise ValueError(f"{path}: name 'train' and 'dev' files, or 'brat' folders")
+    for corpus in recipe.brat:
+        if set(corpus) != {"folder", "labels"} or corpus["labels"] not in LABEL_MAPS:
+            raise ValueError(
+                f"{path}: each brat entry needs 'folder' and 'labels' (one of "
+                f"{sorted(LABEL_MAPS)}), got {corpus}"
+            )
     approach = NerDLApproach()
     for key in recipe.settings:
         if not approach.hasParam(key):
@@ -47,21 +69,48 @@ def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
     return recipe
 
 
-def read_split(spark: SparkSession, data_dir: Path, relative: str, vectors) -> DataFrame:
-    path = data_dir / relative
-    if not path.is_file():
-        raise FileNotFoundError(f"{relative}: not found under the data folder {data_dir}")
-    return vectors.transform(CoNLL().readDataset(spark, str(path)))
+def read_split(
+    spark: SparkSession, recipe: NerRecipe, data_dir: str | os.PathLike[str], split: str,
+    corpus: str | None = None,
+) -> DataFrame:  # fmt: skip
+    """One split of the recipe's data with word vectors, as NerDLApproach reads it."""
+    data = Path(data_dir)
+    vectors = WordEmbeddingsModel.pretrained(recipe.embeddings)
+    if not recipe.brat:
+        relative = getattr(recipe, split)
+        if not relative:
+            raise ValueError(f"recipe {recipe.name!r} names no {split} split")
+        path = data / relative
+        if not path.is_file():
+            raise FileNotFoundError(f"{relative}: not found under the data folder {data}")
+        return vectors.transform(CoNLL().readDataset(spark, str(path)))
+    frames = []
+    for entry in recipe.brat:
+        if corpus is not None and entry["folder"] != corpus:
+            continue
+        folder = data / entry["folder"]
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{entry['folder']}: not found under the data folder {data}")
+        stems = [p.stem for p in sorted(folder.glob("*.txt"))]
+        splits = split_keys((brat_group(s) for s in stems), recipe.split_seed,
+                            recipe.split_fractions)  # fmt: skip
+        chosen = [s for s in stems if splits[brat_group(s)] == split]
+        reader = Brat(LABEL_MAPS[entry["labels"]], documents=chosen)
+        frames.append(reader.readDataset(spark, str(folder)).drop("id"))
+    if not frames:
+        raise ValueError(f"recipe {recipe.name!r} has no brat folder {corpus!r}")
+    frame = frames[0]
+    for other in frames[1:]:
+        frame = frame.unionByName(other)
+    return vectors.transform(frame)
 
 
 def train_recipe(
     spark: SparkSession, recipe: NerRecipe, data_dir: str | os.PathLike[str]
 ) -> tuple[NerDLModel, float]:
-    """Train the recipe's tagger; returns the model and the seconds it took."""
-    data = Path(data_dir)
-    vectors = WordEmbeddingsModel.pretrained(recipe.embeddings)
-    train = read_split(spark, data, recipe.train, vectors).cache()
-    dev = read_split(spark, data, recipe.dev, vectors).cache()
+    """Train the recipe's tagger (dev split as testDataset); returns it and the seconds."""
+    train = read_split(spark, recipe, data_dir, "train").cache()
+    dev = read_split(spark, recipe, data_dir, "dev").cache()
     approach = NerDLApproach().setTestDataset(dev)
     for key, value in recipe.settings.items():
         approach._set(**{key: value})
@@ -75,13 +124,9 @@ def train_recipe(
 
 def evaluate_split(
     spark: SparkSession, model: NerDLModel, recipe: NerRecipe, data_dir: str | os.PathLike[str],
-    split: str,
+    split: str, corpus: str | None = None,
 ) -> Evaluation:  # fmt: skip
-    """Strict / relaxed / token figures of ``model`` on one of the recipe's splits."""
-    relative = getattr(recipe, split)
-    if not relative:
-        raise ValueError(f"recipe {recipe.name!r} names no {split} split")
-    vectors = WordEmbeddingsModel.pretrained(recipe.embeddings)
-    frame = read_split(spark, Path(data_dir), relative, vectors)
+    """Strict / relaxed / token figures of ``model`` on one split (of one brat corpus)."""
+    frame = read_split(spark, recipe, data_dir, split, corpus)
     tagged = model.setOutputCol("ner").transform(frame)
     return evaluate_dataframe(tagged, "label", "ner")
