@@ -76,9 +76,19 @@ def _evaluate(args: argparse.Namespace) -> int:
         else NerDLModel.pretrained(args.model)
     )
     spark = start(master=args.master)
-    vectors = WordEmbeddingsModel.pretrained(args.embeddings)
-    frame = vectors.transform(CoNLL().readDataset(spark, args.data))
-    result = evaluate_dataframe(model.setOutputCol("ner").transform(frame), "label", "ner")
+    if args.config:
+        from sparkner.training.ner import evaluate_split, load_recipe
+
+        if not args.data_dir:
+            raise ValueError("--config needs --data-dir, the folder the recipe's paths are in")
+        recipe = load_recipe(args.config)
+        result = evaluate_split(spark, model, recipe, args.data_dir, args.split, args.corpus)
+    else:
+        if not args.data:
+            raise ValueError("give --data FILE, or --config RECIPE with --data-dir")
+        vectors = WordEmbeddingsModel.pretrained(args.embeddings)
+        frame = vectors.transform(CoNLL().readDataset(spark, args.data))
+        result = evaluate_dataframe(model.setOutputCol("ner").transform(frame), "label", "ner")
     print(result.table())
     return 0
 
@@ -105,7 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="entity-level scores on a CoNLL/TSV file")
     evaluate.add_argument("--model", required=True, help="a bundled tagger or a tagger folder")
-    evaluate.add_argument("--data", required=True, help="a CoNLL or TSV file with gold tags")
+    evaluate.add_argument("--data", help="a CoNLL or TSV file with gold tags")
+    evaluate.add_argument("--config", help="or a recipe: score one of its splits")
+    evaluate.add_argument("--data-dir", help="with --config: the data folder")
+    evaluate.add_argument("--split", default="test", choices=["train", "dev", "test"])
+    evaluate.add_argument("--corpus", help="with --config: one brat folder of the recipe")
     evaluate.add_argument("--embeddings", default="embeddings_clinical")
     evaluate.add_argument("--master", default=None, help="Spark master (default local[*])")
     evaluate.set_defaults(run=_evaluate)

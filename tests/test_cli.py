@@ -95,6 +95,13 @@ def test_train_from_brat_folders(spark, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     tags = set(json.loads((output / "tagger.json").read_text())["tags"])
     assert tags == {"O", "B-PROBLEM", "B-TEST", "B-TREATMENT"}
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(output), "--config", str(config), "--data-dir",
+                 str(tmp_path / "data"), "--split", "test", "--corpus", "notes"]) == 0  # fmt: skip
+    table = capsys.readouterr().out
+    assert "PROBLEM" in table and "TREATMENT" in table
+    assert main(["evaluate", "--model", str(output)]) == 2
+    assert "give --data FILE" in capsys.readouterr().err
 
 
 def test_bundled_clinical_recipe_loads():

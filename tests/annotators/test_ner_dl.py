@@ -188,3 +188,19 @@ def test_pretrained_bc5cdr_finds_chemicals_and_diseases():
 def test_unknown_pretrained_tagger_lists_the_available_ones():
     with pytest.raises(ValueError, match=r"unknown pretrained tagger 'nope'.*ner_bc5cdr"):
         NerDLModel.pretrained("nope")
+
+
+def test_pretrained_clinical_finds_problems_tests_treatments():
+    from sparkner import NerConverter
+
+    light = LightPipeline([
+        DocumentAssembler(), SentenceDetector(), Tokenizer(), WordEmbeddingsModel.pretrained(),
+        NerDLModel.pretrained("ner_clinical"), NerConverter(),
+    ])  # fmt: skip
+    text = "The patient presented with fever and cough. A chest CT was performed."
+    chunks = light.fullAnnotate(text)["ner_chunk"]
+    found = {(c.result, c.metadata["entity"]) for c in chunks}
+    assert ("fever", "PROBLEM") in found and ("cough", "PROBLEM") in found
+    assert any(entity == "TEST" and "CT" in word for word, entity in found), found
+    for c in chunks:
+        assert text[c.begin : c.end + 1] == c.result
