@@ -176,11 +176,22 @@ class UnreadInputs:
         return self.function(*(next(given) if used else None for used in self.read))
 
 
+def at_least(name: str, value: float, low: float) -> float:
+    """Check a setting's lower bound; the error names the setting."""
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    return value
+
+
 def non_negative(name: str, value: int) -> int:
     """Check a count setting; the error names the setting."""
-    if int(value) < 0:
-        raise ValueError(f"{name} must be 0 or more, got {value}")
-    return int(value)
+    return int(at_least(name, int(value), 0))
+
+
+def positive(name: str, value: float) -> float:
+    if not float(value) > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return float(value)
 
 
 def is_annotation_type(data_type: DataType) -> bool:

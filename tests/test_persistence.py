@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 from pyspark.ml import Pipeline, PipelineModel
+from tests_support import result_of_new_process
 
 from sparkner import DocumentAssembler, SentenceDetector, Tokenizer
 
@@ -74,10 +72,4 @@ def test_pipeline_model_loads_in_a_new_process_with_identical_output(spark, tmp_
             [[r.id, [(a.begin, a.end, a.result) for a in r.tok]] for r in rows]))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYSPARK_PYTHON": sys.executable},
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
-    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT="))
-    assert line.removeprefix("RESULT=") == expected
+    assert result_of_new_process(script) == expected

@@ -7,13 +7,9 @@ loading the tagger once per Python worker from files that Spark ships.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import os
-import shutil
-import tempfile
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +41,12 @@ from sparkner.base import (
     OutputColParam,
     annotator_type_of,
     apply_setters,
+    at_least,
+    positive,
 )
-from sparkner.persistence import FolderStageReadWrite
+from sparkner.persistence import FolderStageReadWrite, scratch_folder
+from sparkner.resources import bundled_folder
 from sparkner.shipping import FolderLocation, ship_folder
-
-PRETRAINED_PACKAGE = "sparkner.resources"
 
 
 # -- inference: the batch function -------------------------------------------------------------
@@ -196,12 +193,7 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
     @classmethod
     def pretrained(cls, name: str = "ner_clinical") -> NerDLModel:
         """A tagger bundled with the package, loaded offline."""
-        root = Path(str(resources.files(PRETRAINED_PACKAGE)))
-        folder = root / name
-        if not (folder / "tagger.json").is_file():
-            available = sorted(p.name for p in root.iterdir() if (p / "tagger.json").is_file())
-            raise ValueError(f"unknown pretrained tagger {name!r}; available: {available}")
-        return cls().attach_files(folder)
+        return cls().attach_files(bundled_folder(name, "tagger.json", "tagger"))
 
     def check_input_schema(self, schema: StructType) -> None:
         super().check_input_schema(schema)
@@ -287,16 +279,16 @@ class NerDLApproach(
         return self._set(labelColumn=value)
 
     def setMaxEpochs(self, value: int) -> NerDLApproach:
-        return self._set(maxEpochs=_at_least("maxEpochs", value, 1))
+        return self._set(maxEpochs=at_least("maxEpochs", value, 1))
 
     def setLr(self, value: float) -> NerDLApproach:
-        return self._set(lr=_positive("lr", value))
+        return self._set(lr=positive("lr", value))
 
     def setPo(self, value: float) -> NerDLApproach:
-        return self._set(po=_at_least("po", value, 0))
+        return self._set(po=at_least("po", value, 0))
 
     def setBatchSize(self, value: int) -> NerDLApproach:
-        return self._set(batchSize=_at_least("batchSize", value, 1))
+        return self._set(batchSize=at_least("batchSize", value, 1))
 
     def setDropout(self, value: float) -> NerDLApproach:
         if not 0 <= float(value) < 1:
@@ -324,13 +316,13 @@ class NerDLApproach(
         return self._set(verbose=bool(value))
 
     def setPatience(self, value: int) -> NerDLApproach:
-        return self._set(patience=_at_least("patience", value, 0))
+        return self._set(patience=at_least("patience", value, 0))
 
     def setHiddenSize(self, value: int) -> NerDLApproach:
-        return self._set(hiddenSize=_at_least("hiddenSize", value, 1))
+        return self._set(hiddenSize=at_least("hiddenSize", value, 1))
 
     def setLstmLayers(self, value: int) -> NerDLApproach:
-        return self._set(lstmLayers=_at_least("lstmLayers", value, 1))
+        return self._set(lstmLayers=at_least("lstmLayers", value, 1))
 
     def setTestDataset(self, value: DataFrame | str) -> NerDLApproach:
         """A held-out set evaluated after every epoch (a DataFrame, or a Parquet path of one,
@@ -389,7 +381,7 @@ class NerDLApproach(
             record["test"] = evaluate_set(tagger, data, data.test, chars_table)
             settings.log(f"testDataset, kept model: {record['test']}")  # type: ignore[misc]
         config.extra = record
-        folder = _scratch_folder()
+        folder = scratch_folder("sparkner-tagger-")
         network.save(folder)
         self._write_log(log_lines)
         model = NerDLModel(
@@ -572,21 +564,3 @@ def _storage_ref(schema: StructType, column: str) -> str:
         if field.name == column:
             return str((field.metadata or {}).get(STORAGE_REF_KEY, ""))
     return ""
-
-
-def _at_least(name: str, value: float, low: float):
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    return value
-
-
-def _positive(name: str, value: float) -> float:
-    if not float(value) > 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return float(value)
-
-
-def _scratch_folder() -> str:
-    folder = tempfile.mkdtemp(prefix="sparkner-tagger-")
-    atexit.register(shutil.rmtree, folder, True)
-    return folder

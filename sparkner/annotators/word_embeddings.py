@@ -9,12 +9,8 @@ clinical vectors offline.
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +42,9 @@ from sparkner.base import (
 )
 from sparkner.embeddings.readers import FORMATS, TEXT, read_vectors
 from sparkner.embeddings.store import StoreError, open_store, read_header, write_store
-from sparkner.persistence import FolderStageReadWrite
+from sparkner.persistence import FolderStageReadWrite, scratch_folder
+from sparkner.resources import bundled_folder
 from sparkner.shipping import FolderLocation, ship_folder
-
-PRETRAINED_PACKAGE = "sparkner.resources"
 
 
 def embed_tokens(
@@ -196,7 +191,7 @@ class WordEmbeddings(
             if self.isDefined(self.storageRef)
             else Path(path).name.split(".")[0]
         )
-        folder = _scratch_folder()
+        folder = scratch_folder("sparkner-embeddings-")
         write_store(folder, words, matrix, ref, self.getOrDefault(self.storageDtype))
         return model.attach_files(folder)
 
@@ -243,12 +238,7 @@ class WordEmbeddingsModel(FolderStageReadWrite, AnnotatorTransformer, _Embedding
     @classmethod
     def pretrained(cls, name: str = "embeddings_clinical") -> WordEmbeddingsModel:
         """Vectors bundled with the package, loaded offline."""
-        root = Path(str(resources.files(PRETRAINED_PACKAGE)))
-        folder = root / name
-        if not (folder / "store.json").is_file():
-            available = sorted(p.name for p in root.iterdir() if (p / "store.json").is_file())
-            raise ValueError(f"unknown pretrained embeddings {name!r}; available: {available}")
-        return cls().attach_files(folder)
+        return cls().attach_files(bundled_folder(name, "store.json", "embeddings"))
 
     def store_info(self) -> dict[str, Any]:
         header = read_header(self.files_folder())
@@ -285,10 +275,3 @@ class WordEmbeddingsModel(FolderStageReadWrite, AnnotatorTransformer, _Embedding
         header = read_header(self.files_folder())
         location = ship_folder(spark, self.files_folder(), header.fingerprint)
         return partial(embed_tokens, store=location, case_sensitive=self.getCaseSensitive())
-
-
-def _scratch_folder() -> str:
-    """A private folder for a freshly fitted store, removed when the process exits."""
-    folder = tempfile.mkdtemp(prefix="sparkner-embeddings-")
-    atexit.register(shutil.rmtree, folder, True)
-    return folder

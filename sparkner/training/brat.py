@@ -28,16 +28,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from sparkner.annotation import (
-    DOCUMENT,
     NAMED_ENTITY,
-    TOKEN,
     AnnotationBatch,
     build_annotations,
-    column_metadata,
 )
+from sparkner.training.conll import training_frame
 
 
 class BratFormatError(ValueError):
@@ -187,9 +184,4 @@ class Brat:
         )
 
     def readDataset(self, spark: SparkSession, folder: str | os.PathLike[str]) -> DataFrame:
-        frame = spark.createDataFrame(self.read_table(folder))
-        types = {"document": DOCUMENT, "sentence": DOCUMENT, "token": TOKEN, "label": NAMED_ENTITY}
-        return frame.select(
-            "id", "text",
-            *[F.col(c).alias(c, metadata=column_metadata(t)) for c, t in types.items()],
-        )  # fmt: skip
+        return training_frame(spark, self.read_table(folder))

@@ -150,12 +150,26 @@ class CoNLL:
     def readDataset(self, spark: SparkSession, path: str | os.PathLike[str]) -> DataFrame:
         """Parse ``path`` in the driver and return it as a DataFrame (errors name the line)."""
         table = conll_table(read_conll(path), self.explode_sentences)
-        frame = spark.createDataFrame(table)
-        types = {"document": DOCUMENT, "sentence": DOCUMENT, "token": TOKEN, "label": NAMED_ENTITY}
-        return frame.select(
-            "text",
-            *[
-                F.col(name).alias(self.columns[name], metadata=column_metadata(types[name]))
-                for name in ("document", "sentence", "token", "label")
-            ],
-        )
+        return training_frame(spark, table, self.columns)
+
+
+# The annotation columns every NER training reader writes, with their annotator types.
+TRAINING_COLUMNS = {"document": DOCUMENT, "sentence": DOCUMENT, "token": TOKEN,
+                    "label": NAMED_ENTITY}  # fmt: skip
+
+
+def training_frame(
+    spark: SparkSession, table: pa.Table, names: dict[str, str] | None = None
+) -> DataFrame:
+    """A DataFrame of a reader's Arrow table, each annotation column marked with its type
+    (and renamed by ``names``); other columns (text, id) pass through first."""
+    names = names or {}
+    frame = spark.createDataFrame(table)
+    plain = [c for c in table.column_names if c not in TRAINING_COLUMNS]
+    return frame.select(
+        *plain,
+        *[
+            F.col(c).alias(names.get(c, c), metadata=column_metadata(t))
+            for c, t in TRAINING_COLUMNS.items()
+        ],
+    )

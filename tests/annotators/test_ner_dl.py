@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 from pyspark.ml import PipelineModel
-from tests_support import write_tiny_conll
+from tests_support import result_of_new_process, write_tiny_conll
 
 from sparkner import (
     DocumentAssembler,
@@ -128,13 +126,7 @@ def test_saved_pipeline_tags_identically_in_a_new_process(spark, pipeline, tmp_p
         print("RESULT=" + json.dumps([spark_tags, light_tags]))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYSPARK_PYTHON": sys.executable},
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
-    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT="))
-    spark_tags, light_tags = json.loads(line.removeprefix("RESULT="))
+    spark_tags, light_tags = json.loads(result_of_new_process(script))
     assert spark_tags == light_tags == [r["ner"] for r in expected]
 
 

@@ -10,6 +10,7 @@ import pytest
 from conftest import assert_offsets_valid
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import TEXTS
 
 from sparkner.annotation import AnnotationBatch
 from sparkner.annotators.document_assembler import DocumentAssembler
@@ -364,29 +365,6 @@ def test_any_unicode_keeps_offsets(text):
 
 
 # -- properties ----------------------------------------------------------------------------
-
-ODD_CHARS = list("\n\r\t\x00\x0b\x0c\x1c\x85\xa0\u2028\u2029\u3000\u200b\u0301.,;:!?-()/*•")
-ANY_TEXT = st.text(
-    alphabet=st.one_of(st.characters(exclude_categories=("Cs",)), st.sampled_from(ODD_CHARS)),
-    max_size=300,
-)
-FRAGMENTS = [
-    "HISTORY OF PRESENT ILLNESS:", "PHYSICAL EXAMINATION", "VITAL SIGNS:", "HEENT:", ".,",
-    ":,", "1.", "2.", "10.", "a)", "- ", "• ", "Dr.", "b.i.d.", "p.o.", "q.d.", "e.g.", "vs.",
-    "approx.", "St.", "2.5 mg", "10mg", "1,000 units", "BP 120/80", "98.6 F", "O2 sat 97%",
-    "11/24/2026", "x-ray", "non-small-cell", "(left)", "and/or", "Chest pain", "no fever",
-    "The patient", "Smith", "?", "!", '"', "...", "😀", "胸痛", "e\u0301",
-]  # fmt: skip
-SEPARATORS = [" ", "  ", "\n", "\n\n", "\r\n", ", ", ".", ". ", ".\n", "\t", "\u2028", ""]
-CLINICAL_TEXT = st.lists(
-    st.one_of(st.sampled_from(FRAGMENTS), st.sampled_from(SEPARATORS), st.text(max_size=5)),
-    max_size=40,
-).map("".join)
-# Every kind of Unicode whitespace (NBSP, em and ideographic spaces, separators, \x1c-\x1f)
-# around a few words and marks: random Unicode text rarely puts one at a sentence's edge.
-WHITESPACE = [chr(c) for c in range(0x3001) if chr(c).isspace()]
-SPACEY_TEXT = st.text(alphabet=st.sampled_from([*WHITESPACE, *"aB1.,;:-"]), max_size=40)
-TEXTS = st.one_of(ANY_TEXT, CLINICAL_TEXT, SPACEY_TEXT)
 
 
 @settings(max_examples=200, deadline=None)
