@@ -157,12 +157,12 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
 
     def attach_files(self, folder: str | os.PathLike[str]) -> NerDLModel:
         """Use the tagger saved in ``folder`` (checked now, not inside a job)."""
-        from sparkner.ner.network import WEIGHTS_FILE, read_config
+        from sparkner.ner.config import WEIGHTS_FILE, read_config
 
         config = read_config(folder)
         weights = Path(folder) / WEIGHTS_FILE
         if not weights.is_file():
-            from sparkner.ner.network import TaggerFileError
+            from sparkner.ner.config import TaggerFileError
 
             raise TaggerFileError(f"{folder}: no {WEIGHTS_FILE}")
         self._tagger_folder = os.path.realpath(folder)
@@ -180,13 +180,13 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
         return self._tagger_folder
 
     def tags(self) -> list[str]:
-        from sparkner.ner.network import read_config
+        from sparkner.ner.config import read_config
 
         return list(read_config(self.files_folder()).tags)
 
     def training_record(self) -> dict[str, Any]:
         """Settings and per-epoch figures of the training run that made this tagger."""
-        from sparkner.ner.network import read_config
+        from sparkner.ner.config import read_config
 
         return dict(read_config(self.files_folder()).extra)
 

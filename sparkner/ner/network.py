@@ -1,7 +1,8 @@
 """The tagger network in TensorFlow 2: char-CNN + word vectors -> BiLSTM -> CRF emissions.
 
 Weights are plain ``tf.Variable``s of a ``tf.Module``, saved as named numpy arrays (``.npz``,
-no pickle) beside a JSON config; the same module serves training and inference.
+no pickle) beside a JSON config; the same module serves training and inference. The config
+and the file names live in :mod:`sparkner.ner.config`, which does not import TensorFlow.
 """
 
 from __future__ import annotations
@@ -9,46 +10,22 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from sparkner.formats import read_versioned_json
-
-CONFIG_FILE = "tagger.json"
-WEIGHTS_FILE = "weights.npz"
-FORMAT_NAME = "sparkner-tagger"
-FORMAT_VERSION = 1
-PAD_CHAR, UNKNOWN_CHAR = 0, 1
-
-
-class TaggerFileError(ValueError):
-    """A saved tagger is missing, damaged, or newer than this sparkner."""
-
-
-@dataclass
-class TaggerConfig:
-    tags: list[str]
-    chars: list[str]  # character vocabulary; char i has id i + 2 (0 pads, 1 is unknown)
-    word_dim: int
-    storage_ref: str = ""
-    char_dim: int = 25
-    char_filters: int = 30
-    char_width: int = 3
-    max_word_chars: int = 30
-    hidden: int = 100
-    layers: int = 1
-    dropout: float = 0.5
-    extra: dict = field(default_factory=dict)  # training settings and figures, for the record
-
-    @property
-    def num_tags(self) -> int:
-        return len(self.tags)
-
-    def char_index(self) -> dict[str, int]:
-        return {c: i + 2 for i, c in enumerate(self.chars)}
+from sparkner.ner.config import (
+    CONFIG_FILE,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    PAD_CHAR,
+    WEIGHTS_FILE,
+    TaggerConfig,
+    TaggerFileError,
+    read_config,
+)
 
 
 class TaggerNetwork(tf.Module):
@@ -146,15 +123,6 @@ class TaggerNetwork(tf.Module):
                 )
             variable.assign(stored[name])
         return network
-
-
-def read_config(folder: str | os.PathLike[str]) -> TaggerConfig:
-    path = Path(folder) / CONFIG_FILE
-    data = read_versioned_json(path, FORMAT_NAME, FORMAT_VERSION, TaggerFileError, "saved tagger")
-    try:
-        return TaggerConfig(**data)
-    except TypeError as exc:
-        raise TaggerFileError(f"{path}: unexpected or missing settings ({exc})") from None
 
 
 def _dropout(x: tf.Tensor, rate: float | tf.Tensor, noise: tf.random.Generator | None) -> tf.Tensor:

@@ -1,0 +1,55 @@
+"""A saved tagger's config and file names, readable without TensorFlow.
+
+The Spark driver only reads a tagger's config (its tags, its vectors' storageRef); keeping this
+apart from the network lets it plan a job without loading TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sparkner.formats import read_versioned_json
+
+CONFIG_FILE = "tagger.json"
+WEIGHTS_FILE = "weights.npz"
+FORMAT_NAME = "sparkner-tagger"
+FORMAT_VERSION = 1
+PAD_CHAR, UNKNOWN_CHAR = 0, 1
+
+
+class TaggerFileError(ValueError):
+    """A saved tagger is missing, damaged, or newer than this sparkner."""
+
+
+@dataclass
+class TaggerConfig:
+    tags: list[str]
+    chars: list[str]  # character vocabulary; char i has id i + 2 (0 pads, 1 is unknown)
+    word_dim: int
+    storage_ref: str = ""
+    char_dim: int = 25
+    char_filters: int = 30
+    char_width: int = 3
+    max_word_chars: int = 30
+    hidden: int = 100
+    layers: int = 1
+    dropout: float = 0.5
+    extra: dict = field(default_factory=dict)  # training settings and figures, for the record
+
+    @property
+    def num_tags(self) -> int:
+        return len(self.tags)
+
+    def char_index(self) -> dict[str, int]:
+        return {c: i + 2 for i, c in enumerate(self.chars)}
+
+
+def read_config(folder: str | os.PathLike[str]) -> TaggerConfig:
+    path = Path(folder) / CONFIG_FILE
+    data = read_versioned_json(path, FORMAT_NAME, FORMAT_VERSION, TaggerFileError, "saved tagger")
+    try:
+        return TaggerConfig(**data)
+    except TypeError as exc:
+        raise TaggerFileError(f"{path}: unexpected or missing settings ({exc})") from None

@@ -1,0 +1,102 @@
+"""PretrainedPipeline: the bundled text -> chunk pipelines, offline."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import assert_offsets_valid
+
+from sparkner.pretrained import PretrainedPipeline, available_pipelines
+from sparkner.resources import sample_notes
+
+NOTE = (
+    "The patient has fever and cough. A chest CT showed pneumonia. "
+    "He was treated with ceftriaxone."
+)
+
+
+@pytest.fixture(scope="module")
+def clinical():
+    return PretrainedPipeline("ner_clinical_pipeline")
+
+
+def _entities(annotations) -> set[tuple[str, str]]:
+    return {(a.result, a.metadata["entity"]) for a in annotations}
+
+
+def test_bundled_pipelines_are_listed():
+    assert {"ner_clinical_pipeline", "ner_bc5cdr_pipeline"} <= set(available_pipelines())
+
+
+def test_finds_the_obvious_entities(clinical):
+    chunks = clinical.fullAnnotate(NOTE)["ner_chunk"]
+    assert {
+        ("fever", "PROBLEM"), ("cough", "PROBLEM"), ("pneumonia", "PROBLEM"),
+        ("CT", "TEST"), ("ceftriaxone", "TREATMENT"),
+    } <= _entities(chunks)  # fmt: skip
+    assert all(0.0 < float(c.metadata["confidence"]) <= 1.0 for c in chunks)
+    assert clinical.annotate(NOTE)["ner_chunk"] == [c.result for c in chunks]
+
+
+def test_columns_are_spark_nlps(clinical):
+    assert list(clinical.annotate("Fever.")) == [
+        "document", "sentence", "token", "embeddings", "ner", "ner_chunk"
+    ]  # fmt: skip
+
+
+def test_sample_notes_offsets_and_empty_rows(clinical):
+    notes = list(sample_notes().values())
+    assert len(notes) >= 5
+    rows = clinical.fullAnnotate([*notes, "", None, "   "])
+    for text, row in zip(notes, rows, strict=False):
+        assert row["ner_chunk"], "every sample note names some entity"
+        for column in ("token", "ner_chunk"):
+            assert_offsets_valid(text, row[column])
+    assert [row["ner_chunk"] for row in rows[-3:]] == [[], [], []]
+
+
+def test_transform_matches_annotate(spark, clinical):
+    notes = sample_notes()
+    frame = spark.createDataFrame(list(notes.items()), "id string, text string")
+    rows = clinical.transform(frame.repartition(3)).select("id", "ner_chunk").collect()
+    by_id = {row.id: [(c.begin, c.end, c.result, c.metadata["entity"]) for c in row.ner_chunk]
+             for row in rows}  # fmt: skip
+    light = clinical.fullAnnotate(list(notes.values()))
+    for name, row in zip(notes, light, strict=True):
+        expected = [(c.begin, c.end, c.result, c.metadata["entity"]) for c in row["ner_chunk"]]
+        assert by_id[name] == expected
+
+
+def test_annotate_a_dataframe_column(spark, clinical):
+    frame = spark.createDataFrame([(1, NOTE)], "id int, note string")
+    out = clinical.annotate(frame, column="note")
+    assert ("ceftriaxone", "TREATMENT") in _entities(out.first().ner_chunk)
+    with pytest.raises(ValueError, match="needs column="):
+        clinical.annotate(frame)
+    both = spark.createDataFrame([(NOTE, "x")], "note string, text string")
+    with pytest.raises(ValueError, match="already has a 'text' column"):
+        clinical.annotate(both, column="note")
+
+
+def test_from_disk_round_trip(tmp_path, clinical):
+    clinical.model.write().save(str(tmp_path / "pipeline"))
+    loaded = PretrainedPipeline.from_disk(tmp_path / "pipeline")
+    assert loaded.annotate(NOTE) == clinical.annotate(NOTE)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "ner_nothing_pipeline"}, "unknown pretrained pipeline 'ner_nothing_pipeline'"),
+        ({"lang": "de"}, "lang='de'"),
+        ({"remote_loc": "clinical/models"}, "downloads nothing"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        PretrainedPipeline(**kwargs)
+
+
+def test_short_name_and_other_tagger():
+    chemicals = PretrainedPipeline("ner_bc5cdr_pipeline")
+    found = _entities(chemicals.fullAnnotate("Cisplatin caused acute renal failure.")["ner_chunk"])
+    assert ("Cisplatin", "Chemical") in found
