@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sparkner.annotate_job import INPUT_FORMATS, OUTPUT_FORMATS
+
 
 def _build_embeddings(args: argparse.Namespace) -> int:
     from sparkner.training.embeddings import build_embeddings, load_config
@@ -93,6 +95,52 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _annotate(args: argparse.Namespace) -> int:
+    from sparkner.annotate_job import AnnotateJob, annotate
+    from sparkner.session import start
+
+    job = AnnotateJob(
+        input=args.input, output=args.output, text_col=args.text_col, id_col=args.id_col,
+        model=args.model, input_format=args.input_format, output_format=args.format,
+        overwrite=args.overwrite, partitions=args.partitions,
+    )  # fmt: skip
+    job.check()  # before Spark starts: a wrong path or option fails in a second
+    summary = annotate(start(master=args.master), job, progress=None if args.quiet else sys.stderr)
+    if args.json:
+        print(json.dumps(summary.as_dict()))
+    else:
+        print("\n".join(summary.lines()))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import pandas as pd
+
+    from sparkner.annotate_job import AnnotateJob, annotate
+    from sparkner.resources import sample_notes
+    from sparkner.session import start
+
+    notes = sample_notes()
+    spark = start(master=args.master)
+    with tempfile.TemporaryDirectory(prefix="sparkner-demo-") as folder:
+        source, target = os.path.join(folder, "notes.parquet"), os.path.join(folder, "entities")
+        pd.DataFrame({"id": list(notes), "text": list(notes.values())}).to_parquet(source)
+        job = AnnotateJob(source, target, id_col="id", model=args.model)
+        summary = annotate(spark, job, progress=None)
+        rows = spark.read.parquet(target).orderBy("id", "begin").collect()
+    print(f"sparkner demo: {args.model} on {len(notes)} sample notes bundled with sparkner\n")
+    print(f"{'note':<22}{'begin':>6}{'end':>6}  {'entity':<10}{'conf':>6}  chunk")
+    for row in rows:
+        confidence = "" if row.confidence is None else f"{row.confidence:.2f}"
+        chunk = " ".join(row.chunk.split())  # a chunk across a line break stays on one line
+        print(f"{row.id:<22}{row.begin:>6}{row.end:>6}  {row.entity:<10}{confidence:>6}  {chunk}")
+    print()
+    print("\n".join(line for line in summary.lines() if not line.startswith("output")))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sparkner", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +172,30 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--master", default=None, help="Spark master (default local[*])")
     evaluate.set_defaults(run=_evaluate)
 
+    job = commands.add_parser(
+        "annotate", help="find entities in a table of notes; write one row per entity"
+    )
+    job.add_argument("input", help="notes: a Parquet, CSV, JSON-lines or ORC file or folder")
+    job.add_argument("output", help="the entity table to write (a folder)")
+    job.add_argument("--text-col", default="text", help="the column with the note text")
+    job.add_argument("--id-col", help="a column to copy to each entity row (default: row_id)")
+    job.add_argument("--model", default="ner_clinical",
+                     help="a bundled model or a saved pipeline folder")  # fmt: skip
+    job.add_argument("--input-format", choices=INPUT_FORMATS,
+                     help="when the input's extension does not tell")  # fmt: skip
+    job.add_argument("--format", default="parquet", choices=OUTPUT_FORMATS, help="output format")
+    job.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    job.add_argument("--partitions", type=int, help="spread the notes over this many tasks")
+    job.add_argument("--master", default=None, help="Spark master (default local[*])")
+    job.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    job.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    job.set_defaults(run=_annotate)
+
+    demo = commands.add_parser("demo", help="annotate the sample notes bundled with sparkner")
+    demo.add_argument("--model", default="ner_clinical", help="a bundled model")
+    demo.add_argument("--master", default=None, help="Spark master (default local[*])")
+    demo.set_defaults(run=_demo)
+
     near = commands.add_parser("neighbours", help="nearest words in a set of word vectors")
     near.add_argument("words", nargs="+")
     near.add_argument("--name", default="embeddings_clinical", help="bundled vectors")
@@ -137,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:
         # Messages name files and settings, never note text.
         print(f"sparkner {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -9,8 +9,7 @@ from sparkner.pretrained import PretrainedPipeline, available_pipelines
 from sparkner.resources import sample_notes
 
 NOTE = (
-    "The patient has fever and cough. A chest CT showed pneumonia. "
-    "He was treated with ceftriaxone."
+    "The patient has fever and cough. A chest CT showed pneumonia. He was treated with ceftriaxone."
 )
 
 
