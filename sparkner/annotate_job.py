@@ -1,0 +1,373 @@
+"""The batch job behind ``sparkner annotate``: a table of notes in, a table of entities out.
+
+One output row per entity: the note's id, ``chunk`` (the entity's text), ``entity``, ``begin``,
+``end`` (inclusive offsets into the note), ``sentence`` and ``confidence``. The pipeline runs
+once: the summary's counts (notes read, tokens, entities per type) are observed while the
+table is written. The table is written to a temporary folder beside the output and renamed
+into place when complete, so a failed or killed run never leaves a half-written table under
+the output's name.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+from urllib.parse import urlparse
+
+from pyspark.ml import PipelineModel
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType
+
+from sparkner.annotators.ner_converter import NerConverter
+from sparkner.annotators.ner_dl import NerDLModel
+from sparkner.ner.tags import entity_types
+from sparkner.pretrained import PretrainedPipeline
+
+INPUT_FORMATS = ("parquet", "csv", "json", "orc")
+OUTPUT_FORMATS = ("parquet", "csv", "json")
+_EXTENSIONS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "json",
+               ".ndjson": "json", ".orc": "orc"}  # fmt: skip
+_COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4", ".snappy", ".deflate")
+TEMP_MARKER = ".sparkner-tmp-"
+ROW_ID = "row_id"
+
+
+@dataclass
+class AnnotateJob:
+    """What ``sparkner annotate`` does; the fields are its command-line options."""
+
+    input: str
+    output: str
+    text_col: str = "text"
+    id_col: str | None = None
+    model: str = "ner_clinical"
+    input_format: str | None = None
+    output_format: str = "parquet"
+    overwrite: bool = False
+    partitions: int | None = None
+
+    def check(self) -> None:
+        """Settings and local paths, checked before Spark starts."""
+        if self.input_format is not None and self.input_format not in INPUT_FORMATS:
+            raise ValueError(f"--input-format {self.input_format!r}: one of {INPUT_FORMATS}")
+        if self.output_format not in OUTPUT_FORMATS:
+            raise ValueError(f"--format {self.output_format!r}: one of {OUTPUT_FORMATS}")
+        if self.partitions is not None and self.partitions < 1:
+            raise ValueError(f"--partitions {self.partitions}: must be at least 1")
+        if _is_local(self.input):
+            if not os.path.exists(_local(self.input)):
+                raise FileNotFoundError(f"input {self.input}: no such file or folder")
+            self.input_format = self.input_format or detect_format(_local(self.input))
+        if _is_local(self.output) and os.path.exists(_local(self.output)) and not self.overwrite:
+            raise FileExistsError(f"output {self.output} exists; pass --overwrite to replace it")
+        same = (
+            _is_local(self.input)
+            and _is_local(self.output)
+            and (os.path.abspath(_local(self.input)) == os.path.abspath(_local(self.output)))
+        )
+        if same:
+            raise ValueError(f"output {self.output} is the input; choose another output")
+
+
+@dataclass
+class Summary:
+    """What a run did; never any note text."""
+
+    rows_read: int
+    notes_with_entities: int
+    entities: int
+    entities_by_type: dict[str, int]
+    tokens: int
+    seconds: float
+    output: str
+    output_format: str
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        record = asdict(self)
+        record["seconds"] = round(self.seconds, 2)
+        record["tokens_per_second"] = round(self.tokens_per_second)
+        return record
+
+    def lines(self) -> list[str]:
+        by_type = ", ".join(f"{k} {v:,}" for k, v in sorted(self.entities_by_type.items()))
+        return [
+            f"rows read            {self.rows_read:,}",
+            f"notes with entities  {self.notes_with_entities:,}",
+            f"rows written         {self.entities:,} entities ({by_type or 'none'})",
+            f"tokens               {self.tokens:,}",
+            f"time                 {self.seconds:.1f} s ({self.tokens_per_second:,.0f} tokens/s)",
+            f"output               {self.output} ({self.output_format})",
+        ]
+
+
+def detect_format(path: str) -> str:
+    """The input format from a file's extension, or from the data files in a folder."""
+    if os.path.isdir(path):
+        names = [
+            n for n in os.listdir(path)
+            if not n.startswith(("_", ".")) and not n.endswith(".crc")
+        ]  # fmt: skip
+        found = {_format_of(n) for n in names} - {None}
+        if len(found) == 1:
+            return found.pop()  # type: ignore[return-value]
+        what = "no data files it recognizes" if not found else f"files of formats {sorted(found)}"
+        raise ValueError(f"input {path}: a folder with {what}; give --input-format")
+    fmt = _format_of(os.path.basename(path))
+    if fmt is None:
+        raise ValueError(
+            f"input {path}: cannot tell the format from the extension; give --input-format "
+            f"(one of {INPUT_FORMATS})"
+        )
+    return fmt
+
+
+def _format_of(name: str) -> str | None:
+    lower = name.lower()
+    for suffix in _COMPRESSIONS:
+        lower = lower.removesuffix(suffix)
+    return _EXTENSIONS.get(os.path.splitext(lower)[1])
+
+
+def _is_local(path: str) -> bool:
+    scheme = urlparse(path).scheme
+    return scheme in ("", "file") or len(scheme) == 1  # a Windows drive letter
+
+
+def _local(path: str) -> str:
+    return urlparse(path).path if path.startswith("file:") else path
+
+
+def read_notes(spark: SparkSession, job: AnnotateJob) -> DataFrame:
+    """The input table, checked: the text (and id) column exist and the text is a string."""
+    fmt = job.input_format
+    if fmt is None:
+        raise ValueError(f"input {job.input}: give --input-format (one of {INPUT_FORMATS})")
+    reader = spark.read
+    if fmt == "csv":
+        # Notes span lines and quote with doubled quotes (RFC 4180, pandas, Excel).
+        reader = reader.option("header", True).option("multiLine", True).option("escape", '"')
+    notes = reader.format(fmt).load(job.input)
+    columns = notes.columns
+    for option, name in (("--text-col", job.text_col), ("--id-col", job.id_col)):
+        if name is not None and name not in columns:
+            raise ValueError(f"{option} {name!r}: input {job.input} has columns {columns}")
+    text_type = notes.schema[job.text_col].dataType
+    if not isinstance(text_type, StringType):
+        raise ValueError(
+            f"--text-col {job.text_col!r}: input {job.input} has it as "
+            f"{text_type.simpleString()}, not string"
+        )
+    return notes
+
+
+def load_pipeline(model: str) -> PipelineModel:
+    """A bundled pipeline by name (``ner_clinical`` or ``ner_clinical_pipeline``), or a
+    folder with a saved PipelineModel that ends in a NerConverter."""
+    if os.path.isdir(model):
+        return PretrainedPipeline.from_disk(model).model
+    return PretrainedPipeline(model).model
+
+
+def _entity_types(pipeline: PipelineModel) -> list[str]:
+    taggers = [s for s in pipeline.stages if isinstance(s, NerDLModel)]
+    converters = [s for s in pipeline.stages if isinstance(s, NerConverter)]
+    if not taggers or not converters:
+        raise ValueError("the model must be a pipeline with a NerDLModel and a NerConverter")
+    white_list = converters[-1].getOrDefault(converters[-1].whiteList)
+    return [t for t in entity_types(taggers[-1].tags()) if not white_list or t in white_list]
+
+
+def entity_rows(annotated: DataFrame, id_col: str, chunk_col: str) -> DataFrame:
+    """One row per chunk: id, chunk, entity, begin, end, sentence, confidence."""
+    chunk = F.col("c")
+    return annotated.select(id_col, F.explode(chunk_col).alias("c")).select(
+        id_col,
+        chunk.result.alias("chunk"),
+        chunk.metadata["entity"].alias("entity"),
+        chunk.begin.alias("begin"),
+        chunk.end.alias("end"),
+        chunk.metadata["sentence"].cast("int").alias("sentence"),
+        chunk.metadata["confidence"].cast("float").alias("confidence"),
+    )
+
+
+def annotate(
+    spark: SparkSession, job: AnnotateJob, progress: TextIO | None = sys.stderr
+) -> Summary:
+    """Run the job: read, annotate, write the entity table, commit it; return the summary."""
+    job.check()
+    pipeline = load_pipeline(job.model)
+    types = _entity_types(pipeline)
+    if job.input_format is None:
+        raise ValueError(f"input {job.input}: give --input-format (one of {INPUT_FORMATS})")
+    files = HadoopFiles(spark)
+    if not files.exists(job.input):
+        raise FileNotFoundError(f"input {job.input}: no such file or folder")
+    if files.exists(job.output) and not job.overwrite:
+        raise FileExistsError(f"output {job.output} exists; pass --overwrite to replace it")
+    notes = read_notes(spark, job)
+    id_col = job.id_col or ROW_ID
+    if job.id_col is None:
+        notes = notes.withColumn(ROW_ID, F.monotonically_increasing_id())
+    partitions = job.partitions or spark.sparkContext.defaultParallelism
+    if job.partitions or notes.rdd.getNumPartitions() < partitions:
+        # A small file is one partition; spread it so every core gets notes.
+        notes = notes.repartition(partitions)
+
+    tagger_chunks = pipeline.stages[-1].getOutputCol()
+    token_col = _token_column(pipeline)
+    pipeline.stages[0].setInputCol(job.text_col)  # this job's own copy of the pipeline
+    annotated = pipeline.transform(notes)
+    note_stats = Observation("notes")
+    annotated = annotated.select(id_col, F.size(token_col).alias("tokens"), tagger_chunks).observe(
+        note_stats,
+        F.count(F.lit(1)).alias("rows"),
+        F.sum("tokens").alias("tokens"),
+        F.sum(F.when(F.size(tagger_chunks) > 0, 1).otherwise(0)).alias("with_entities"),
+    )
+    entity_stats = Observation("entities")
+    per_type: list[Column] = [
+        F.sum(F.when(F.col("entity") == t, 1).otherwise(0)).alias(t) for t in types
+    ]
+    table = entity_rows(annotated, id_col, tagger_chunks).observe(
+        entity_stats, F.count(F.lit(1)).alias("entities"), *per_type
+    )
+
+    started = time.perf_counter()
+    with ProgressReporter(spark, progress):
+        files.write_committed(table, job.output, job.output_format, job.overwrite)
+    seconds = time.perf_counter() - started
+    notes_seen, entities_seen = note_stats.get, entity_stats.get
+    return Summary(
+        rows_read=int(notes_seen["rows"]),
+        notes_with_entities=int(notes_seen["with_entities"] or 0),
+        entities=int(entities_seen["entities"]),
+        entities_by_type={t: int(entities_seen[t] or 0) for t in types},
+        tokens=int(notes_seen["tokens"] or 0),
+        seconds=seconds,
+        output=job.output,
+        output_format=job.output_format,
+    )
+
+
+def _token_column(pipeline: PipelineModel) -> str:
+    from sparkner.annotators.tokenizer import Tokenizer
+
+    return next(s.getOutputCol() for s in pipeline.stages if isinstance(s, Tokenizer))
+
+
+class HadoopFiles:
+    """Files through Hadoop's FileSystem, so local paths, HDFS and object stores behave alike."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self._jvm = spark.sparkContext._jvm
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+
+    def _fs_path(self, path: str) -> tuple[Any, Any]:  # py4j FileSystem and Path
+        hadoop_path = self._jvm.org.apache.hadoop.fs.Path(path)
+        return hadoop_path.getFileSystem(self._conf), hadoop_path
+
+    def exists(self, path: str) -> bool:
+        fs, hadoop_path = self._fs_path(path)
+        return bool(fs.exists(hadoop_path))
+
+    def delete(self, path: str) -> None:
+        fs, hadoop_path = self._fs_path(path)
+        fs.delete(hadoop_path, True)
+
+    def stale_temporaries(self, output: str) -> list[str]:
+        """Temporary folders left beside ``output`` by runs that were killed."""
+        fs, hadoop_path = self._fs_path(output.rstrip("/") + TEMP_MARKER + "*")
+        found = fs.globStatus(hadoop_path) or []
+        return [str(status.getPath().toString()) for status in found]
+
+    def write_committed(self, table: DataFrame, output: str, fmt: str, overwrite: bool) -> None:
+        """Write ``table`` to a temporary folder beside ``output``, then rename it into place."""
+        for stale in self.stale_temporaries(output):
+            self.delete(stale)
+        temporary = output.rstrip("/") + TEMP_MARKER + uuid.uuid4().hex[:12]
+        writer = table.write.format(fmt)
+        if fmt == "csv":
+            writer = writer.option("header", True).option("escape", '"')
+        try:
+            writer.save(temporary)
+            if self.exists(output):
+                if not overwrite:
+                    raise FileExistsError(f"output {output} appeared while the job ran")
+                self.delete(output)
+            fs, target = self._fs_path(output)
+            _, source = self._fs_path(temporary)
+            if not fs.rename(source, target):
+                raise OSError(f"could not rename the finished table into {output}")
+        finally:
+            if self.exists(temporary):
+                self.delete(temporary)
+
+
+class ProgressReporter:
+    """Reports finished tasks of the running Spark stages on ``stream`` while a job runs.
+
+    On a terminal one line is redrawn each second; otherwise (logs, CI) a line is written
+    when the count changes, at most every 10 seconds.
+    """
+
+    def __init__(self, spark: SparkSession, stream: TextIO | None) -> None:
+        self._tracker = spark.sparkContext.statusTracker()
+        self._stream = stream
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sparkner-progress", daemon=True)
+        self._interactive = bool(stream is not None and stream.isatty())
+        self._started = time.perf_counter()
+
+    def __enter__(self) -> ProgressReporter:
+        if self._stream is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        last, last_time = "", 0.0
+        period = 1.0 if self._interactive else 10.0
+        while not self._done.wait(1.0):
+            line = self.describe()
+            now = time.perf_counter()
+            if line and line != last and now - last_time >= period:
+                self._write(line)
+                last, last_time = line, now
+        if self._interactive and last:
+            self._write("", end="\n")
+
+    def describe(self) -> str:
+        done = total = 0
+        for stage_id in self._tracker.getActiveStageIds():
+            info = self._tracker.getStageInfo(stage_id)
+            if info is not None:
+                done += info.numCompletedTasks
+                total += info.numTasks
+        if not total:
+            return ""
+        elapsed = time.perf_counter() - self._started
+        return f"annotating: {done}/{total} tasks done, {elapsed:.0f} s"
+
+    def _write(self, line: str, end: str = "") -> None:
+        assert self._stream is not None
+        if self._interactive:
+            self._stream.write("\r" + line.ljust(60) + end)
+        else:
+            self._stream.write(line + "\n")
+        self._stream.flush()
