@@ -36,6 +36,7 @@ _EXTENSIONS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": 
 _COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4", ".snappy", ".deflate")
 TEMP_MARKER = ".sparkner-tmp-"
 ROW_ID = "row_id"
+TASKS_PER_CORE = 4
 
 
 @dataclass
@@ -64,8 +65,6 @@ class AnnotateJob:
             if not os.path.exists(_local(self.input)):
                 raise FileNotFoundError(f"input {self.input}: no such file or folder")
             self.input_format = self.input_format or detect_format(_local(self.input))
-        if _is_local(self.output) and os.path.exists(_local(self.output)) and not self.overwrite:
-            raise FileExistsError(f"output {self.output} exists; pass --overwrite to replace it")
         same = (
             _is_local(self.input)
             and _is_local(self.output)
@@ -73,6 +72,8 @@ class AnnotateJob:
         )
         if same:
             raise ValueError(f"output {self.output} is the input; choose another output")
+        if _is_local(self.output) and os.path.exists(_local(self.output)) and not self.overwrite:
+            raise FileExistsError(f"output {self.output} exists; pass --overwrite to replace it")
 
 
 @dataclass
@@ -220,9 +221,10 @@ def annotate(
     id_col = job.id_col or ROW_ID
     if job.id_col is None:
         notes = notes.withColumn(ROW_ID, F.monotonically_increasing_id())
-    partitions = job.partitions or spark.sparkContext.defaultParallelism
+    # A small file is one partition: spread it so that every core gets notes, in a few tasks
+    # per core so that the load evens out and progress shows.
+    partitions = job.partitions or TASKS_PER_CORE * spark.sparkContext.defaultParallelism
     if job.partitions or notes.rdd.getNumPartitions() < partitions:
-        # A small file is one partition; spread it so every core gets notes.
         notes = notes.repartition(partitions)
 
     tagger_chunks = pipeline.stages[-1].getOutputCol()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from sparkner.cli import main
 from sparkner.embeddings.store import write_store
@@ -119,3 +120,63 @@ def test_bad_brat_entry_is_named(tmp_path, capsys):
     assert main(["train", "--config", str(bad), "--data", str(tmp_path),
                  "--output", str(tmp_path / "o")]) == 2  # fmt: skip
     assert "each brat entry needs 'folder' and 'labels'" in capsys.readouterr().err
+
+
+def test_annotate_a_parquet_file(spark, tmp_path, capsys):
+    import pandas as pd
+
+    marker = "MARKER-NOTE-TEXT-5521"
+    notes = pd.DataFrame({
+        "mrn": [10, 11, 12],
+        "body": [f"{marker} has fever; CT of the chest showed pneumonia.", None, "No issues."],
+    })  # fmt: skip
+    notes.to_parquet(tmp_path / "notes.parquet")
+    args = ["annotate", str(tmp_path / "notes.parquet"), str(tmp_path / "out"),
+            "--text-col", "body", "--id-col", "mrn", "--json"]  # fmt: skip
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert summary["rows_read"] == 3 and summary["entities"] >= 2
+    table = spark.read.parquet(str(tmp_path / "out"))
+    assert table.columns == ["mrn", "chunk", "entity", "begin", "end", "sentence", "confidence"]
+    assert table.count() == summary["entities"]
+    assert {"fever", "pneumonia"} <= {r.chunk for r in table.collect()}
+    # The same output again is refused; with --overwrite it is replaced.
+    assert main(args) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert main([*args[:-1], "--overwrite"]) == 0
+    out, err = capsys.readouterr()
+    assert "rows read            3" in out and "tokens/s" in out
+    assert marker not in out + err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["annotate", "NOPE.parquet", "OUT"], "input NOPE.parquet: no such file or folder"),
+        (["annotate", "IN", "OUT", "--text-col", "body"], "--text-col 'body'"),
+        (["annotate", "IN", "OUT", "--model", "ner_nothing"], "unknown pretrained pipeline"),
+        (["annotate", "IN", "IN"], "is the input"),
+    ],
+)
+def test_annotate_errors(spark, tmp_path, capsys, args, message):
+    import pandas as pd
+
+    marker = "MARKER-NOTE-TEXT-8817"
+    source = tmp_path / "notes.parquet"
+    pd.DataFrame({"text": [f"{marker} fever"]}).to_parquet(source)
+    paths = {"IN": str(source), "OUT": str(tmp_path / "out"), "NOPE.parquet": "NOPE.parquet"}
+    assert main([paths.get(a, a) for a in args]) == 2
+    out, err = capsys.readouterr()
+    assert message in err and marker not in out + err
+    assert not (tmp_path / "out").exists()
+
+
+def test_demo_prints_entities_of_the_sample_notes(spark, capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "5 sample notes" in out
+    lines = out.splitlines()
+    assert any("TREATMENT" in line and line.endswith("furosemide") for line in lines)
+    assert any("PROBLEM" in line and line.endswith("orthopnea") for line in lines)
+    assert "rows read            5" in out
