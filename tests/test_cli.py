@@ -171,12 +171,3 @@ def test_annotate_errors(spark, tmp_path, capsys, args, message):
     assert message in err and marker not in out + err
     assert not (tmp_path / "out").exists()
 
-
-def test_demo_prints_entities_of_the_sample_notes(spark, capsys):
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert "5 sample notes" in out
-    lines = out.splitlines()
-    assert any("TREATMENT" in line and line.endswith("furosemide") for line in lines)
-    assert any("PROBLEM" in line and line.endswith("orthopnea") for line in lines)
-    assert "rows read            5" in out

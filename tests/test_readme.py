@@ -27,3 +27,28 @@ def test_readme_names_the_ci_commands():
     ci = (REPO / ".ci" / "run").read_text()
     for command in ('pip install -e ".[dev]"', "pytest -q"):
         assert command in readme and command in ci
+
+
+def test_readme_pretrained_pipeline_runs(spark, capsys):
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Pretrained pipelines", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    expected = re.search(r"# (\[.*\])", code).group(1)  # the comment shows what is printed
+    assert expected in printed
+    assert "Fever" in printed and "cough" in printed
+
+
+def test_readme_demo_output_is_real(spark, capsys):
+    from sparkner.cli import main
+
+    readme = (REPO / "README.md").read_text()
+    shown = readme.split("sparkner demo\n```\n\n```text\n", 1)[1].split("```", 1)[0]
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "5 sample notes" in out and "rows read            5" in out
+    printed = out.splitlines()
+    for line in shown.splitlines():
+        if line != "...":
+            assert line in printed
