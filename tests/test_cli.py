@@ -170,4 +170,3 @@ def test_annotate_errors(spark, tmp_path, capsys, args, message):
     out, err = capsys.readouterr()
     assert message in err and marker not in out + err
     assert not (tmp_path / "out").exists()
-
