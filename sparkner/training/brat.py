@@ -117,6 +117,40 @@ def iob_tags(
     return tags
 
 
+def labelled_table(
+    ids: list[str], texts: list[str], entities: list[list[Entity]], report: AlignmentReport
+) -> pa.Table:
+    """NER training columns (id, text, document, sentence, token, label) of texts whose
+    entities (non-overlapping, character offsets) are known; a text without any is all O."""
+    from sparkner.annotators.document_assembler import DocumentAssembler
+    from sparkner.annotators.sentence_detector import SentenceDetector
+    from sparkner.annotators.tokenizer import Tokenizer
+    from sparkner.light_pipeline import LightPipeline
+
+    stages = [DocumentAssembler(), SentenceDetector(), Tokenizer()]
+    columns = LightPipeline(stages).annotate_batch(texts)
+    tokens = AnnotationBatch(columns["token"])
+    labels: list[str] = []
+    for row, found in enumerate(entities):
+        lo, hi = tokens.row_offsets[row], tokens.row_offsets[row + 1]
+        labels += iob_tags(tokens.begin[lo:hi], tokens.end[lo:hi], found, report)
+    label = build_annotations(
+        NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end, labels,
+        {"word": tokens.annotations.field("result"),
+         "sentence": tokens.int_metadata("sentence")},
+    )  # fmt: skip
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.string()),
+            "text": pa.array(texts, pa.string()),
+            "document": columns["document"],
+            "sentence": columns["sentence"],
+            "token": columns["token"],
+            "label": label,
+        }
+    )
+
+
 class Brat:
     """Reads a folder of brat ``.txt`` / ``.ann`` pairs into NER training columns."""
 
@@ -132,11 +166,6 @@ class Brat:
         self.report = AlignmentReport()
 
     def read_table(self, folder: str | os.PathLike[str]) -> pa.Table:
-        from sparkner.annotators.document_assembler import DocumentAssembler
-        from sparkner.annotators.sentence_detector import SentenceDetector
-        from sparkner.annotators.tokenizer import Tokenizer
-        from sparkner.light_pipeline import LightPipeline
-
         root = Path(folder)
         if not root.is_dir():
             raise FileNotFoundError(f"{folder}: no such brat folder")
@@ -149,39 +178,17 @@ class Brat:
             (root / f"{s}.txt").open(encoding="utf-8", errors="replace", newline="").read()
             for s in stems
         ]
-        stages = [DocumentAssembler(), SentenceDetector(), Tokenizer()]
-        columns = LightPipeline(stages).annotate_batch(texts)
-        tokens = AnnotationBatch(columns["token"])
-        labels: list[str] = []
-        for row, (stem, text) in enumerate(zip(stems, texts, strict=True)):
+        entities = []
+        for stem, text in zip(stems, texts, strict=True):
             ann = root / f"{stem}.ann"
-            entities = read_ann(ann, len(text)) if ann.exists() else []
             mapped = []
-            for e in entities:
+            for e in read_ann(ann, len(text)) if ann.exists() else []:
                 rule = self.label_map.get(e.type)
                 label = rule(text[e.begin : e.end]) if callable(rule) else rule
                 if label:
                     mapped.append(Entity(label, e.begin, e.end))
-            lo, hi = tokens.row_offsets[row], tokens.row_offsets[row + 1]
-            labels += iob_tags(
-                tokens.begin[lo:hi], tokens.end[lo:hi], resolve_overlaps(mapped, self.report),
-                self.report,
-            )  # fmt: skip
-        label = build_annotations(
-            NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end, labels,
-            {"word": tokens.annotations.field("result"),
-             "sentence": tokens.int_metadata("sentence")},
-        )  # fmt: skip
-        return pa.table(
-            {
-                "id": pa.array(stems, pa.string()),
-                "text": pa.array(texts, pa.string()),
-                "document": columns["document"],
-                "sentence": columns["sentence"],
-                "token": columns["token"],
-                "label": label,
-            }
-        )
+            entities.append(resolve_overlaps(mapped, self.report))
+        return labelled_table(stems, texts, entities, self.report)
 
     def readDataset(self, spark: SparkSession, folder: str | os.PathLike[str]) -> DataFrame:
         return training_frame(spark, self.read_table(folder))

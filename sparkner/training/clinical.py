@@ -9,6 +9,8 @@ a test, Drug a treatment; Procedure names both diagnostic and therapeutic proced
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 
 # Diagnostic procedures: imaging, scopes, biopsies, tracings, tests and scores.
 _DIAGNOSTIC = re.compile(
@@ -52,3 +54,22 @@ CHIA_LABELS: dict[str, object] = {
     "Drug": "TREATMENT",
     "Procedure": chia_procedure,
 }
+
+
+# A note's section header: capitals (digits, a few signs) before a colon, at the start of a
+# line or after MTSamples' ".," separators ("HISTORY OF PRESENT ILLNESS:", ".,PLAN:,").
+_SECTION_HEADER = re.compile(r"(?:^|[\n.,]\s*)([A-Z][A-Z0-9 /&()'-]{2,50}[A-Z)]):")
+
+
+def section_headers(texts: Iterable[str], min_count: int) -> list[str]:
+    """Section headers (with their colon) used at least ``min_count`` times, most used first.
+
+    Case reports and eligibility criteria have no section headers, so a tagger trained on
+    them alone takes "PHYSICAL EXAMINATION:" or "ANESTHESIA:" for entities; the recipe adds
+    these headers to the training data as sentences without entities.
+    """
+    counts = Counter(
+        match.group(1).strip() for text in texts for match in _SECTION_HEADER.finditer(text)
+    )
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [f"{header}:" for header, count in ranked if count >= min_count]

@@ -20,10 +20,10 @@ from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.word_embeddings import WordEmbeddingsModel
 from sparkner.evaluation import Evaluation, evaluate_dataframe
 from sparkner.formats import read_settings
-from sparkner.training.brat import Brat
-from sparkner.training.clinical import CHIA_LABELS, MACCROBAT_LABELS
-from sparkner.training.conll import CoNLL
-from sparkner.training.corpora import brat_group
+from sparkner.training.brat import AlignmentReport, Brat, labelled_table
+from sparkner.training.clinical import CHIA_LABELS, MACCROBAT_LABELS, section_headers
+from sparkner.training.conll import CoNLL, training_frame
+from sparkner.training.corpora import brat_group, mtsamples_texts
 from sparkner.training.splits import split_keys
 
 LABEL_MAPS = {"maccrobat": MACCROBAT_LABELS, "chia": CHIA_LABELS}
@@ -43,6 +43,9 @@ class NerRecipe:
     split_seed: int = 13
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     embeddings: str = "embeddings_clinical"
+    # Section headers of unlabeled notes, added to the training split as entity-free
+    # sentences: {"file": "unlabeled/mtsamples.csv.xz", "min_count": 30}.
+    headers: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -56,6 +59,8 @@ def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
     recipe = NerRecipe(**data)
     if not recipe.brat and not (recipe.train and recipe.dev):
         raise ValueError(f"{path}: name 'train' and 'dev' files, or 'brat' folders")
+    if recipe.headers and set(recipe.headers) - {"file", "min_count"}:
+        raise ValueError(f"{path}: headers takes 'file' and 'min_count', got {recipe.headers}")
     for corpus in recipe.brat:
         if set(corpus) != {"folder", "labels"} or corpus["labels"] not in LABEL_MAPS:
             raise ValueError(
@@ -99,10 +104,24 @@ def read_split(
         frames.append(reader.readDataset(spark, str(folder)).drop("id"))
     if not frames:
         raise ValueError(f"recipe {recipe.name!r} has no brat folder {corpus!r}")
+    if recipe.headers and split == "train" and corpus is None:
+        frames.append(_header_sentences(spark, recipe, data))
     frame = frames[0]
     for other in frames[1:]:
         frame = frame.unionByName(other)
     return vectors.transform(frame)
+
+
+def _header_sentences(spark: SparkSession, recipe: NerRecipe, data: Path) -> DataFrame:
+    path = data / recipe.headers["file"]
+    if not path.is_file():
+        raise FileNotFoundError(f"headers: {recipe.headers['file']} not found under {data}")
+    headers = section_headers(mtsamples_texts(path), int(recipe.headers.get("min_count", 30)))
+    table = labelled_table(
+        [f"header-{i}" for i in range(len(headers))], headers, [[] for _ in headers],
+        AlignmentReport(),
+    )  # fmt: skip
+    return training_frame(spark, table).drop("id")
 
 
 def train_recipe(

@@ -40,3 +40,17 @@ def test_rules_apply_in_the_reader(tmp_path):
     table = Brat(CHIA_LABELS).read_table(tmp_path)
     labels = [a["result"] for a in table.column("label")[0].as_py()]
     assert labels == ["O", "B-TREATMENT", "O", "B-TEST", "I-TEST"]
+
+
+def test_section_headers_counts_and_forms():
+    from sparkner.training.clinical import section_headers
+
+    notes = [
+        "HISTORY OF PRESENT ILLNESS: Fever.\nPHYSICAL EXAMINATION: Normal.",
+        "SUBJECTIVE:,  Cough.,PHYSICAL EXAMINATION:,  Clear.,PLAN:, Rest.",
+        "PHYSICAL EXAMINATION: BP 120/80 with CT: done. Not a header: x. ct SCAN: no",
+    ]
+    assert section_headers(notes, 1) == [
+        "PHYSICAL EXAMINATION:", "HISTORY OF PRESENT ILLNESS:", "PLAN:", "SUBJECTIVE:",
+    ]  # fmt: skip
+    assert section_headers(notes, 2) == ["PHYSICAL EXAMINATION:"]

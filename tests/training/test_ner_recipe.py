@@ -1,0 +1,51 @@
+"""NER recipes: brat splits plus entity-free section headers of unlabeled notes."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from sparkner.training.ner import load_recipe, read_split
+
+
+def _data(tmp_path):
+    folder = tmp_path / "data" / "notes"
+    folder.mkdir(parents=True)
+    for i in range(20):
+        text = f"Patient {i} reports fever."
+        (folder / f"{100 + i}.txt").write_text(text)
+        begin = text.index("fever")
+        (folder / f"{100 + i}.ann").write_text(f"T1\tSign_symptom {begin} {begin + 5}\tfever\n")
+    with open(tmp_path / "data" / "notes.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["transcription"])
+        for _ in range(3):
+            writer.writerow(["CHIEF COMPLAINT: Fever.\nPHYSICAL EXAMINATION: Normal."])
+        writer.writerow(["RARE HEADER: once."])
+    return tmp_path / "data"
+
+
+def test_headers_join_the_training_split_only(spark, tmp_path):
+    data = _data(tmp_path)
+    config = tmp_path / "r.yaml"
+    config.write_text(
+        "name: r\nbrat: [{folder: notes, labels: maccrobat}]\nsplit_fractions: [0.5, 0.25, 0.25]\n"
+        "headers: {file: notes.csv, min_count: 2}\n"
+    )
+    recipe = load_recipe(config)
+    train = read_split(spark, recipe, data, "train")
+    rows = train.select("text", "label.result").collect()
+    headers = [r for r in rows if r.text.endswith(":")]
+    assert sorted(r.text for r in headers) == ["CHIEF COMPLAINT:", "PHYSICAL EXAMINATION:"]
+    assert all(set(r.result) == {"O"} for r in headers)
+    assert len(rows) - len(headers) == 10  # the brat documents of the training split
+    dev = read_split(spark, recipe, data, "dev").select("text").collect()
+    assert not [r for r in dev if r.text.endswith(":")]
+
+
+def test_header_settings_are_checked(tmp_path):
+    config = tmp_path / "r.yaml"
+    config.write_text("name: r\nbrat: [{folder: n, labels: maccrobat}]\nheaders: {path: x}\n")
+    with pytest.raises(ValueError, match="headers takes 'file' and 'min_count'"):
+        load_recipe(config)
