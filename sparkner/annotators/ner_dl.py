@@ -75,7 +75,7 @@ def tag_tokens(
         )
     vectors = values.reshape(len(batch), dim).astype(np.float32, copy=False)
     words = batch.annotations.field("result")
-    tag_ids, scores = tagger.predict(vectors, tagger.char_ids(words), batch.sentence_offsets())
+    tag_ids, scores = tagger.tag(vectors, words, batch.sentence_offsets())
     names = pa.array(tagger.config.tags, pa.string())
     metadata: dict[str, Any] = {
         "word": words,

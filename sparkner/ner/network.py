@@ -73,9 +73,24 @@ class TaggerNetwork(tf.Module):
     ) -> tf.Tensor:
         """Per-token tag scores [batch, time, tags] from word vectors [batch, time, dim],
         character ids [batch, time, chars] and sentence lengths [batch]."""
+        shape = tf.shape(chars)
+        per_word = self.word_char_features(tf.reshape(chars, [-1, shape[2]]))
+        char_features = tf.reshape(per_word, [shape[0], shape[1], self.config.char_filters])
+        return self.emissions_from(vectors, char_features, lengths, dropout_rate, noise)
+
+    def emissions_from(
+        self,
+        vectors: tf.Tensor,
+        char_features: tf.Tensor,
+        lengths: tf.Tensor,
+        dropout_rate: float | tf.Tensor = 0.0,
+        noise: tf.random.Generator | None = None,
+    ) -> tf.Tensor:
+        """Tag scores from word vectors and the tokens' character features [batch, time,
+        filters] (inference computes those once per distinct word)."""
         steps = tf.shape(vectors)[1]
         mask = tf.sequence_mask(lengths, steps, dtype=tf.float32)
-        features = tf.concat([vectors, self._char_features(chars)], axis=-1)
+        features = tf.concat([vectors, char_features], axis=-1)
         features = _dropout(features, dropout_rate, noise)
         for kernel, bias, direction in self.lstm:
             if direction == "fw":
@@ -85,17 +100,15 @@ class TaggerNetwork(tf.Module):
                 features = _dropout(tf.concat([forward, backward], -1), dropout_rate, noise)
         return tf.einsum("btd,dk->btk", features, self.out_kernel) + self.out_bias
 
-    def _char_features(self, chars: tf.Tensor) -> tf.Tensor:
-        shape = tf.shape(chars)
-        flat = tf.reshape(chars, [-1, shape[2]])
-        embedded = tf.nn.embedding_lookup(self.char_embeddings, flat)
+    def word_char_features(self, chars: tf.Tensor) -> tf.Tensor:
+        """The char-CNN's max-pooled features [words, filters] of character ids [words, chars];
+        a word of padding only gets zeros."""
+        embedded = tf.nn.embedding_lookup(self.char_embeddings, chars)
         conv = tf.nn.conv1d(embedded, self.char_kernel, stride=1, padding="SAME") + self.char_bias
-        present = tf.cast(flat != PAD_CHAR, tf.float32)[:, :, None]
-        # Max over the real characters only; a token with none (padding) gets zeros.
+        present = tf.cast(chars != PAD_CHAR, tf.float32)[:, :, None]
+        # Max over the real characters only.
         pooled = tf.reduce_max(conv * present - 1e9 * (1.0 - present), axis=1)
-        has_chars = tf.reduce_max(present, axis=1)
-        pooled = pooled * has_chars
-        return tf.reshape(pooled, [shape[0], shape[1], self.config.char_filters])
+        return pooled * tf.reduce_max(present, axis=1)
 
     # -- saving and loading ---------------------------------------------------------------
     def save(self, folder: str | os.PathLike[str]) -> None:

@@ -49,13 +49,19 @@ class Tagger:
         self.config = network.config
         self._char_index = self.config.char_index()
         dim = self.config.word_dim
-        spec = [
-            tf.TensorSpec([None, None, dim], tf.float32),
-            tf.TensorSpec([None, None, None], tf.int32),
-            tf.TensorSpec([None], tf.int32),
-        ]
-        # One trace for every batch shape: no retracing per sentence length.
-        self._emissions = tf.function(network.emissions, input_signature=spec)
+        filters = self.config.char_filters
+        # Fixed signatures: one trace for every batch shape, no retracing per length.
+        self._emissions = tf.function(
+            network.emissions_from,
+            input_signature=[
+                tf.TensorSpec([None, None, dim], tf.float32),
+                tf.TensorSpec([None, None, filters], tf.float32),
+                tf.TensorSpec([None], tf.int32),
+            ],
+        )
+        self._word_char_features = tf.function(
+            network.word_char_features, input_signature=[tf.TensorSpec([None, None], tf.int32)]
+        )
 
     @classmethod
     def load(cls, folder: str, fingerprint: str, threads: int | None = None) -> Tagger:
@@ -71,31 +77,50 @@ class Tagger:
             return tagger
 
     def char_ids(self, words: pa.Array | Sequence[str]) -> np.ndarray:
-        """[words, max_word_chars] character ids, computed once per distinct word."""
+        """[words, max_word_chars] character ids, one row per word."""
+        table, rows = self.word_char_ids(words)
+        return table[rows]
+
+    def word_char_ids(self, words: pa.Array | Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Character ids once per distinct word: ``table`` [distinct, max_word_chars] and the
+        row of each word in it, ``rows`` [words]."""
         strings = words if isinstance(words, pa.Array) else pa.array(list(words), pa.string())
         encoded = pc.dictionary_encode(strings)
         distinct = encoded.dictionary.to_pylist()
         width = self.config.max_word_chars
-        table = np.zeros((len(distinct) + 1, width), dtype=np.int32)
+        table = np.zeros((len(distinct) + 1, width), dtype=np.int32)  # last row: a null word
         index = self._char_index
         for row, word in enumerate(distinct):
             ids = [index.get(ch, 1) for ch in word[:width]]
             table[row, : len(ids)] = ids
         rows = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
-        return table[rows]
+        return table, rows.astype(np.int64)
+
+    def tag(
+        self, vectors: np.ndarray, words: pa.Array | Sequence[str], offsets: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict` for tokens given as text: the char-CNN runs once per distinct word."""
+        table, rows = self.word_char_ids(words)
+        return self.predict(vectors, table, offsets, char_rows=rows)
 
     def predict(
-        self, vectors: np.ndarray, chars: np.ndarray, offsets: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, vectors: np.ndarray, chars: np.ndarray, offsets: np.ndarray,
+        char_rows: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """Tag ids and per-tag probabilities for every token.
 
         ``vectors`` [tokens, dim] and ``chars`` [tokens, width] hold the tokens of all
         sentences one after another; ``offsets`` (sentences + 1) says where each starts.
-        Returns tag ids [tokens] and softmax scores [tokens, tags] of the emissions.
+        With ``char_rows`` [tokens], ``chars`` is a table of words instead and token ``i``'s
+        character ids are ``chars[char_rows[i]]``. Returns tag ids [tokens] and softmax
+        scores [tokens, tags] of the emissions.
         """
+        char_table = chars
+        char_rows = np.arange(len(chars)) if char_rows is None else char_rows
         total = len(vectors)
         tags = np.zeros(total, dtype=np.int64)
         scores = np.zeros((total, self.config.num_tags), dtype=np.float32)
+        word_features = self._char_features_of(char_table)
         lengths = np.diff(offsets)
         order = np.argsort(lengths, kind="stable")
         order = order[lengths[order] > 0]
@@ -108,19 +133,41 @@ class Tagger:
                 TOKENS_PER_BATCH, longest
             ):
                 stop += 1
-            self._predict_batch(order[start:stop], offsets, lengths, vectors, chars, tags, scores)
+            batch = order[start:stop]
+            self._predict_batch(batch, offsets, lengths, vectors, word_features, char_rows,
+                                tags, scores)  # fmt: skip
             start = stop
         return tags, scores
 
-    def _predict_batch(self, sentences, offsets, lengths, vectors, chars, tags, scores) -> None:
+    def _char_features_of(self, char_table: np.ndarray) -> np.ndarray:
+        """Char-CNN features of each row of ``char_table``, in slices of bounded size."""
+        if not len(char_table):
+            return np.zeros((0, self.config.char_filters), np.float32)
+        # Columns past the longest word hold padding only; one is kept, so that every real
+        # character sees the same neighbours as in the full width, and the rest dropped.
+        used = np.flatnonzero((char_table != 0).any(axis=0))
+        width = min(char_table.shape[1], int(used[-1]) + 2) if len(used) else 1
+        trimmed = np.ascontiguousarray(char_table[:, :width])
+        step = max(1, TOKENS_PER_BATCH * 4)
+        parts = [
+            self._word_char_features(trimmed[i : i + step]).numpy()
+            for i in range(0, len(trimmed), step)
+        ]
+        return np.concatenate(parts)
+
+    def _predict_batch(
+        self, sentences, offsets, lengths, vectors, word_features, char_rows, tags, scores
+    ) -> None:
         steps = int(lengths[sentences].max())
         positions = offsets[sentences][:, None] + np.arange(steps)[None, :]
         valid = np.arange(steps)[None, :] < lengths[sentences][:, None]
         take = np.where(valid, positions, 0)
         batch_vectors = np.where(valid[:, :, None], vectors[take], 0.0).astype(np.float32)
-        batch_chars = np.where(valid[:, :, None], chars[take], 0).astype(np.int32)
+        batch_chars = np.where(valid[:, :, None], word_features[char_rows[take]], 0.0)
         batch_lengths = lengths[sentences].astype(np.int32)
-        emissions = self._emissions(batch_vectors, batch_chars, batch_lengths).numpy()
+        emissions = self._emissions(
+            batch_vectors, batch_chars.astype(np.float32), batch_lengths
+        ).numpy()
         net = self.network
         paths = viterbi_decode(
             emissions, batch_lengths, net.transitions.numpy(), net.start.numpy(), net.end.numpy()

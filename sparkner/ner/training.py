@@ -213,7 +213,7 @@ def evaluate_set(tagger, data: TrainingData, sentences: SentenceSet, chars: np.n
     """Entity-level (strict) micro P/R/F1 of the tagger on a sentence set."""
     ids = sentences.word_ids
     vectors = np.concatenate([data.vectors, np.zeros((1, data.vectors.shape[1]), np.float32)])
-    predicted, _ = tagger.predict(vectors[ids], chars[ids], sentences.offsets)
+    predicted, _ = tagger.predict(vectors[ids], chars, sentences.offsets, char_rows=ids)
     names = np.array(data.tags, dtype=object)
     gold_tags = names[sentences.tag_ids.astype(np.int64)]
     pred_tags = names[predicted]
