@@ -22,7 +22,6 @@ people who may not see patient data.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from pyspark.sql import SparkSession
@@ -66,17 +65,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def spark_session() -> SparkSession:
-    """The Spark session: spark-submit's settings if it launched us, else a local one."""
-    if "PYSPARK_GATEWAY_PORT" in os.environ:
-        # spark-submit (and the pyspark shell) start the driver JVM with --master and --conf,
-        # but leave creating the session to the script. Create it from those settings first:
-        # sparkner.start() then reuses it. (Called first, sparkner.start() would build its
-        # own session with master local[*] and ignore spark-submit's --master.)
-        session = SparkSession.builder.appName("annotate_notes").getOrCreate()
-        # Spark's INFO lines would bury the summary; drop this line to keep your log4j2 levels.
-        session.sparkContext.setLogLevel("WARN")
-    # Reuses a running session (spark-submit, Databricks, a notebook) and switches Arrow on;
-    # otherwise starts a local one with sparkner's settings, on all cores.
+    """The Spark session: spark-submit's (its --master and --conf win over sparkner's
+    defaults), a running one (Databricks, a notebook), or else a new local one."""
     return sparkner.start(app_name="annotate_notes")
 
 

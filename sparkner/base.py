@@ -267,7 +267,7 @@ class AnnotatorStage(Transformer, OutputColParam, DefaultParamsReadable, Default
         """The batch function for the Spark path; stages with files ship them here first."""
         return self.batch_function()
 
-    def output_column_metadata(self) -> dict[str, Any]:
+    def output_column_metadata(self, input_names: list[str]) -> dict[str, Any]:
         """The metadata recorded on the output column (its annotator type, at least)."""
         return column_metadata(self.output_annotator_type)
 
@@ -278,16 +278,25 @@ class AnnotatorStage(Transformer, OutputColParam, DefaultParamsReadable, Default
         names = self.input_columns(column_types)
         read = self.reads_inputs or (True,) * len(names)
         # Columns the batch function does not read are not sent to the Python worker at all.
-        inputs = [dataset[name] for name, used in zip(names, read, strict=True) if used]
+        columns = [name for name, used in zip(names, read, strict=True) if used]
         types = [t for t, used in zip(self.input_arrow_types(), read, strict=True) if used]
         function = self.spark_batch_function(dataset.sparkSession)
         if not all(read):
             function = UnreadInputs(function, read)
+        return self.annotate_with(dataset, columns, types, function, names)
+
+    def annotate_with(
+        self, dataset: DataFrame, columns: Sequence[str], types: Sequence[pa.DataType],
+        function: BatchFunction, input_names: list[str],
+    ) -> DataFrame:  # fmt: skip
+        """``dataset`` with the output column: ``function`` over ``columns`` (of Arrow
+        ``types``) in a vectorized UDF; ``input_names`` are the stage's resolved inputs."""
         udf = vectorized_udf(
-            function, types, name=type(self).__name__, max_rows=self.max_rows_per_batch
+            function, list(types), name=type(self).__name__, max_rows=self.max_rows_per_batch
         )
         output = self.getOutputCol()
-        annotated = udf(*inputs).alias(output, metadata=self.output_column_metadata())
+        metadata = self.output_column_metadata(input_names)
+        annotated = udf(*(dataset[c] for c in columns)).alias(output, metadata=metadata)
         return dataset.withColumn(output, annotated)
 
     def _describe(self) -> str:

@@ -57,6 +57,8 @@ def start(
         for key, value in _RUNTIME_SETTINGS.items():
             active.conf.set(key, value)
         return active
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        return _session_of_launcher(app_name, config)
 
     ensure_java()
     # Executors start the python3 on the PATH unless told otherwise; that one may lack
@@ -81,6 +83,29 @@ def start(
 
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def _session_of_launcher(app_name: str, config: Mapping[str, str] | None) -> SparkSession:
+    """The session of a JVM that ``spark-submit`` (or the ``pyspark`` shell) started first.
+
+    Its master, memory and ``--conf`` settings are the launcher's; sparkner's defaults fill in
+    only what the launcher left unset.
+    """
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()  # connect to the launcher's JVM, which holds them
+    launched = SparkConf()  # the launcher's settings (--master, --conf, its defaults file)
+    settings = read_spark_defaults(conf_dir() / "spark-defaults.conf")
+    settings.update(_RUNTIME_SETTINGS)
+    settings.update(config or {})
+    builder = SparkSession.builder.appName(launched.get("spark.app.name", app_name))
+    for key, value in settings.items():
+        if key not in _RUNTIME_SETTINGS and launched.contains(key):
+            continue
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

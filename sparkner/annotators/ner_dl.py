@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from sparkner.annotation import (
+    ANNOTATIONS_ARROW_TYPE,
     DOCUMENT,
     NAMED_ENTITY,
     STORAGE_REF_KEY,
@@ -33,6 +34,7 @@ from sparkner.annotation import (
     AnnotationBatch,
     build_annotations,
 )
+from sparkner.annotators.word_embeddings import vector_lookup_of
 from sparkner.base import (
     AnnotatorInputError,
     AnnotatorTransformer,
@@ -74,6 +76,34 @@ def tag_tokens(
             f"for every token (the tagger was trained on {dim}-d vectors)"
         )
     vectors = values.reshape(len(batch), dim).astype(np.float32, copy=False)
+    return _tag(tagger, batch, vectors, include_confidence, include_all_scores)
+
+
+def tag_looked_up_tokens(
+    tokens: pa.Array,
+    store: FolderLocation,
+    case_sensitive: bool,
+    tagger_folder: FolderLocation,
+    fingerprint: str,
+    include_confidence: bool,
+    include_all_scores: bool,
+    threads: int | None,
+) -> pa.Array:
+    """:func:`tag_tokens` for tokens whose vectors the tagger looks up itself, as the
+    WordEmbeddingsModel that made the embeddings column does (same store, same rule)."""
+    from sparkner.annotators.word_embeddings import token_vectors
+    from sparkner.ner.tagger import Tagger
+
+    tagger = Tagger.load(tagger_folder.resolve(), fingerprint, threads)
+    batch = AnnotationBatch(tokens)
+    _, vectors = token_vectors(batch.annotations.field("result"), store, case_sensitive)
+    return _tag(tagger, batch, vectors, include_confidence, include_all_scores)
+
+
+def _tag(
+    tagger: Any, batch: AnnotationBatch, vectors: np.ndarray, include_confidence: bool,
+    include_all_scores: bool,
+) -> pa.Array:  # fmt: skip
     words = batch.annotations.field("result")
     tag_ids, scores = tagger.tag(vectors, words, batch.sentence_offsets())
     names = pa.array(tagger.config.tags, pa.string())
@@ -91,6 +121,11 @@ def tag_tokens(
         NAMED_ENTITY, batch.row_offsets, batch.begin, batch.end,
         pc.take(names, pa.array(tag_ids)), metadata,
     )  # fmt: skip
+
+
+def _task_threads(spark: SparkSession) -> int:
+    # One task per core: each worker's TensorFlow gets the task's cores, no more.
+    return int(spark.sparkContext.getConf().get("spark.task.cpus", "1"))
 
 
 def _decimal(values: np.ndarray) -> pa.Array:
@@ -214,9 +249,33 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
 
     def spark_batch_function(self, spark: SparkSession) -> BatchFunction:
         location = ship_folder(spark, self.files_folder(), self._fingerprint)
-        # One task per core: each worker's TensorFlow gets the task's cores, no more.
-        threads = int(spark.sparkContext.getConf().get("spark.task.cpus", "1"))
-        return self._function(location, threads)
+        return self._function(location, _task_threads(spark))
+
+    def _transform(self, dataset: DataFrame) -> DataFrame:
+        self.check_input_schema(dataset.schema)
+        column_types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
+        names = self.input_columns(column_types)
+        embeddings = names[2]
+        lookup = vector_lookup_of(dataset.schema[embeddings])
+        tokens = lookup and dataset.schema.fieldNames().count(lookup.token_column) == 1
+        if not lookup or not tokens:
+            return super()._transform(dataset)
+        # The embeddings column was made here from a token column: look the vectors up in
+        # the executors rather than receive them (see word_embeddings.LOOKUP_KEY).
+        spark = dataset.sparkSession
+        function = partial(
+            tag_looked_up_tokens,
+            store=ship_folder(spark, lookup.folder, lookup.fingerprint),
+            case_sensitive=lookup.case_sensitive,
+            tagger_folder=ship_folder(spark, self.files_folder(), self._fingerprint),
+            fingerprint=self._fingerprint,
+            include_confidence=self.getOrDefault(self.includeConfidence),
+            include_all_scores=self.getOrDefault(self.includeAllConfidenceScores),
+            threads=_task_threads(spark),
+        )
+        return self.annotate_with(
+            dataset, [lookup.token_column], [ANNOTATIONS_ARROW_TYPE], function, names
+        )
 
 
 # -- training ------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ clinical vectors offline.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark import keyword_only
@@ -21,7 +23,7 @@ from pyspark.ml import Estimator
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.types import StructType
+from pyspark.sql.types import StructField, StructType
 
 from sparkner.annotation import (
     DOCUMENT,
@@ -47,6 +49,15 @@ from sparkner.resources import bundled_folder
 from sparkner.shipping import FolderLocation, ship_folder
 
 
+def token_vectors(
+    words: pa.Array, store: FolderLocation, case_sensitive: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each word's row in the store (-1: unknown) and its float32 vector (zeros if unknown)."""
+    vectors = open_store(store.resolve())
+    rows = vectors.lookup(words, case_sensitive)
+    return rows, vectors.vectors_for(rows)
+
+
 def embed_tokens(
     sentences: pa.Array | None, tokens: pa.Array, store: FolderLocation, case_sensitive: bool
 ) -> pa.Array:
@@ -55,10 +66,9 @@ def embed_tokens(
     Metadata: ``sentence``, ``token`` (the word) and ``isOOV``; an unknown word gets a zero
     vector and ``isOOV = "true"``.
     """
-    vectors = open_store(store.resolve())
     batch = AnnotationBatch(tokens)
     words = batch.annotations.field("result")
-    rows = vectors.lookup(words, case_sensitive)
+    rows, vectors = token_vectors(words, store, case_sensitive)
     is_oov = pc.if_else(pa.array(rows < 0), "true", "false")
     return build_annotations(
         WORD_EMBEDDINGS,
@@ -71,8 +81,40 @@ def embed_tokens(
             "token": words,
             "isOOV": is_oov,
         },
-        embeddings=vectors.vectors_for(rows),
+        embeddings=vectors,
     )
+
+
+# A word_embeddings column written by a WordEmbeddingsModel records, in its metadata, which
+# token column and which store its vectors come from. A tagger that reads the column in the
+# same driver can then look the vectors up itself in the executors (the same lookup, the same
+# floats) instead of having Spark carry 200 floats per token between the two stages; when
+# nothing else selects the column, Spark does not compute it at all.
+LOOKUP_KEY = "sparknerLookup"
+_STORES_BY_FINGERPRINT: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class VectorLookup:
+    """How a word_embeddings column was made: store folder, token column, case rule."""
+
+    folder: str
+    fingerprint: str
+    token_column: str
+    case_sensitive: bool
+
+
+def vector_lookup_of(field: StructField) -> VectorLookup | None:
+    """The lookup that made a ``word_embeddings`` column, if a WordEmbeddingsModel of this
+    process wrote it (None for columns read back from files or made elsewhere)."""
+    record = (field.metadata or {}).get(LOOKUP_KEY)
+    if not isinstance(record, dict):
+        return None
+    folder = _STORES_BY_FINGERPRINT.get(str(record.get("store")))
+    if folder is None or not isinstance(record.get("tokens"), str):
+        return None
+    return VectorLookup(folder, str(record["store"]), record["tokens"],
+                        bool(record.get("caseSensitive")))  # fmt: skip
 
 
 class _EmbeddingsParams(Params):
@@ -260,10 +302,16 @@ class WordEmbeddingsModel(FolderStageReadWrite, AnnotatorTransformer, _Embedding
                 f"have {header.dimension}"
             )
 
-    def output_column_metadata(self) -> dict[str, Any]:
+    def output_column_metadata(self, input_names: list[str]) -> dict[str, Any]:
         metadata: dict[str, Any] = column_metadata(WORD_EMBEDDINGS)
         metadata[STORAGE_REF_KEY] = self.getStorageRef()
         metadata["dimension"] = self.getDimension()
+        fingerprint = read_header(self.files_folder()).fingerprint
+        _STORES_BY_FINGERPRINT[fingerprint] = self.files_folder()
+        metadata[LOOKUP_KEY] = {
+            "store": fingerprint, "tokens": input_names[1],
+            "caseSensitive": self.getCaseSensitive(),
+        }  # fmt: skip
         return metadata
 
     def batch_function(self) -> BatchFunction:

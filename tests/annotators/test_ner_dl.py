@@ -196,3 +196,49 @@ def test_pretrained_clinical_finds_problems_tests_treatments():
     assert any(entity == "TEST" and "CT" in word for word, entity in found), found
     for c in chunks:
         assert text[c.begin : c.end + 1] == c.result
+
+
+def test_tagger_looks_vectors_up_itself_on_spark(spark):
+    """Selecting only the tags, Spark never computes the 200-float embeddings column: the
+    tagger looks the same vectors up in the same store, and the tags are identical."""
+    from pyspark.sql import functions as F
+
+    from sparkner.light_pipeline import LightPipeline
+    from sparkner.pretrained import pretrained_pipeline_model
+    from sparkner.resources import sample_notes
+
+    model = pretrained_pipeline_model("ner_clinical")
+    notes = sample_notes()
+    frame = spark.createDataFrame(list(notes.items()), "id string, text string")
+    annotated = model.transform(frame)
+
+    def plan(columns):
+        return annotated.select(*columns)._jdf.queryExecution().executedPlan().toString()
+
+    assert "WordEmbeddingsModel" not in plan(["id", "ner"]) and "NerDLModel" in plan(["ner"])
+    assert "WordEmbeddingsModel" in plan(["id", "embeddings", "ner"])
+
+    def tags(frame, *columns):
+        rows = frame.select("id", *columns, "ner").collect()
+        return {r.id: [(a.begin, a.end, a.result, a.metadata) for a in r.ner] for r in rows}
+
+    light = LightPipeline(model).fullAnnotate(list(notes.values()))
+    expected = {k: [(a.begin, a.end, a.result, a.metadata) for a in row["ner"]]
+                for k, row in zip(notes, light, strict=True)}  # fmt: skip
+    assert tags(annotated) == expected
+    assert tags(annotated, "embeddings") == expected
+    # An embeddings column whose origin is unknown (read back from a file, say) is read as is.
+    upstream = model.stages[:4]
+    embedded = frame
+    for stage in upstream:
+        embedded = stage.transform(embedded)
+    plain = embedded.withColumn(
+        "embeddings", F.col("embeddings").alias("embeddings", metadata={"annotatorType":
+        "word_embeddings", "ref": "embeddings_clinical"})
+    )  # fmt: skip
+    read_as_is = model.stages[4].transform(plain)
+    assert (
+        "WordEmbeddingsModel"
+        in read_as_is.select("ner")._jdf.queryExecution().executedPlan().toString()
+    )
+    assert tags(read_as_is) == expected
