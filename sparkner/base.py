@@ -8,6 +8,7 @@ otherwise) and the LightPipeline calls the very same function on a local batch.
 
 from __future__ import annotations
 
+import os
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -80,6 +81,23 @@ def vectorized_udf(
     return pandas_udf(runner, return_type)
 
 
+# Test-only: tests/test_failures.py sets this to a marker file's path to kill one Python
+# worker in the middle of a job (Spark must retry the task). Unset in any real run.
+_TEST_KILL_WORKER = "SPARKNER_TEST_KILL_WORKER"
+
+
+def _test_kill_hook() -> None:
+    """Test-only: the first worker to create the marker file exits at once, as a crash would."""
+    marker = os.environ.get(_TEST_KILL_WORKER)
+    if not marker:
+        return
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # atomic: one winner
+    except FileExistsError:
+        return
+    os._exit(1)
+
+
 def _in_slices(
     function: BatchFunction, columns: Sequence[pa.Array], max_rows: int | None
 ) -> Iterator[pa.Array]:
@@ -88,6 +106,7 @@ def _in_slices(
     Spark's iterator UDFs only need as many output rows as input rows in total, so one input
     batch may be answered by several smaller output batches.
     """
+    _test_kill_hook()
     rows = len(columns[0]) if columns else 0
     if not max_rows or rows <= max_rows:
         yield function(*columns)
