@@ -70,17 +70,18 @@ class LightPipeline:
         for start in range(0, len(texts), BATCH_ROWS):
             yield self.annotate_batch(texts[start : start + BATCH_ROWS])
 
-    def annotate(self, target: str | Sequence[str | None]) -> Any:
-        """Column -> list of result strings, for one text (a dict) or a list (a list of dicts)."""
-        texts = [target] if isinstance(target, str) else list(target)
+    def annotate(self, target: str | Sequence[str | None] | None) -> Any:
+        """Column -> list of result strings, for one text (a dict) or a list (a list of dicts);
+        ``None`` counts as one missing text (empty lists)."""
+        texts = _texts(target)
         rows = [
             row for batch in self._batches(texts) for row in _per_row(batch, lambda b: b.result)
         ]
-        return rows[0] if isinstance(target, str) else rows
+        return rows if _is_list(target) else rows[0]
 
-    def fullAnnotate(self, target: str | Sequence[str | None]) -> Any:
+    def fullAnnotate(self, target: str | Sequence[str | None] | None) -> Any:
         """Column -> list of :class:`Annotation`, for one text or a list of texts."""
-        texts = [target] if isinstance(target, str) else list(target)
+        texts = _texts(target)
         rows = [
             row
             for batch in self._batches(texts)
@@ -89,7 +90,15 @@ class LightPipeline:
                 lambda b: [Annotation.from_row(r) for r in b.annotations.to_pylist()],
             )
         ]
-        return rows[0] if isinstance(target, str) else rows
+        return rows if _is_list(target) else rows[0]
+
+
+def _is_list(target: object) -> bool:
+    return target is not None and not isinstance(target, str)
+
+
+def _texts(target: str | Sequence[str | None] | None) -> list[str | None]:
+    return list(target) if _is_list(target) else [target]  # type: ignore[arg-type]
 
 
 def _per_row(batch: dict[str, pa.Array], values_of: Any) -> Iterator[dict[str, list[Any]]]:

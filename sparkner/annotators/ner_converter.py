@@ -82,8 +82,12 @@ def convert_to_chunks(
 
 def _cut(begin, end, row, doc_rows, doc_texts, doc_begins, doc_ends) -> str | None:
     """The text of ``[begin, end]`` from an annotation of the same row that contains it."""
-    lo, hi = np.searchsorted(doc_rows, [row, row + 1])
-    for d in range(lo, hi):
+    lo, hi = (int(i) for i in np.searchsorted(doc_rows, [row, row + 1]))
+    # Sentences come in text order: the last one starting at or before the span holds it.
+    # (Any other order is searched in full: never quadratic for ordinary input.)
+    d = lo + int(np.searchsorted(doc_begins[lo:hi], begin, side="right")) - 1
+    candidates = (d,) if lo <= d < hi and end <= doc_ends[d] else range(lo, hi)
+    for d in candidates:
         if doc_begins[d] <= begin and end <= doc_ends[d]:
             start = begin - int(doc_begins[d])
             return doc_texts[d][start : start + end - begin + 1]
