@@ -1,0 +1,719 @@
+"""Throughput of the full ner_clinical pipeline (text -> entity chunks), on one machine.
+
+One run measures, on the MTSamples transcriptions (repeated to reach the sizes asked for):
+
+- the ceiling: the tagger alone (``Tagger.tag``, as ``NerDLModel``'s batch function calls
+  it) on sentences that were tokenized and embedded beforehand, TensorFlow bound to one thread
+  as in a Spark task: tokens/s per core; also the whole batch function (``tag_tokens``);
+- the LightPipeline of ``PretrainedPipeline("ner_clinical_pipeline")``, one process:
+  ``annotate(list of notes)`` tokens/s, and the latency of ``annotate(note)`` for a note of
+  about 100 tokens (median ms over many calls);
+- Spark ``local[1]`` and ``local[2]``: the ``sparkner annotate`` job (``annotate_job.annotate``)
+  from a Parquet note table to a Parquet entity table, tokens/s as its summary reports them
+  (tokens / seconds of the write), each master in a fresh process (a new JVM), after one
+  warm-up job on a small table in the same process that is not counted;
+- cost growth on ``local[2]`` over the note counts of ``--notes-sizes``;
+- peak resident memory of the Spark driver (Python), its JVM and its Python workers.
+
+Speeds are medians of ``--runs`` timed runs, after warm-up runs that are not counted.
+
+    python bench/throughput.py [--runs 3] [--notes-sizes 500,5000,20000] [--data ../shared/data]
+    python bench/throughput.py --quick      # a smoke run: tiny sizes, one run
+
+On 2 cores, ``--notes-sizes 500,5000,10000`` took 18 minutes (figures in docs/benchmarks.md);
+``--quick`` takes about 1.5 minutes on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from text_stages import REPO, load_notes
+
+# The figures of the performance issue (Spark NLP's clinical NER on a 2-core machine).
+REFERENCE_SPARK_TOKENS_PER_S = 1_900
+REFERENCE_LIGHT_TOKENS_PER_S = 500
+# The issue's goals.
+GOAL_SPARK_TOKENS_PER_S = 50_000
+GOAL_LIGHT_TOKENS_PER_S = 25_000
+GOAL_LATENCY_MS = 10.0
+GOAL_SHARE_OF_CEILING = 0.50  # local[2] against twice the one-core ceiling
+GOAL_SCALING = 1.8  # local[2] / local[1]
+GOAL_GROWTH = 0.85  # tokens/s at the largest table / at the smallest
+LATENCY_TOKENS = 100
+LIGHT_BATCH_ROWS = 256  # rows per Arrow batch, as the LightPipeline and Spark's config use
+
+
+def log(message: str) -> None:
+    print(f"[throughput {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def repeat(notes: list[str], count: int) -> list[str]:
+    """``count`` notes: the corpus, repeated as often as needed."""
+    return [notes[i % len(notes)] for i in range(count)]
+
+
+def timed(run: Callable[[], object], runs: int) -> tuple[list[float], float]:
+    """Wall seconds of each run, and the CPU seconds this process spent over all of them."""
+    seconds = []
+    cpu = time.process_time()
+    for _ in range(runs):
+        start = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - start)
+    return seconds, time.process_time() - cpu
+
+
+def rates(tokens: int, seconds: list[float], cpu: float) -> dict[str, Any]:
+    """Median tokens/s, tokens/s of each run, cores busy and tokens per CPU second."""
+    per_run = [tokens / s for s in seconds]
+    return {
+        "tokens_per_s": statistics.median(per_run),
+        "runs": per_run,
+        "cores": cpu / sum(seconds),
+        "tokens_per_cpu_s": tokens * len(seconds) / cpu,
+    }
+
+
+# -- roles: each runs in its own process -------------------------------------------------------
+def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
+    """The tagger alone, one TensorFlow thread, on embedded sentences prepared beforehand."""
+    import numpy as np
+
+    from sparkner import LightPipeline
+    from sparkner.annotation import AnnotationBatch
+    from sparkner.annotators.ner_dl import tag_tokens
+    from sparkner.ner.tagger import Tagger, configure_threads
+    from sparkner.pretrained import PretrainedPipeline
+
+    configure_threads(1)  # before TensorFlow's first op, as in a Spark task with one core
+    stages = PretrainedPipeline("ner_clinical_pipeline").model.stages
+    embed, ner = LightPipeline(stages[:4]), stages[4]
+    keywords = dict(ner.batch_function().keywords)
+    keywords["threads"] = 1
+    tagger = Tagger.load(keywords["tagger_folder"].resolve(), keywords["fingerprint"], threads=1)
+    batch_function = partial(tag_tokens, **keywords)
+
+    notes = repeat(load_notes(Path(spec["data"])), spec["notes"])
+    log(f"ceiling: tokenizing and embedding {len(notes):,} notes (not timed)")
+    embedded = [
+        embed.annotate_batch(notes[i : i + LIGHT_BATCH_ROWS])["embeddings"]
+        for i in range(0, len(notes), LIGHT_BATCH_ROWS)
+    ]
+    dim = tagger.config.word_dim
+    inputs = []
+    for column in embedded:
+        batch = AnnotationBatch(column)
+        values = batch.annotations.field("embeddings").flatten().to_numpy(zero_copy_only=False)
+        vectors = values.reshape(len(batch), dim).astype(np.float32, copy=False)
+        inputs.append((vectors, batch.annotations.field("result"), batch.sentence_offsets()))
+    tokens = sum(len(v) for v, _, _ in inputs)
+    sentences = sum(len(o) - 1 for _, _, o in inputs)
+
+    def predict() -> None:
+        # What tag_tokens asks of the tagger: tags and scores for vectors, words, sentences.
+        for vectors, words, offsets in inputs:
+            tagger.tag(vectors, words, offsets)
+
+    def whole_function() -> None:
+        for column in embedded:
+            batch_function(None, None, column)
+
+    log(f"ceiling: {tokens:,} tokens in {sentences:,} sentences; warm-up, then {spec['runs']} runs")
+    predict()  # warm-up: TensorFlow's first trace and thread pools; not counted
+    predict_seconds, predict_cpu = timed(predict, spec["runs"])
+    whole_function()
+    whole_seconds, whole_cpu = timed(whole_function, spec["runs"])
+    return {
+        "notes": len(notes),
+        "tokens": tokens,
+        "sentences": sentences,
+        "tagger": rates(tokens, predict_seconds, predict_cpu),
+        "batch_function": rates(tokens, whole_seconds, whole_cpu),
+    }
+
+
+def role_light(spec: dict[str, Any]) -> dict[str, Any]:
+    """``PretrainedPipeline(...).light_model.annotate``: throughput and single-note latency."""
+    from sparkner import LightPipeline
+    from sparkner.pretrained import PretrainedPipeline
+
+    light = PretrainedPipeline("ner_clinical_pipeline").light_model
+    corpus = load_notes(Path(spec["data"]))
+    notes = repeat(corpus, spec["notes"])
+
+    # A real note of about LATENCY_TOKENS tokens (token counts from the text stages only).
+    text_stages = LightPipeline(light.stages[:3])
+    best: tuple[int, str] | None = None
+    for start in range(0, len(corpus), 500):
+        chunk = corpus[start : start + 500]
+        for note, row in zip(chunk, text_stages.annotate(chunk), strict=True):
+            distance = abs(len(row["token"]) - LATENCY_TOKENS)
+            if best is None or distance < best[0]:
+                best = (distance, note)
+        if best is not None and best[0] <= 5:
+            break
+    assert best is not None
+    short_note = best[1]
+
+    log(f"LightPipeline: {len(notes):,} notes, warm-up, then {spec['runs']} runs")
+    rows = light.annotate(notes)  # warm-up: loads TensorFlow and the tagger; not counted
+    tokens = sum(len(r["token"]) for r in rows)
+    chunks = sum(len(r["ner_chunk"]) for r in rows)
+    seconds, cpu = timed(lambda: light.annotate(notes), spec["runs"])
+
+    short_tokens = len(light.annotate(short_note)["token"])
+    for _ in range(10):
+        light.annotate(short_note)  # warm-up
+    latencies = []
+    for _ in range(spec["latency_calls"]):
+        start = time.perf_counter()
+        light.annotate(short_note)
+        latencies.append((time.perf_counter() - start) * 1000)
+    latencies.sort()
+    return {
+        "notes": len(notes),
+        "tokens": tokens,
+        "entities": chunks,
+        **rates(tokens, seconds, cpu),
+        "latency_note_tokens": short_tokens,
+        "latency_calls": len(latencies),
+        "latency_ms_median": statistics.median(latencies),
+        "latency_ms_p90": latencies[int(0.9 * (len(latencies) - 1))],
+    }
+
+
+class MemorySampler(threading.Thread):
+    """Samples the resident memory of this process and its descendants: the JVM and the
+    Python workers (processes of ``pyspark.daemon`` / ``pyspark.worker``), from ``/proc``."""
+
+    def __init__(self, period: float = 0.5) -> None:
+        super().__init__(name="memory-sampler", daemon=True)
+        self.period = period
+        self.phase = "start"
+        self.peaks: dict[str, dict[str, int]] = {}  # phase -> measure -> kB
+        self.hwm: dict[int, tuple[str, int]] = {}  # pid -> (role, VmHWM kB)
+        self.with_tensorflow: set[int] = set()
+        self._roles: dict[int, str] = {}
+        self._done = threading.Event()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+        self.sample()
+
+    def run(self) -> None:
+        while not self._done.wait(self.period):
+            self.sample()
+
+    @staticmethod
+    def _read(path: str) -> bytes:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError:
+            return b""
+
+    def _descendants(self) -> dict[int, int]:
+        """pid -> parent pid, for the processes below this one."""
+        parents = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                stat = self._read(f"/proc/{name}/stat")
+                if stat:
+                    parents[int(name)] = int(stat[stat.rfind(b")") + 2 :].split()[1])
+        children: dict[int, list[int]] = {}
+        for pid, parent in parents.items():
+            children.setdefault(parent, []).append(pid)
+        found, todo = {}, [os.getpid()]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                found[child] = parents[child]
+                todo.append(child)
+        return found
+
+    def _role(self, pid: int, parent: int) -> str:
+        known = self._roles.get(pid)
+        if known:
+            return known
+        argv = self._read(f"/proc/{pid}/cmdline").split(b"\0")
+        role = "other"  # e.g. the spark-submit shell script before it execs java
+        if any(b"pyspark.daemon" in a or b"pyspark.worker" in a for a in argv):
+            role = "worker" if self._roles.get(parent) == "daemon" else "daemon"
+        elif argv and os.path.basename(argv[0]) == b"java":
+            role = "jvm"
+        if role != "other":
+            self._roles[pid] = role
+        return role
+
+    def _status(self, pid: int) -> dict[str, int]:
+        values = {}
+        for line in self._read(f"/proc/{pid}/status").splitlines():
+            key, _, rest = line.partition(b":")
+            if key in (b"VmRSS", b"VmHWM"):
+                values[key.decode()] = int(rest.split()[0])
+        return values
+
+    def sample(self) -> None:
+        me = os.getpid()
+        seen = {"driver": self._status(me)}
+        worker_rss, worker_sum, workers = 0, 0, 0
+        processes = sorted(self._descendants().items())  # parents have lower pids, mostly
+        for pid, parent in processes:
+            role = self._role(pid, parent)
+            if role == "other":
+                continue
+            status = self._status(pid)
+            if not status:
+                continue
+            old = self.hwm.get(pid, (role, 0))[1]
+            self.hwm[pid] = (role, max(old, status.get("VmHWM", 0)))
+            if role == "jvm":
+                seen["jvm"] = status
+            else:
+                worker_sum += status.get("VmRSS", 0)
+                if role == "worker":
+                    workers += 1
+                    worker_rss = max(worker_rss, status.get("VmRSS", 0))
+                    if pid not in self.with_tensorflow and b"tensorflow" in self._read(
+                        f"/proc/{pid}/maps"
+                    ):
+                        self.with_tensorflow.add(pid)
+        self.hwm[me] = ("driver", seen["driver"].get("VmHWM", 0))
+        peaks = self.peaks.setdefault(self.phase, {})
+        current = {
+            "driver_rss_kb": seen["driver"].get("VmRSS", 0),
+            "jvm_rss_kb": seen.get("jvm", {}).get("VmRSS", 0),
+            "one_worker_rss_kb": worker_rss,
+            "all_python_workers_rss_kb": worker_sum,
+            "python_workers": workers,
+            "workers_with_tensorflow": len(self.with_tensorflow),
+        }
+        for key, value in current.items():
+            peaks[key] = max(peaks.get(key, 0), value)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by this process ("driver"), the JVM and the Python workers
+        (daemon and workers; the daemon's share includes the workers it has reaped)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        me = os.getpid()
+        totals = {"driver": 0.0, "jvm": 0.0, "python": 0.0}
+        for pid, parent in [(me, 0), *self._descendants().items()]:
+            role = "driver" if pid == me else self._role(pid, parent)
+            stat = self._read(f"/proc/{pid}/stat")
+            if not stat or role == "other":
+                continue
+            # After the command name: utime, stime, cutime, cstime are fields 12-15 (0-based).
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            used = sum(int(x) for x in fields[11:15]) / ticks
+            totals["python" if role in ("daemon", "worker") else role] += used
+        return totals
+
+    def summary(self) -> dict[str, Any]:
+        by_role: dict[str, list[int]] = {}
+        for role, kb in self.hwm.values():
+            by_role.setdefault(role, []).append(kb)
+        workers = [kb for pid, (role, kb) in self.hwm.items() if role == "worker"]
+        tf_workers = [self.hwm[pid][1] for pid in self.with_tensorflow if pid in self.hwm]
+        return {
+            "driver_hwm_kb": max(by_role.get("driver", [0])),
+            "jvm_hwm_kb": max(by_role.get("jvm", [0])),
+            "daemon_hwm_kb": max(by_role.get("daemon", [0])),
+            "worker_hwm_kb_max": max(workers, default=0),
+            "workers_seen": len(workers),
+            "workers_with_tensorflow": len(tf_workers),
+            "tensorflow_worker_hwm_kb_min": min(tf_workers, default=0),
+            "per_phase": self.peaks,
+        }
+
+
+def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
+    """The ``sparkner annotate`` job on ``spec['master']``: one warm-up job, then timed jobs."""
+    import sparkner
+    from sparkner.annotate_job import AnnotateJob, annotate
+
+    master = spec["master"]
+    sampler = MemorySampler()
+    sampler.start()
+    started = time.perf_counter()
+    spark = sparkner.start(master=master)
+    session_seconds = time.perf_counter() - started
+
+    def job(table: str, output: str) -> dict[str, Any]:
+        out = os.path.join(spec["scratch"], output)
+        request = AnnotateJob(input=table, output=out, text_col="text", id_col="id", overwrite=True)
+        cpu_before = sampler.cpu_seconds()
+        begun = time.perf_counter()
+        summary = annotate(spark, request, progress=None)
+        call_seconds = time.perf_counter() - begun
+        cpu_after = sampler.cpu_seconds()
+        cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
+        return {
+            "rows": summary.rows_read,
+            "tokens": summary.tokens,
+            "entities": summary.entities,
+            "seconds": summary.seconds,
+            "call_seconds": call_seconds,
+            "cpu_seconds": cpu,
+        }
+
+    sampler.phase = "warm-up"
+    log(f"{master}: warm-up job on {spec['warmup_notes']} notes (not counted)")
+    warmup = job(spec["warmup"], "warmup")
+    results = []
+    for size, table in spec["tables"]:
+        sampler.phase = str(size)
+        runs = []
+        for number in range(spec["runs"]):
+            run = job(table, f"entities-{size}")
+            runs.append(run)
+            rate = run["tokens"] / run["seconds"]
+            split = ", ".join(f"{k} {v:.1f}" for k, v in run["cpu_seconds"].items())
+            log(
+                f"{master}: {size:,} notes, run {number + 1}/{spec['runs']}: "
+                f"{run['tokens']:,} tokens in {run['seconds']:.1f} s, {rate:,.0f} tokens/s; "
+                f"CPU s: {split}; load {os.getloadavg()[0]:.1f}"
+            )
+        per_run = [r["tokens"] / r["seconds"] for r in runs]
+        cpu_totals = [sum(r["cpu_seconds"].values()) for r in runs]
+        results.append(
+            {
+                "notes": size,
+                "tokens": runs[0]["tokens"],
+                "entities": runs[0]["entities"],
+                "tokens_per_s": statistics.median(per_run),
+                "runs": per_run,
+                "seconds": [r["seconds"] for r in runs],
+                "call_seconds": [r["call_seconds"] for r in runs],
+                "cpu_seconds": [r["cpu_seconds"] for r in runs],
+                "tokens_per_cpu_s": statistics.median(
+                    r["tokens"] / c for r, c in zip(runs, cpu_totals, strict=True)
+                ),
+                "cores": statistics.median(
+                    c / r["call_seconds"] for r, c in zip(runs, cpu_totals, strict=True)
+                ),
+            }
+        )
+    parallelism = spark.sparkContext.defaultParallelism
+    sampler.phase = "end"
+    sampler.sample()
+    memory = sampler.summary()
+    spark.stop()
+    sampler.stop()
+    return {
+        "master": master,
+        "default_parallelism": parallelism,
+        "session_start_seconds": session_seconds,
+        "warmup": warmup,
+        "sizes": results,
+        "memory": memory,
+    }
+
+
+ROLES = {"ceiling": role_ceiling, "light": role_light, "spark": role_spark}
+
+
+def run_role(role: str, spec: dict[str, Any], scratch: str) -> dict[str, Any]:
+    """Run one role in a fresh Python process (a fresh JVM for Spark) and return its result."""
+    spec_path = os.path.join(scratch, f"spec-{role}-{time.monotonic_ns()}.json")
+    result_path = spec_path.replace("spec-", "result-")
+    with open(spec_path, "w") as handle:
+        json.dump(spec, handle)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    command = [sys.executable, __file__, "--role", role, "--spec", spec_path]
+    subprocess.run([*command, "--result", result_path], check=True, env=env)
+    with open(result_path) as handle:
+        result = json.load(handle)
+    result["load_average_before"] = spec["load_average_before"]
+    return result
+
+
+def write_table(path: str, texts: list[str]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        pa.table({"id": pa.array(range(len(texts)), pa.int64()), "text": pa.array(texts)}), path
+    )
+
+
+# -- the report ------------------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def fmt_runs(values: list[float]) -> str:
+    return " / ".join(f"{v:,.0f}" for v in values)
+
+
+def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) -> None:
+    ceiling, light = results["ceiling"], results["light"]
+    one, two = results["local[1]"], results["local[2]"]
+    by_size = {s["notes"]: s for s in two["sizes"]}
+    compare = args.compare_notes
+    two_at = by_size[compare]["tokens_per_s"]
+    one_at = one["sizes"][0]["tokens_per_s"]
+    smallest, largest = min(by_size), max(by_size)
+    growth = by_size[largest]["tokens_per_s"] / by_size[smallest]["tokens_per_s"]
+    ceiling_rate = ceiling["tagger"]["tokens_per_s"]
+    share = two_at / (2 * ceiling_rate)
+    # The same comparison per CPU second, which a busy machine disturbs much less: local[2]
+    # on two whole cores against two cores of the ceiling.
+    cpu_share = by_size[compare]["tokens_per_cpu_s"] / ceiling["tagger"]["tokens_per_cpu_s"]
+    scaling = two_at / one_at
+    cores = os.cpu_count() or 1
+    # Before the first measure, the load is other work's (later, it includes this benchmark's).
+    busy = results["load_average_start"] > 0.5 * cores
+
+    print(
+        f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; load average "
+        f"before the measures: {results['load_average_start']:.2f}; runs: {args.runs} per "
+        "measure, medians; warm-up runs (and one warm-up job per Spark process) not counted"
+    )
+    if busy:
+        print(
+            f"WARNING: the machine was busy (load average {results['load_average_start']:.1f} "
+            f"on {cores} cores before the first measure): wall-clock figures are low; compare "
+            "the tokens per CPU-s column"
+        )
+    one_size = one["sizes"][0]
+    rows = [
+        ("ceiling: Tagger.tag, 1 TF thread", ceiling, ceiling["tagger"], ""),
+        ("NerDLModel batch function (tag_tokens), 1 TF thread", ceiling,
+         ceiling["batch_function"], ""),
+        ("LightPipeline.annotate(notes), one process", light, light,
+         f">= {GOAL_LIGHT_TOKENS_PER_S:,}"),
+        ("Spark local[1], annotate job, Parquet -> Parquet", one_size, one_size, ""),
+    ]  # fmt: skip
+    for size in two["sizes"]:
+        goal = f">= {GOAL_SPARK_TOKENS_PER_S:,}" if size["notes"] == compare else ""
+        rows.append(("Spark local[2], annotate job, Parquet -> Parquet", size, size, goal))
+    print()
+    print(
+        "| measure | notes | tokens | median tokens/s | runs | cores busy | tokens per CPU-s "
+        "| goal |"
+    )
+    print("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+    for label, data, m, goal in rows:
+        print(
+            f"| {label} | {data['notes']:,} | {data['tokens']:,} | {m['tokens_per_s']:,.0f} | "
+            f"{fmt_runs(m['runs'])} | {m['cores']:.2f} | {m['tokens_per_cpu_s']:,.0f} | {goal} |"
+        )
+    print()
+    print(
+        f"LightPipeline.annotate(one note of {light['latency_note_tokens']} tokens): median "
+        f"{light['latency_ms_median']:.1f} ms, p90 {light['latency_ms_p90']:.1f} ms over "
+        f"{light['latency_calls']} calls (goal < {GOAL_LATENCY_MS:.0f} ms)"
+    )
+    print(
+        "cores busy: CPU time / wall time of the measure's processes (for Spark: driver, JVM "
+        "and Python workers, over the whole annotate() call); the LightPipeline runs "
+        "TensorFlow with its default thread pools, the ceiling with one thread"
+    )
+    print()
+    print("| ratio | value | goal | |")
+    print("| --- | ---: | ---: | --- |")
+    ratio_rows = [
+        (
+            f"local[2] / local[1] ({compare:,} notes)",
+            f"{scaling:.2f}x",
+            f">= {GOAL_SCALING}x",
+            scaling >= GOAL_SCALING,
+        ),
+        (
+            f"local[2] / (2 x ceiling) ({compare:,} notes)",
+            f"{share:.0%}",
+            f">= {GOAL_SHARE_OF_CEILING:.0%}",
+            share >= GOAL_SHARE_OF_CEILING,
+        ),
+        (
+            "the same per CPU-s: local[2] / ceiling, tokens per CPU-s",
+            f"{cpu_share:.0%}",
+            f">= {GOAL_SHARE_OF_CEILING:.0%}",
+            cpu_share >= GOAL_SHARE_OF_CEILING,
+        ),
+        (
+            f"growth: local[2] at {largest:,} / at {smallest:,} notes",
+            f"{growth:.2f}",
+            f">= {GOAL_GROWTH}",
+            growth >= GOAL_GROWTH,
+        ),
+        (
+            f"local[2] tokens/s ({compare:,} notes)",
+            f"{two_at:,.0f}",
+            f">= {GOAL_SPARK_TOKENS_PER_S:,}",
+            two_at >= GOAL_SPARK_TOKENS_PER_S,
+        ),
+        (
+            "LightPipeline tokens/s",
+            f"{light['tokens_per_s']:,.0f}",
+            f">= {GOAL_LIGHT_TOKENS_PER_S:,}",
+            light["tokens_per_s"] >= GOAL_LIGHT_TOKENS_PER_S,
+        ),
+        (
+            f"LightPipeline latency, {light['latency_note_tokens']}-token note",
+            f"{light['latency_ms_median']:.1f} ms",
+            f"< {GOAL_LATENCY_MS:.0f} ms",
+            light["latency_ms_median"] < GOAL_LATENCY_MS,
+        ),
+    ]
+    for label, value, goal, ok in ratio_rows:
+        print(f"| {label} | {value} | {goal} | {verdict(ok)} |")
+    print()
+    print(
+        f"reference (the issue, Spark NLP clinical NER, 2 cores): transform "
+        f"{REFERENCE_SPARK_TOKENS_PER_S:,} tokens/s (local[2] here: "
+        f"{two_at / REFERENCE_SPARK_TOKENS_PER_S:,.1f}x), LightPipeline "
+        f"{REFERENCE_LIGHT_TOKENS_PER_S:,} tokens/s (here: "
+        f"{light['tokens_per_s'] / REFERENCE_LIGHT_TOKENS_PER_S:,.1f}x)"
+    )
+    print()
+    print("peak resident memory (VmHWM; a worker's counts pages shared with the daemon):")
+    for spark in (one, two):
+        mem = spark["memory"]
+        mb = {k: v / 1024 for k, v in mem.items() if k.endswith("_kb") or k.endswith("_kb_max")}
+        workers_together = max(
+            p.get("all_python_workers_rss_kb", 0) for p in mem["per_phase"].values()
+        )
+        print(
+            f"  {spark['master']}: driver (Python) {mb['driver_hwm_kb']:,.0f} MB, JVM "
+            f"{mb['jvm_hwm_kb']:,.0f} MB, one Python worker {mb['worker_hwm_kb_max']:,.0f} MB "
+            f"(daemon {mb['daemon_hwm_kb']:,.0f} MB; {mem['workers_seen']} workers seen, "
+            f"{mem['workers_with_tensorflow']} with TensorFlow loaded; all Python workers "
+            f"together at most {workers_together / 1024:,.0f} MB RSS)"
+        )
+        phases = [(k, v) for k, v in mem["per_phase"].items() if k not in ("start", "end")]
+        print(
+            "    per phase (notes): "
+            + "; ".join(
+                f"{k}: worker {v['one_worker_rss_kb'] / 1024:,.0f} MB, "
+                f"{v['python_workers']} workers, {v['workers_with_tensorflow']} with TF, "
+                f"driver {v['driver_rss_kb'] / 1024:,.0f} MB, JVM {v['jvm_rss_kb'] / 1024:,.0f} MB"
+                for k, v in phases
+            )
+        )
+    print(f"elapsed: {elapsed / 60:.1f} min")
+    print(
+        json.dumps(
+            {
+                "bench": "throughput",
+                "runs": args.runs,
+                "notes_sizes": sorted(by_size),
+                "compare_notes": compare,
+                "ceiling_tokens_per_s": round(ceiling_rate),
+                "batch_function_tokens_per_s": round(ceiling["batch_function"]["tokens_per_s"]),
+                "light_tokens_per_s": round(light["tokens_per_s"]),
+                "light_latency_ms": round(light["latency_ms_median"], 2),
+                "local1_tokens_per_s": round(one_at),
+                "local2_tokens_per_s": {
+                    str(k): round(v["tokens_per_s"]) for k, v in by_size.items()
+                },
+                "local2_over_local1": round(scaling, 3),
+                "local2_share_of_2x_ceiling": round(share, 3),
+                "local2_share_of_ceiling_per_cpu_s": round(cpu_share, 3),
+                "machine_busy": busy,
+                "growth": round(growth, 3),
+                "elapsed_s": round(elapsed),
+                "results": results,
+            }
+        )
+    )
+
+
+def main() -> int | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per measure (median)")
+    parser.add_argument(
+        "--notes-sizes",
+        default="500,5000,20000",
+        help="note counts of the local[2] tables, comma-separated (cost growth)",
+    )
+    parser.add_argument(
+        "--compare-notes",
+        type=int,
+        help="note count of the local[1] table and of the local[2] figure compared with it, "
+        "the ceiling and the goals (default: the middle of --notes-sizes)",
+    )
+    parser.add_argument(
+        "--ceiling-notes", type=int, default=1000, help="notes for the ceiling measure"
+    )
+    parser.add_argument(
+        "--light-notes", type=int, default=1000, help="notes for the LightPipeline measure"
+    )
+    parser.add_argument("--latency-calls", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one run: a smoke run")
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--role", choices=sorted(ROLES), help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.role:
+        with open(args.spec) as handle:
+            spec = json.load(handle)
+        result = ROLES[args.role](spec)
+        with open(args.result, "w") as handle:
+            json.dump(result, handle)
+        return None
+
+    if args.quick:
+        args.notes_sizes, args.runs = "50,100", 1
+        args.ceiling_notes = args.light_notes = 50
+        args.latency_calls = 20
+    sizes = sorted({int(s) for s in args.notes_sizes.split(",") if s.strip()})
+    if args.compare_notes is None:
+        args.compare_notes = sizes[len(sizes) // 2]
+    elif args.compare_notes not in sizes:
+        sizes = sorted({*sizes, args.compare_notes})
+    warmup_notes = min(100, sizes[0])
+
+    begun = time.perf_counter()
+    results: dict[str, Any] = {"load_average_start": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory(prefix="sparkner-throughput-") as scratch:
+        notes = load_notes(args.data)
+        tables = {}
+        for size in sorted({warmup_notes, *sizes}):
+            tables[size] = os.path.join(scratch, f"notes-{size}.parquet")
+            write_table(tables[size], repeat(notes, size))
+        log(f"note tables written: {', '.join(f'{s:,}' for s in tables)} notes")
+        base = {"data": str(args.data), "runs": args.runs, "scratch": scratch}
+
+        def spec(**extra: Any) -> dict[str, Any]:
+            return {**base, "load_average_before": os.getloadavg()[0], **extra}
+
+        results["ceiling"] = run_role("ceiling", spec(notes=args.ceiling_notes), scratch)
+        results["light"] = run_role(
+            "light", spec(notes=args.light_notes, latency_calls=args.latency_calls), scratch
+        )
+        for master, masters_sizes in (("local[1]", [args.compare_notes]), ("local[2]", sizes)):
+            results[master] = run_role(
+                "spark",
+                spec(
+                    master=master,
+                    warmup=tables[warmup_notes],
+                    warmup_notes=warmup_notes,
+                    tables=[(s, tables[s]) for s in masters_sizes],
+                ),
+                scratch,
+            )
+    results["load_average_end"] = os.getloadavg()[0]
+    report(args, results, time.perf_counter() - begun)
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
