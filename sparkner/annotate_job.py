@@ -26,6 +26,8 @@ from pyspark.sql.types import StringType
 
 from sparkner.annotators.ner_converter import NerConverter
 from sparkner.annotators.ner_dl import NerDLModel
+from sparkner.base import has_arrow_udf
+from sparkner.fused import pipeline_udf
 from sparkner.ner.tags import entity_types
 from sparkner.pretrained import PretrainedPipeline
 
@@ -228,11 +230,9 @@ def annotate(
         notes = notes.repartition(partitions)
 
     tagger_chunks = pipeline.stages[-1].getOutputCol()
-    token_col = _token_column(pipeline)
-    pipeline.stages[0].setInputCol(job.text_col)  # this job's own copy of the pipeline
-    annotated = pipeline.transform(notes)
+    annotated = chunks_and_token_counts(spark, pipeline, notes, job.text_col, id_col)
     note_stats = Observation("notes")
-    annotated = annotated.select(id_col, F.size(token_col).alias("tokens"), tagger_chunks).observe(
+    annotated = annotated.observe(
         note_stats,
         F.count(F.lit(1)).alias("rows"),
         F.sum("tokens").alias("tokens"),
@@ -260,6 +260,28 @@ def annotate(
         seconds=seconds,
         output=job.output,
         output_format=job.output_format,
+    )
+
+
+def chunks_and_token_counts(
+    spark: SparkSession, pipeline: PipelineModel, notes: DataFrame, text_col: str, id_col: str
+) -> DataFrame:
+    """The id, the number of ``tokens`` and the chunk column of every note.
+
+    All stages run in one Python worker per task (:func:`sparkner.fused.pipeline_udf`), and
+    only the chunks and counts come back to the JVM; on pyspark 4.0 the stages run one by one.
+    """
+    chunks, tokens = pipeline.stages[-1].getOutputCol(), _token_column(pipeline)
+    if not has_arrow_udf():
+        pipeline.stages[0].setInputCol(text_col)  # this job's own copy of the pipeline
+        annotated = pipeline.transform(notes)
+        return annotated.select(id_col, F.size(tokens).alias("tokens"), chunks)
+    run = pipeline_udf(pipeline, spark, [chunks], counts=[tokens])
+    result = notes.select(id_col, run(F.col(text_col)).alias("annotated"))
+    return result.select(
+        id_col,
+        F.col(f"annotated.{tokens}_count").alias("tokens"),
+        F.col(f"annotated.{chunks}").alias(chunks),
     )
 
 

@@ -7,6 +7,7 @@ on an Arrow batch built from the texts, so both paths give the same annotations.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -41,30 +42,14 @@ class LightPipeline:
             raise ValueError("LightPipeline needs a DocumentAssembler (a stage that reads text)")
         self.stages: list[AnnotatorStage] = stages
         self.input_col = text_stages[0].getInputCol()
-        self._steps: list[tuple[AnnotatorStage, BatchFunction]] = [
-            (stage, stage.batch_function()) for stage in stages
-        ]
+        self._steps = plan_steps([(s, s.batch_function()) for s in stages], self.input_col)
 
     def output_columns(self) -> list[str]:
         return [stage.getOutputCol() for stage in self.stages]
 
     def annotate_batch(self, texts: Sequence[str | None]) -> dict[str, pa.Array]:
         """Every output column for a batch of texts, as Arrow annotation arrays."""
-        columns: dict[str, pa.Array] = {self.input_col: pa.array(list(texts), pa.string())}
-        types: dict[str, str | None] = {self.input_col: None}
-        for stage, function in self._steps:
-            names = stage.input_columns(types)
-            missing = [n for n in names if n not in columns]
-            if missing:
-                raise ValueError(
-                    f"{type(stage).__name__} reads column(s) {missing}, which no earlier stage "
-                    f"writes; the pipeline's columns are {sorted(columns)}"
-                )
-            output = stage.getOutputCol()
-            columns[output] = function(*(columns[n] for n in names))
-            types[output] = stage.output_annotator_type
-        del columns[self.input_col]
-        return columns
+        return run_steps(self._steps, self.input_col, pa.array(list(texts), pa.string()))
 
     def _batches(self, texts: Sequence[str | None]) -> Iterator[dict[str, pa.Array]]:
         for start in range(0, len(texts), BATCH_ROWS):
@@ -91,6 +76,43 @@ class LightPipeline:
             )
         ]
         return rows if _is_list(target) else rows[0]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage's batch function, the columns it reads and the column it writes."""
+
+    function: BatchFunction
+    inputs: tuple[str, ...]
+    output: str
+
+
+def plan_steps(
+    stages: Sequence[tuple[AnnotatorStage, BatchFunction]], input_col: str
+) -> list[Step]:
+    """Resolve each stage's input columns in order (checked here, not in a worker)."""
+    types: dict[str, str | None] = {input_col: None}
+    steps = []
+    for stage, function in stages:
+        names = stage.input_columns(types)
+        missing = [n for n in names if n not in types]
+        if missing:
+            raise ValueError(
+                f"{type(stage).__name__} reads column(s) {missing}, which no earlier stage "
+                f"writes; the pipeline's columns are {sorted(types)}"
+            )
+        steps.append(Step(function, tuple(names), stage.getOutputCol()))
+        types[stage.getOutputCol()] = stage.output_annotator_type
+    return steps
+
+
+def run_steps(steps: Sequence[Step], input_col: str, texts: pa.Array) -> dict[str, pa.Array]:
+    """Every output column for a batch of texts: the steps' functions, in order."""
+    columns: dict[str, pa.Array] = {input_col: texts}
+    for step in steps:
+        columns[step.output] = step.function(*(columns[n] for n in step.inputs))
+    del columns[input_col]
+    return columns
 
 
 def _is_list(target: object) -> bool:

@@ -170,3 +170,24 @@ def test_failed_write_keeps_the_old_output_and_leaves_no_temporary(spark, tmp_pa
     files.write_committed(spark.range(5), output, "parquet", overwrite=True)
     assert spark.read.parquet(output).count() == 5
     assert os.path.exists(os.path.join(output, "_SUCCESS"))
+
+
+def test_one_udf_for_the_pipeline_same_table_as_stage_by_stage(spark, tmp_path, monkeypatch):
+    import sparkner.annotate_job as job_module
+
+    source = _write(tmp_path, "parquet")
+    tables = {}
+    for fused in (True, False):
+        monkeypatch.setattr(job_module, "has_arrow_udf", lambda fused=fused: fused)
+        out = str(tmp_path / f"out-{fused}")
+        summary = annotate(spark, AnnotateJob(source, out, text_col="note", id_col="note_id"),
+                           progress=None)  # fmt: skip
+        tables[fused] = (summary.tokens, sorted(map(tuple, spark.read.parquet(out).collect())))
+    assert tables[True] == tables[False] and tables[True][1]
+    # The whole pipeline is one UDF, evaluated once per row.
+    pipeline = job_module.load_pipeline("ner_clinical")
+    notes = spark.read.parquet(source)
+    monkeypatch.setattr(job_module, "has_arrow_udf", lambda: True)
+    frame = job_module.chunks_and_token_counts(spark, pipeline, notes, "note", "note_id")
+    plan = frame._jdf.queryExecution().executedPlan().toString()
+    assert plan.count("SparknerPipeline(") == 1 and "NerDLModel" not in plan
