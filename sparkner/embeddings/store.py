@@ -142,8 +142,10 @@ class EmbeddingStore:
                 f"{self.header.count}"
             )
         self.words = words
-        # Lookups hash Arrow strings in C (pyarrow's index_in): no Python object per token.
-        self.vocabulary = pa.array(words, pa.string())
+        # Hashed once: a word listed twice keeps its first row, as the file reader does.
+        self._rows: dict[str, int] = {}
+        for row, word in enumerate(words):
+            self._rows.setdefault(word, row)
 
     @property
     def dimension(self) -> int:
@@ -156,11 +158,22 @@ class EmbeddingStore:
         (Unicode case mapping as Arrow's ``utf8_lower`` / ``utf8_upper`` do it).
         """
         strings = words if isinstance(words, pa.Array) else pa.array(list(words), pa.string())
-        found = pc.index_in(strings, value_set=self.vocabulary)
-        if not case_sensitive and found.null_count:
-            for variant in (pc.utf8_lower(strings), pc.utf8_upper(strings)):
-                found = pc.coalesce(found, pc.index_in(variant, value_set=self.vocabulary))
-        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        # Each distinct word once; its case variants come from Arrow, so that the mapping
+        # is the same whatever the batch.
+        encoded = pc.dictionary_encode(strings)
+        distinct = encoded.dictionary
+        rows = np.fromiter((self._rows.get(w, -1) for w in distinct.to_pylist()), np.int64,
+                           count=len(distinct))  # fmt: skip
+        if not case_sensitive:
+            for variant in (pc.utf8_lower(distinct), pc.utf8_upper(distinct)):
+                missing = np.flatnonzero(rows < 0)
+                if not len(missing):
+                    break
+                forms = variant.take(pa.array(missing)).to_pylist()
+                rows[missing] = [self._rows.get(w, -1) for w in forms]
+        rows = np.append(rows, -1)  # the row of a null word
+        indices = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
+        return rows[indices]
 
     def vectors_for(self, rows: np.ndarray) -> np.ndarray:
         """float32 vectors for row indices; a zero vector where the index is -1."""
