@@ -67,8 +67,10 @@ def test_one_vector_per_token_with_oov_marked(model, notes):
 
 def test_column_metadata_names_the_vectors(model, notes):
     field = model.transform(notes).schema["embeddings"]
+    lookup = field.metadata.pop("sparknerLookup")  # for taggers that look vectors up
     assert field.metadata == {"annotatorType": "word_embeddings", "ref": "tiny_vectors",
                               "dimension": 3}  # fmt: skip
+    assert lookup["tokens"] == "token" and lookup["caseSensitive"] is False
 
 
 def test_case_sensitive_lookup(notes, vector_file):
