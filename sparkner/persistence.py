@@ -7,7 +7,10 @@ of the stage's folder. Loading reads JSON and numpy arrays only; nothing is unpi
 from __future__ import annotations
 
 import atexit
+import glob
+import json
 import os
+import re
 import shutil
 import tempfile
 from typing import Any
@@ -22,6 +25,9 @@ from pyspark.ml.util import (
 )
 
 FILES_DIR = "files"
+PIPELINE_CLASS = "pyspark.ml.pipeline.PipelineModel"
+# A stage uid as Spark ML makes them (ClassName_hex): no separators, no "..".
+_PLAIN_UID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def local_path(path: str) -> str:
@@ -85,3 +91,45 @@ class FolderStageReadWrite(MLReadable, MLWritable):
     @classmethod
     def read(cls) -> MLReader:
         return FolderStageReader(cls)
+
+
+def check_saved_pipeline(path: str) -> None:
+    """Check a saved PipelineModel before Spark ML loads it.
+
+    pyspark's loader imports whatever class a stage's metadata names and joins folder names
+    from the stage uids it lists. A pipeline from elsewhere must therefore hold sparkner
+    stages only, under plain uids, so that no other code runs and no path leaves the folder.
+    """
+    root = local_path(path)
+    pipeline = _metadata(root, path)
+    if pipeline.get("class") != PIPELINE_CLASS:
+        raise ValueError(f"{path}: not a saved PipelineModel (class {pipeline.get('class')!r})")
+    uids = pipeline.get("paramMap", {}).get("stageUids")
+    if not isinstance(uids, list) or not uids:
+        raise ValueError(f"{path}: the pipeline metadata lists no stageUids")
+    digits = len(str(len(uids)))
+    for index, uid in enumerate(uids):
+        if not isinstance(uid, str) or not _PLAIN_UID.match(uid):
+            raise ValueError(f"{path}: stage {index} has uid {uid!r}, not a plain name")
+        stage = _metadata(os.path.join(root, "stages", f"{index:0{digits}d}_{uid}"), path)
+        name = str(stage.get("class", ""))
+        if not name.startswith("sparkner.") or stage.get("uid") != uid:
+            raise ValueError(
+                f"{path}: stage {index} ({uid}) is a {name!r}; only sparkner stages are loaded"
+            )
+
+
+def _metadata(folder: str, path: str) -> dict[str, Any]:
+    parts = sorted(glob.glob(os.path.join(glob.escape(folder), "metadata", "part-*")))
+    if not parts:
+        raise FileNotFoundError(
+            f"{path}: no metadata in {os.path.relpath(folder, local_path(path))}"
+        )
+    try:
+        with open(parts[0], encoding="utf-8") as handle:
+            data = json.loads(handle.readline())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{parts[0]}: unreadable metadata ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{parts[0]}: metadata is not a JSON object")
+    return data

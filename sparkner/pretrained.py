@@ -22,6 +22,7 @@ from sparkner.annotators.sentence_detector import SentenceDetector
 from sparkner.annotators.tokenizer import Tokenizer
 from sparkner.annotators.word_embeddings import WordEmbeddingsModel
 from sparkner.light_pipeline import LightPipeline
+from sparkner.persistence import check_saved_pipeline
 from sparkner.resources import bundled_names
 
 PIPELINE_SUFFIX = "_pipeline"
@@ -70,6 +71,7 @@ class PretrainedPipeline:
             raise ValueError("remote_loc: sparkner downloads nothing; its pipelines are bundled")
         self.name = name
         if disk_location is not None:
+            check_saved_pipeline(os.fspath(disk_location))
             self.model = PipelineModel.load(os.fspath(disk_location))
         else:
             self.model = pretrained_pipeline_model(name)

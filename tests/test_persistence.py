@@ -73,3 +73,70 @@ def test_pipeline_model_loads_in_a_new_process_with_identical_output(spark, tmp_
         """
     )
     assert result_of_new_process(script) == expected
+
+
+def _saved_pipeline(spark, tmp_path):
+    from sparkner.pretrained import PretrainedPipeline
+
+    folder = tmp_path / "pipeline"
+    PretrainedPipeline().model.write().save(str(folder))
+    return folder
+
+
+def _rewrite_metadata(folder, change) -> None:
+    import json
+
+    (part,) = [p for p in (folder / "metadata").glob("part-*") if not p.name.endswith(".crc")]
+    data = json.loads(part.read_text())
+    change(data)
+    part.write_text(json.dumps(data) + "\n")
+    for crc in (folder / "metadata").glob(".*.crc"):
+        crc.unlink()
+
+
+def test_loading_never_unpickles_and_checks_the_pipeline(spark, tmp_path):
+    import pickle
+
+    from sparkner.pretrained import PretrainedPipeline
+
+    folder = _saved_pipeline(spark, tmp_path)
+    marker = tmp_path / "pickle-ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    # A pickle dropped beside the model files, under every name a loader might try.
+    for stage in (folder / "stages").iterdir():
+        if (stage / "files").is_dir():
+            for name in ("model.pkl", "weights.pkl", "tagger.pickle"):
+                (stage / "files" / name).write_bytes(pickle.dumps(Evil()))
+    loaded = PretrainedPipeline.from_disk(folder)
+    assert loaded.annotate("Fever.")["ner_chunk"] == ["Fever"]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["paramMap"]["stageUids"].__setitem__(0, "../../outside"), "not a plain name"),
+        (lambda d: d.__setitem__("class", "os.system"), "not a saved PipelineModel"),
+    ],
+)
+def test_tampered_pipeline_metadata_is_refused(spark, tmp_path, change, message):
+    from sparkner.pretrained import PretrainedPipeline
+
+    folder = _saved_pipeline(spark, tmp_path)
+    _rewrite_metadata(folder, change)
+    with pytest.raises(ValueError, match=message):
+        PretrainedPipeline.from_disk(folder)
+
+
+def test_foreign_stage_class_is_refused(spark, tmp_path):
+    from sparkner.pretrained import PretrainedPipeline
+
+    folder = _saved_pipeline(spark, tmp_path)
+    stage = sorted((folder / "stages").iterdir())[2]
+    _rewrite_metadata(stage, lambda d: d.__setitem__("class", "subprocess.Popen"))
+    with pytest.raises(ValueError, match=r"'subprocess\.Popen'; only sparkner stages are loaded"):
+        PretrainedPipeline.from_disk(folder)
