@@ -191,3 +191,37 @@ def test_one_udf_for_the_pipeline_same_table_as_stage_by_stage(spark, tmp_path, 
     frame = job_module.chunks_and_token_counts(spark, pipeline, notes, "note", "note_id")
     plan = frame._jdf.queryExecution().executedPlan().toString()
     assert plan.count("SparknerPipeline(") == 1 and "NerDLModel" not in plan
+
+
+@pytest.mark.slow
+def test_local1_equals_local2_equals_light_pipeline(spark, tmp_path):
+    """The same entity table from a local[1] job in its own JVM, this local[2] session and
+    the LightPipeline (confidences to their 4 printed decimals)."""
+    import subprocess
+    import sys
+
+    from sparkner.pretrained import PretrainedPipeline
+
+    source = _write(tmp_path, "parquet")
+    one, two = str(tmp_path / "one"), str(tmp_path / "two")
+    run = subprocess.run(
+        [sys.executable, "-m", "sparkner.cli", "annotate", source, one, "--text-col", "note",
+         "--id-col", "note_id", "--master", "local[1]", "--quiet"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYSPARK_PYTHON": sys.executable},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    annotate(spark, AnnotateJob(source, two, text_col="note", id_col="note_id"), progress=None)
+
+    def table(path):
+        rows = spark.read.parquet(path).collect()
+        return sorted((r.note_id, r.begin, r.end, r.chunk, r.entity, r.sentence,
+                       round(r.confidence, 4)) for r in rows)  # fmt: skip
+
+    light = PretrainedPipeline().fullAnnotate([text for _, text in NOTES])
+    expected = sorted(
+        (note_id, c.begin, c.end, c.result, c.metadata["entity"], int(c.metadata["sentence"]),
+         round(float(c.metadata["confidence"]), 4))
+        for (note_id, _), row in zip(NOTES, light, strict=True) for c in row["ner_chunk"]
+    )  # fmt: skip
+    assert table(one) == table(two) == expected and expected
