@@ -212,8 +212,6 @@ def annotate(
     job.check()
     pipeline = load_pipeline(job.model)
     types = _entity_types(pipeline)
-    if job.input_format is None:
-        raise ValueError(f"input {job.input}: give --input-format (one of {INPUT_FORMATS})")
     files = HadoopFiles(spark)
     if not files.exists(job.input):
         raise FileNotFoundError(f"input {job.input}: no such file or folder")

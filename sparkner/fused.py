@@ -21,7 +21,7 @@ from pyspark.sql.types import IntegerType, StructField, StructType
 
 from sparkner.annotation import ANNOTATIONS_SPARK_TYPE
 from sparkner.base import has_arrow_udf, vectorized_udf
-from sparkner.light_pipeline import LightPipeline, Step, plan_steps, run_steps
+from sparkner.light_pipeline import Step, annotator_stages, plan_steps, run_steps
 
 # Texts per call of the pipeline: bounds the word vectors a batch holds in the worker
 # (64 notes of 500 tokens: 26 MB), as the embeddings stage's own UDF does.
@@ -41,18 +41,16 @@ def pipeline_udf(
     """
     if not has_arrow_udf():
         raise RuntimeError("pipeline_udf needs pyspark 4.1 or newer (arrow_udf)")
-    light = LightPipeline(pipeline)  # the same checks: sparkner annotators, text first
-    unknown = sorted((set(outputs) | set(counts)) - set(light.output_columns()))
+    stages, input_col = annotator_stages(pipeline)
+    written = [stage.getOutputCol() for stage in stages]
+    unknown = sorted((set(outputs) | set(counts)) - set(written))
     if unknown:
-        raise ValueError(
-            f"the pipeline writes no column(s) {unknown}; it writes {light.output_columns()}"
-        )
-    stages = [(stage, stage.spark_batch_function(spark)) for stage in light.stages]
-    steps = plan_steps(stages, light.input_col)
+        raise ValueError(f"the pipeline writes no column(s) {unknown}; it writes {written}")
+    steps = plan_steps([(s, s.spark_batch_function(spark)) for s in stages], input_col)
     fields = [StructField(name, ANNOTATIONS_SPARK_TYPE) for name in outputs]
     fields += [StructField(f"{name}_count", IntegerType(), False) for name in counts]
     function = partial(
-        _run, steps=steps, input_col=light.input_col, outputs=tuple(outputs), counts=tuple(counts)
+        _run, steps=steps, input_col=input_col, outputs=tuple(outputs), counts=tuple(counts)
     )
     return vectorized_udf(
         function, [pa.string()], return_type=StructType(fields), use_arrow=True,

@@ -30,19 +30,8 @@ class LightPipeline:
     """
 
     def __init__(self, pipeline: PipelineModel | Sequence[Transformer]) -> None:
-        stages = list(pipeline.stages if isinstance(pipeline, PipelineModel) else pipeline)
-        for stage in stages:
-            if not isinstance(stage, AnnotatorStage):
-                raise TypeError(
-                    f"LightPipeline runs sparkner annotators only; stage {stage.uid} is a "
-                    f"{type(stage).__name__}. Use pipeline.transform(dataframe) for it."
-                )
-        text_stages = [s for s in stages if isinstance(s, TextInputStage)]
-        if not text_stages:
-            raise ValueError("LightPipeline needs a DocumentAssembler (a stage that reads text)")
-        self.stages: list[AnnotatorStage] = stages
-        self.input_col = text_stages[0].getInputCol()
-        self._steps = plan_steps([(s, s.batch_function()) for s in stages], self.input_col)
+        self.stages, self.input_col = annotator_stages(pipeline)
+        self._steps = plan_steps([(s, s.batch_function()) for s in self.stages], self.input_col)
 
     def output_columns(self) -> list[str]:
         return [stage.getOutputCol() for stage in self.stages]
@@ -76,6 +65,24 @@ class LightPipeline:
             )
         ]
         return rows if _is_list(target) else rows[0]
+
+
+def annotator_stages(
+    pipeline: PipelineModel | Sequence[Transformer],
+) -> tuple[list[AnnotatorStage], str]:
+    """The pipeline's stages, checked to be sparkner annotators, and the text column the
+    first text stage reads."""
+    stages = list(pipeline.stages if isinstance(pipeline, PipelineModel) else pipeline)
+    for stage in stages:
+        if not isinstance(stage, AnnotatorStage):
+            raise TypeError(
+                f"LightPipeline runs sparkner annotators only; stage {stage.uid} is a "
+                f"{type(stage).__name__}. Use pipeline.transform(dataframe) for it."
+            )
+    text_stages = [s for s in stages if isinstance(s, TextInputStage)]
+    if not text_stages:
+        raise ValueError("LightPipeline needs a DocumentAssembler (a stage that reads text)")
+    return stages, text_stages[0].getInputCol()
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,8 @@ def test_annotate_notes_on_local_cluster_matches_local(local_run, notes_parquet,
     # Two executor JVMs of 1 core and 2 GB each, their own Python workers: the models reach
     # them through Spark, as on a real cluster.
     out = submit("local-cluster[2,1,2048]", notes_parquet, output)
-    # The executors' working folders go to $SPARK_HOME/work/APP_ID: remove this run's.
+    # The executors' working folders go to a "work" folder inside SPARK_HOME, one per
+    # application: remove this run's.
     for app_id in set(re.findall(r"\bapp-\d{14}-\d{4,}\b", out.stderr)):
         shutil.rmtree(Path(pyspark.__file__).parent / "work" / app_id, ignore_errors=True)
     assert summary_of(out.stdout)["spark master"] == "local-cluster[2,1,2048]"

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -22,46 +21,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests_support import SHORT_NOTES, entity_table, kill_sessions
 
 from sparkner.annotate_job import TEMP_MARKER, AnnotateJob, annotate
-
-# Short fictional notes, with a null and an empty one (kept as rows, with no entities).
-NOTES = [
-    "Fever and cough for two days. Chest CT showed pneumonia; started ceftriaxone.",
-    "Known diabetes mellitus on metformin 500 mg b.i.d. HbA1c was 8.1%.",
-    "She denies chest pain. EKG showed sinus rhythm. Continue aspirin 81 mg daily.",
-    "MRI of the brain was normal. Headache improved with ibuprofen.",
-    None,
-    "History of hypertension, treated with lisinopril. BP 150/90 today.",
-    "Shortness of breath and orthopnea. Echocardiogram showed reduced ejection fraction.",
-    "",
-    "Urinalysis positive for nitrites; urinary tract infection treated with nitrofurantoin.",
-    "Right knee pain after a fall. X-ray showed no fracture. Ice and acetaminophen.",
-    "Anemia on CBC, hemoglobin 9.2. Started ferrous sulfate.",
-    "Asthma exacerbation; albuterol nebulizer given and prednisone 40 mg started.",
-    "Abdominal pain and nausea. CT abdomen showed appendicitis; taken for appendectomy.",
-    "Blood cultures grew Staphylococcus aureus. Vancomycin was started for bacteremia.",
-    "Atrial fibrillation with rapid ventricular response; diltiazem drip, then warfarin.",
-    "Chronic kidney disease stage 3. Creatinine 1.9. Avoid NSAIDs.",
-    "Low back pain without radiculopathy. Physical therapy and naproxen as needed.",
-    "Hypothyroidism on levothyroxine. TSH within normal limits.",
-    "Seizure last night. EEG pending. Levetiracetam loading dose given.",
-    "Cellulitis of the left leg; cephalexin for 7 days. Wound culture sent.",
-]
 
 
 def _write_notes(path: Path, count: int) -> Path:
     """``count`` notes (the ones above, repeated) with a unique string id, as Parquet."""
     ids = [f"n{i:05d}" for i in range(count)]
-    texts = [NOTES[i % len(NOTES)] for i in range(count)]
+    texts = [SHORT_NOTES[i % len(SHORT_NOTES)] for i in range(count)]
     pd.DataFrame({"id": ids, "text": texts}).to_parquet(path)
     return path
-
-
-def _entities(folder: Path) -> pd.DataFrame:
-    """An entity table, in a stable order (a note's entities never share a begin)."""
-    table = pd.read_parquet(folder)
-    return table.sort_values(["id", "begin"], kind="stable").reset_index(drop=True)
 
 
 def _temporaries(output: Path) -> list[str]:
@@ -84,37 +54,6 @@ def _counts(summary: dict) -> dict:
     return {k: summary[k] for k in keys}
 
 
-def _session_pids(session: int) -> list[int]:
-    """Live processes of a session: a process started with start_new_session and every process
-    it started (the Spark JVM, the Python daemon and its workers, which only change group)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":  # fields: state ppid pgrp session
-            found.append(int(entry))
-    return found
-
-
-def _kill_session(session: int, grace_s: float = 0, deadline_s: float = 60) -> None:
-    """SIGKILL every process of the session, by id, until none is left; with ``grace_s``,
-    first give them that long to end by themselves."""
-    grace, deadline = time.monotonic() + grace_s, time.monotonic() + grace_s + deadline_s
-    while pids := _session_pids(session):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"processes {pids} of session {session} outlived SIGKILL")
-        if time.monotonic() > grace:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):  # gone meanwhile
-                    os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-
-
 def _run(command: list[str], timeout: float = 400) -> subprocess.CompletedProcess:
     """Run a command in its own session; whatever it leaves behind is killed afterwards."""
     process = subprocess.Popen(
@@ -125,7 +64,7 @@ def _run(command: list[str], timeout: float = 400) -> subprocess.CompletedProces
         stdout, stderr = process.communicate(timeout=timeout)
     finally:
         # A finished driver's JVM ends by itself; after a timeout, nothing is waited for.
-        _kill_session(process.pid, grace_s=30 if process.poll() is not None else 0)
+        kill_sessions([process.pid], grace_s=30 if process.poll() is not None else 0)
         process.wait(timeout=30)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
@@ -181,7 +120,7 @@ def test_a_killed_python_worker_is_retried_with_the_same_result(tmp_path):
     assert lost and "Python worker exited unexpectedly" in out.stderr, out.stderr[-4000:]
     assert _counts(result["killed"]) == _counts(result["clean"])
     assert result["clean"]["rows_read"] == 40 and result["clean"]["entities"] > 40
-    expected, got = _entities(clean), _entities(killed)
+    expected, got = entity_table(clean), entity_table(killed)
     assert len(expected) == result["clean"]["entities"]
     pd.testing.assert_frame_equal(got, expected)
     assert not _temporaries(clean) and not _temporaries(killed)
@@ -208,7 +147,7 @@ def test_a_killed_run_leaves_no_table_and_a_rerun_completes(spark, tmp_path):
             time.sleep(0.1)
         assert run.poll() is None, "the run ended before it could be killed; use more notes"
     finally:
-        _kill_session(run.pid)
+        kill_sessions([run.pid])
         run.wait(timeout=30)
     assert run.returncode == -signal.SIGKILL
     assert not output.exists(), "a killed run left a table under the output's name"
@@ -225,6 +164,6 @@ def test_a_killed_run_leaves_no_table_and_a_rerun_completes(spark, tmp_path):
     clean = tmp_path / "clean"
     expected = annotate(spark, AnnotateJob(str(notes), str(clean), id_col="id"), progress=None)
     assert _counts(summary) == _counts(expected.as_dict())
-    got = _entities(output)
+    got = entity_table(output)
     assert len(got) == summary["entities"] and set(got["id"]) < {f"n{i:05d}" for i in range(2000)}
-    pd.testing.assert_frame_equal(got, _entities(clean))
+    pd.testing.assert_frame_equal(got, entity_table(clean))

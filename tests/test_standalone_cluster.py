@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pyspark
 import pytest
+from tests_support import SHORT_NOTES, entity_table, kill_sessions, process_alive
 
 from sparkner.annotate_job import TEMP_MARKER
 from sparkner.resources import bundled_folder
@@ -33,79 +33,11 @@ SPARK_CLASS = SPARK_HOME / "bin" / "spark-class"
 START_TIMEOUT_S = 60
 LOOPBACK = "127.0.0.1"
 
-# Short fictional notes, with a null and an empty one (kept as rows, with no entities).
-NOTES = [
-    "Fever and cough for two days. Chest CT showed pneumonia; started ceftriaxone.",
-    "Known diabetes mellitus on metformin 500 mg b.i.d. HbA1c was 8.1%.",
-    "She denies chest pain. EKG showed sinus rhythm. Continue aspirin 81 mg daily.",
-    "MRI of the brain was normal. Headache improved with ibuprofen.",
-    None,
-    "History of hypertension, treated with lisinopril. BP 150/90 today.",
-    "Shortness of breath and orthopnea. Echocardiogram showed reduced ejection fraction.",
-    "",
-    "Urinalysis positive for nitrites; urinary tract infection treated with nitrofurantoin.",
-    "Right knee pain after a fall. X-ray showed no fracture. Ice and acetaminophen.",
-    "Anemia on CBC, hemoglobin 9.2. Started ferrous sulfate.",
-    "Asthma exacerbation; albuterol nebulizer given and prednisone 40 mg started.",
-    "Abdominal pain and nausea. CT abdomen showed appendicitis; taken for appendectomy.",
-    "Blood cultures grew Staphylococcus aureus. Vancomycin was started for bacteremia.",
-    "Atrial fibrillation with rapid ventricular response; diltiazem drip, then warfarin.",
-    "Chronic kidney disease stage 3. Creatinine 1.9. Avoid NSAIDs.",
-    "Low back pain without radiculopathy. Physical therapy and naproxen as needed.",
-    "Hypothyroidism on levothyroxine. TSH within normal limits.",
-    "Seizure last night. EEG pending. Levetiracetam loading dose given.",
-    "Cellulitis of the left leg; cephalexin for 7 days. Wound culture sent.",
-    "Sore throat; rapid strep test positive. Amoxicillin for 10 days.",
-    "Colonoscopy showed a polyp, removed by polypectomy. Biopsy pending.",
-]
-
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
         return probe.getsockname()[1]
-
-
-def _session_pids(session: int) -> list[int]:
-    """Live processes of a session: one started with start_new_session and all it started
-    (executor JVMs, Python daemons and workers, which at most change process group)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":  # fields: state ppid pgrp session
-            found.append(int(entry))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _kill_sessions(sessions: list[int], grace_s: float = 0, deadline_s: float = 60) -> list[int]:
-    """SIGKILL every process of the sessions, by id, until none is left; return their ids.
-    With ``grace_s``, first give them that long to end by themselves."""
-    seen: set[int] = set()
-    grace, deadline = time.monotonic() + grace_s, time.monotonic() + grace_s + deadline_s
-    while pids := [pid for session in sessions for pid in _session_pids(session)]:
-        seen.update(pids)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"processes {pids} outlived SIGKILL")
-        if time.monotonic() > grace:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):  # gone meanwhile
-                    os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-    return sorted(seen)
 
 
 def _tail(path: Path, chars: int = 3000) -> str:
@@ -195,11 +127,11 @@ def standalone_cluster(tmp_path):
             time.sleep(0.5)
         yield cluster
     finally:
-        pids = _kill_sessions([p.pid for p in cluster.processes])
+        pids = kill_sessions([p.pid for p in cluster.processes])
         for process in cluster.processes:
             process.wait(timeout=30)
         # No JVM (master, workers, executors) or Python worker of the cluster outlives the test.
-        assert not [pid for pid in pids if _alive(pid)], pids
+        assert not [pid for pid in pids if process_alive(pid)], pids
 
 
 def _annotate(notes: Path, output: Path, master: str, env: dict[str, str], log: Path) -> dict:
@@ -216,15 +148,10 @@ def _annotate(notes: Path, output: Path, master: str, env: dict[str, str], log: 
         try:
             stdout, _ = run.communicate(timeout=300)
         finally:
-            _kill_sessions([run.pid], grace_s=30)  # a finished driver's JVM ends by itself
+            kill_sessions([run.pid], grace_s=30)  # a finished driver's JVM ends by itself
             run.wait(timeout=30)
     assert run.returncode == 0, f"{command}\n{_tail(log, 5000)}"
     return json.loads(stdout.strip().splitlines()[-1])
-
-
-def _entities(folder: Path) -> pd.DataFrame:
-    table = pd.read_parquet(folder)
-    return table.sort_values(["id", "begin"], kind="stable").reset_index(drop=True)
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -238,8 +165,8 @@ def _digests(folder: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_annotate_on_a_standalone_cluster_matches_a_local_run(standalone_cluster, tmp_path):
     notes = tmp_path / "notes.parquet"
-    ids = [f"note-{i:03d}" for i in range(len(NOTES))]
-    pd.DataFrame({"id": ids, "text": NOTES}).to_parquet(notes)
+    ids = [f"note-{i:03d}" for i in range(len(SHORT_NOTES))]
+    pd.DataFrame({"id": ids, "text": SHORT_NOTES}).to_parquet(notes)
     env = standalone_cluster.env
 
     on_cluster = _annotate(notes, tmp_path / "cluster", standalone_cluster.url, env,
@@ -248,12 +175,12 @@ def test_annotate_on_a_standalone_cluster_matches_a_local_run(standalone_cluster
                       tmp_path / "logs" / "driver-local.log")  # fmt: skip
 
     # The same table, row for row, and the same counts.
-    expected, got = _entities(tmp_path / "local-run"), _entities(tmp_path / "cluster")
-    assert len(expected) == local["entities"] > len(NOTES)
+    expected, got = entity_table(tmp_path / "local-run"), entity_table(tmp_path / "cluster")
+    assert len(expected) == local["entities"] > len(SHORT_NOTES)
     pd.testing.assert_frame_equal(got, expected)
     for key in ("rows_read", "notes_with_entities", "entities", "entities_by_type", "tokens"):
         assert on_cluster[key] == local[key], key
-    assert on_cluster["rows_read"] == len(NOTES)
+    assert on_cluster["rows_read"] == len(SHORT_NOTES)
     assert not [n for n in os.listdir(tmp_path) if TEMP_MARKER in n]
 
     # The job ran as one application on both workers' executors ...

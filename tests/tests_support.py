@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import time
 from pathlib import Path
 
+import pandas as pd
 from hypothesis import strategies as st
 
 DISEASES = ["breast cancer", "diabetes", "asthma", "hypertension", "colon cancer", "pneumonia",
@@ -73,3 +78,79 @@ CLINICAL_TEXT = st.lists(
 WHITESPACE = [chr(c) for c in range(0x3001) if chr(c).isspace()]
 SPACEY_TEXT = st.text(alphabet=st.sampled_from([*WHITESPACE, *"aB1.,;:-"]), max_size=40)
 TEXTS = st.one_of(ANY_TEXT, CLINICAL_TEXT, SPACEY_TEXT)
+
+
+# -- processes and tables of the end-to-end job tests ------------------------------------
+# Short fictional notes, with a null and an empty one (kept as rows, with no entities).
+SHORT_NOTES = [
+    "Fever and cough for two days. Chest CT showed pneumonia; started ceftriaxone.",
+    "Known diabetes mellitus on metformin 500 mg b.i.d. HbA1c was 8.1%.",
+    "She denies chest pain. EKG showed sinus rhythm. Continue aspirin 81 mg daily.",
+    "MRI of the brain was normal. Headache improved with ibuprofen.",
+    None,
+    "History of hypertension, treated with lisinopril. BP 150/90 today.",
+    "Shortness of breath and orthopnea. Echocardiogram showed reduced ejection fraction.",
+    "",
+    "Urinalysis positive for nitrites; urinary tract infection treated with nitrofurantoin.",
+    "Right knee pain after a fall. X-ray showed no fracture. Ice and acetaminophen.",
+    "Anemia on CBC, hemoglobin 9.2. Started ferrous sulfate.",
+    "Asthma exacerbation; albuterol nebulizer given and prednisone 40 mg started.",
+    "Abdominal pain and nausea. CT abdomen showed appendicitis; taken for appendectomy.",
+    "Blood cultures grew Staphylococcus aureus. Vancomycin was started for bacteremia.",
+    "Atrial fibrillation with rapid ventricular response; diltiazem drip, then warfarin.",
+    "Chronic kidney disease stage 3. Creatinine 1.9. Avoid NSAIDs.",
+    "Low back pain without radiculopathy. Physical therapy and naproxen as needed.",
+    "Hypothyroidism on levothyroxine. TSH within normal limits.",
+    "Seizure last night. EEG pending. Levetiracetam loading dose given.",
+    "Cellulitis of the left leg; cephalexin for 7 days. Wound culture sent.",
+    "Sore throat; rapid strep test positive. Amoxicillin for 10 days.",
+    "Colonoscopy showed a polyp, removed by polypectomy. Biopsy pending.",
+]
+
+
+def session_pids(session: int) -> list[int]:
+    """Live processes of a session: one started with start_new_session and all it started
+    (executor JVMs, Python daemons and workers, which at most change process group)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":  # fields: state ppid pgrp session
+            found.append(int(entry))
+    return found
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def kill_sessions(sessions: list[int], grace_s: float = 0, deadline_s: float = 60) -> list[int]:
+    """SIGKILL every process of the sessions, by id, until none is left; return their ids.
+    With ``grace_s``, first give them that long to end by themselves."""
+    seen: set[int] = set()
+    grace, deadline = time.monotonic() + grace_s, time.monotonic() + grace_s + deadline_s
+    while pids := [pid for session in sessions for pid in session_pids(session)]:
+        seen.update(pids)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"processes {pids} outlived SIGKILL")
+        if time.monotonic() > grace:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):  # gone meanwhile
+                    os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+    return sorted(seen)
+
+
+def entity_table(folder: Path) -> pd.DataFrame:
+    """An entity table in a stable order (a note's entities never share a begin)."""
+    table = pd.read_parquet(folder)
+    return table.sort_values(["id", "begin"], kind="stable").reset_index(drop=True)
