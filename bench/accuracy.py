@@ -1,6 +1,6 @@
 """Train a tagger from scratch with its recipe and score it on the official test split.
 
-    python bench/accuracy.py --data ncbi_disease|bc5cdr [--data-dir ../shared/data]
+    python bench/accuracy.py --data ncbi_disease|bc5cdr [--data-dir ../shared/data] [--save DIR]
 
 Prints strict and relaxed entity-level precision / recall / F1 per type, the dev figures of
 the kept epoch, the training time, and one JSON line. Model selection sees the dev split
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,10 +24,11 @@ def main() -> None:
     parser.add_argument("--data", required=True, choices=["ncbi_disease", "bc5cdr"])
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
+    parser.add_argument("--save", type=Path, help="also save the trained tagger's files here")
     args = parser.parse_args()
 
     import sparkner
-    from sparkner.training.ner import evaluate_split, load_recipe, train_recipe
+    from sparkner.training.ner import dev_figures, evaluate_split, load_recipe, train_recipe
 
     recipe = load_recipe(REPO / "conf" / f"ner_{args.data}.yaml")
     if args.seed is not None:
@@ -36,11 +38,16 @@ def main() -> None:
     model, seconds = train_recipe(spark, recipe, args.data_dir)
     result = evaluate_split(spark, model, recipe, args.data_dir, "test")
     record = model.training_record()
+    if args.save:
+        shutil.copytree(model.files_folder(), args.save)
     spark.stop()
 
     print(f"{recipe.name}: trained in {seconds / 60:.1f} min, {len(record['epochs'])} epochs, "
           f"on {os.cpu_count()} cores")  # fmt: skip
-    print(f"dev (model selection), kept epoch: strict F1 {record['test']['f1']:.4f}")
+    dev = dev_figures(record)
+    if recipe.refit:
+        print(f"then trained again on train + dev for {record['refit_epochs']} epochs")
+    print(f"dev (model selection), kept epoch: strict F1 {dev['f1']:.4f}")
     print("test split:")
     print(result.table())
     print(
@@ -50,7 +57,8 @@ def main() -> None:
                 "data": args.data,
                 "seconds": round(seconds, 1),
                 "epochs": len(record["epochs"]),
-                "dev_strict_f1": record["test"]["f1"],
+                "dev_strict_f1": dev["f1"],
+                "refit": recipe.refit,
                 "test": result.as_dict()["strict"],
                 "test_relaxed_f1": round(result.relaxed.micro.f1, 4),
             }

@@ -43,7 +43,7 @@ def _train(args: argparse.Namespace) -> int:
     import shutil
 
     from sparkner.session import start
-    from sparkner.training.ner import load_recipe, train_recipe
+    from sparkner.training.ner import dev_figures, load_recipe, train_recipe
 
     recipe = load_recipe(args.config)
     spark = start(master=args.master)
@@ -58,7 +58,8 @@ def _train(args: argparse.Namespace) -> int:
         "name": recipe.name,
         "seconds": round(seconds, 1),
         "epochs": len(record["epochs"]),
-        "dev": record.get("test"),
+        "refit_on_train_and_dev": recipe.refit,
+        "dev": dev_figures(record),
         "output": args.output,
     }
     print(json.dumps(summary, indent=1))

@@ -6,6 +6,7 @@ apart from the network lets it plan a job without loading TensorFlow.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,3 +54,12 @@ def read_config(folder: str | os.PathLike[str]) -> TaggerConfig:
         return TaggerConfig(**data)
     except TypeError as exc:
         raise TaggerFileError(f"{path}: unexpected or missing settings ({exc})") from None
+
+
+def add_to_record(folder: str | os.PathLike[str], **entries: object) -> None:
+    """Add entries to the training record (``extra``) of a tagger saved in ``folder``."""
+    path = Path(folder) / CONFIG_FILE
+    read_config(folder)  # refuse a damaged or foreign file before rewriting it
+    data = json.loads(path.read_text())
+    data["extra"] = {**data.get("extra", {}), **entries}
+    path.write_text(json.dumps(data, indent=1) + "\n")

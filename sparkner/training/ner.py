@@ -20,6 +20,7 @@ from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.word_embeddings import WordEmbeddingsModel
 from sparkner.evaluation import Evaluation, evaluate_dataframe
 from sparkner.formats import read_settings
+from sparkner.ner.config import add_to_record
 from sparkner.training.brat import AlignmentReport, Brat, labelled_table
 from sparkner.training.clinical import CHIA_LABELS, MACCROBAT_LABELS, section_headers
 from sparkner.training.conll import CoNLL, training_frame
@@ -46,6 +47,9 @@ class NerRecipe:
     # Section headers of unlabeled notes, added to the training split as entity-free
     # sentences: {"file": "unlabeled/mtsamples.csv.xz", "min_count": 30}.
     headers: dict[str, Any] = field(default_factory=dict)
+    # After model selection on dev, train again on train + dev for the kept number of epochs
+    # (the test split stays unseen); the selection run's record is kept as "selection".
+    refit: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -130,15 +134,36 @@ def train_recipe(
     """Train the recipe's tagger (dev split as testDataset); returns it and the seconds."""
     train = read_split(spark, recipe, data_dir, "train").cache()
     dev = read_split(spark, recipe, data_dir, "dev").cache()
-    approach = NerDLApproach().setTestDataset(dev)
-    for key, value in recipe.settings.items():
-        approach._set(**{key: value})
     started = time.perf_counter()
-    model = approach.fit(train)
+    model = _approach(recipe).setTestDataset(dev).fit(train)
+    if recipe.refit:
+        selection = model.training_record()
+        epochs = kept_epoch(selection)
+        refit = _approach(recipe).setMaxEpochs(epochs).setUseBestModel(False).setPatience(0)
+        model = refit.fit(train.unionByName(dev))
+        add_to_record(model.files_folder(), selection=selection, refit_epochs=epochs)
     seconds = time.perf_counter() - started
     train.unpersist()
     dev.unpersist()
     return model, seconds
+
+
+def _approach(recipe: NerRecipe) -> NerDLApproach:
+    approach = NerDLApproach()
+    for key, value in recipe.settings.items():
+        approach._set(**{key: value})
+    return approach
+
+
+def kept_epoch(record: dict[str, Any]) -> int:
+    """The epoch model selection kept: the first with the best dev (testDataset) F1."""
+    scores = [epoch["test"]["f1"] for epoch in record["epochs"]]
+    return scores.index(max(scores)) + 1
+
+
+def dev_figures(record: dict[str, Any]) -> dict[str, Any]:
+    """The dev split's figures of the kept model (of the selection run, for a refit model)."""
+    return record.get("selection", record)["test"]
 
 
 def evaluate_split(

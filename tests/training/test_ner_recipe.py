@@ -49,3 +49,31 @@ def test_header_settings_are_checked(tmp_path):
     config.write_text("name: r\nbrat: [{folder: n, labels: maccrobat}]\nheaders: {path: x}\n")
     with pytest.raises(ValueError, match="headers takes 'file' and 'min_count'"):
         load_recipe(config)
+
+
+def test_refit_trains_again_on_train_and_dev_for_the_kept_epochs(spark, tmp_path):
+    from tests_support import write_tiny_conll
+
+    from sparkner.training.ner import dev_figures, kept_epoch, train_recipe
+
+    write_tiny_conll(tmp_path / "train.tsv", sentences=60)
+    write_tiny_conll(tmp_path / "dev.tsv", sentences=20)
+    config = tmp_path / "r.yaml"
+    config.write_text(
+        "name: r\ntrain: train.tsv\ndev: dev.tsv\nrefit: true\n"
+        "settings: {maxEpochs: 4, lr: 0.01, batchSize: 8, randomSeed: 3, patience: 0}\n"
+    )
+    model, _ = train_recipe(spark, load_recipe(config), tmp_path)
+    record = model.training_record()
+    selection = record["selection"]
+    assert selection["training_sentences"] == 60 and len(selection["epochs"]) == 4
+    assert record["refit_epochs"] == kept_epoch(selection) == len(record["epochs"])
+    assert record["training_sentences"] == 80 and "test" not in record
+    assert dev_figures(record) == selection["test"]
+
+
+def test_kept_epoch_is_the_first_best():
+    from sparkner.training.ner import kept_epoch
+
+    record = {"epochs": [{"test": {"f1": f1}} for f1 in (0.2, 0.7, 0.5, 0.7)]}
+    assert kept_epoch(record) == 2
