@@ -75,8 +75,11 @@ def test_csv_in_json_out_and_row_ids(spark, tmp_path):
     table = spark.read.json(job.output)
     assert set(table.columns) == {"row_id", *COLUMNS[1:]}
     assert table.count() == summary.entities and summary.rows_read == len(NOTES)
-    # Quotes and a line break inside a CSV field are part of the note.
-    assert "metformin" in {r.chunk for r in table.collect()}
+    # Quotes and a line break inside a CSV field are part of the note: "MRI", after both,
+    # is found at its offset in the whole note.
+    note = dict(NOTES)["a-5"]
+    mri = [(r.begin, r.end) for r in table.collect() if r.chunk == "MRI"]
+    assert mri == [(note.index("MRI"), note.index("MRI") + 2)]
 
 
 def test_same_table_whatever_the_partitioning(spark, tmp_path):
