@@ -84,10 +84,20 @@ def vectorized_udf(
 # Test-only: tests/test_failures.py sets this to a marker file's path to kill one Python
 # worker in the middle of a job (Spark must retry the task). Unset in any real run.
 _TEST_KILL_WORKER = "SPARKNER_TEST_KILL_WORKER"
+# Test-only: when set (to anything), every batch raises, on every attempt, so the job fails
+# (tests/test_failures.py checks what a failed job shows). Unset in any real run.
+_TEST_FAIL_TASK = "SPARKNER_TEST_FAIL_TASK"
+
+
+class InjectedTaskFailure(RuntimeError):
+    """Test-only: the failure that ``SPARKNER_TEST_FAIL_TASK`` injects."""
 
 
 def _test_kill_hook() -> None:
-    """Test-only: the first worker to create the marker file exits at once, as a crash would."""
+    """Test-only: the first worker to create the marker file exits at once, as a crash would;
+    with ``SPARKNER_TEST_FAIL_TASK``, every batch fails instead."""
+    if os.environ.get(_TEST_FAIL_TASK):
+        raise InjectedTaskFailure(f"test-only failure injected by {_TEST_FAIL_TASK}")
     marker = os.environ.get(_TEST_KILL_WORKER)
     if not marker:
         return

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.ml import PipelineModel, Transformer
 from pyspark.sql import Column, SparkSession
-from pyspark.sql.types import IntegerType, StructField, StructType
+from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from sparkner.annotation import ANNOTATIONS_SPARK_TYPE
 from sparkner.base import has_arrow_udf, vectorized_udf
@@ -46,6 +46,10 @@ def pipeline_udf(
     unknown = sorted((set(outputs) | set(counts)) - set(written))
     if unknown:
         raise ValueError(f"the pipeline writes no column(s) {unknown}; it writes {written}")
+    # Each stage's transform-time checks (columns, the vectors' storageRef and dimension),
+    # which the one UDF would otherwise skip: transform() is lazy, so no job runs.
+    empty = spark.createDataFrame([], StructType([StructField(input_col, StringType())]))
+    PipelineModel(stages=list(stages)).transform(empty)
     steps = plan_steps([(s, s.spark_batch_function(spark)) for s in stages], input_col)
     fields = [StructField(name, ANNOTATIONS_SPARK_TYPE) for name in outputs]
     fields += [StructField(f"{name}_count", IntegerType(), False) for name in counts]

@@ -170,3 +170,88 @@ def test_annotate_errors(spark, tmp_path, capsys, args, message):
     out, err = capsys.readouterr()
     assert message in err and marker not in out + err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def saved_pipeline(spark, tmp_path_factory):
+    """``ner_clinical_pipeline`` saved with Spark ML's writer, as a user would save it."""
+    from sparkner.pretrained import PretrainedPipeline
+
+    folder = tmp_path_factory.mktemp("saved") / "ner_clinical_pipeline"
+    PretrainedPipeline("ner_clinical_pipeline").model.write().save(str(folder))
+    return folder
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside an array's data: its CRC no longer matches
+    path.write_bytes(bytes(data))
+
+
+def _edit_json(path, change):
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+
+# What is damaged (a file of the tagger stage, or the pipeline's metadata), how, and what
+# the error says (the file it names, relative to the model folder).
+DAMAGES = {
+    "truncated weights": ("tagger", "weights.npz", _truncate, "weights.npz: unreadable"),
+    "corrupted weights": ("tagger", "weights.npz", _flip_a_byte, "weights.npz: unreadable"),
+    "tagger.json not JSON": (
+        "tagger", "tagger.json", lambda p: p.write_text('{"format": "sparkner-tagger", '),
+        "tagger.json: not valid JSON",
+    ),
+    "newer tagger format": (
+        "tagger", "tagger.json", lambda p: _edit_json(p, lambda d: {**d, "version": 99}),
+        "tagger.json: saved tagger format version 99 is newer than this sparkner reads",
+    ),
+    "tagger of other vectors": (
+        "tagger", "tagger.json",
+        lambda p: _edit_json(p, lambda d: {**d, "storage_ref": "other_vectors"}),
+        "but this stage was trained with 'other_vectors'",
+    ),
+    "tampered stage class": (
+        "metadata", "", lambda p: _edit_json(p, lambda d: {**d, "class": "os.system"}),
+        "is a 'os.system'; only sparkner stages are loaded",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_annotate_with_a_damaged_model_folder(spark, saved_pipeline, tmp_path, capsys, damage):
+    """``sparkner annotate --model FOLDER`` with a damaged saved pipeline: exit 2 and a
+    message naming the file, from loading the model in the driver (a failed task would raise
+    Spark's exception, not exit 2); no output, no traceback, no note text."""
+    import shutil
+
+    import pandas as pd
+
+    where, name, change, message = DAMAGES[damage]
+    model = tmp_path / "model"
+    shutil.copytree(saved_pipeline, model)
+    (tagger,) = (model / "stages").glob("*_NerDLModel_*")
+    if where == "tagger":
+        change(tagger / "files" / name)
+    else:
+        (metadata,) = (tagger / "metadata").glob("part-*")
+        change(metadata)
+    marker = "MARKER-NOTE-TEXT-3306"
+    pd.DataFrame({"text": [f"{marker} has fever and cough."]}).to_parquet(tmp_path / "n.parquet")
+    args = ["annotate", str(tmp_path / "n.parquet"), str(tmp_path / "out"), "--model",
+            str(model)]  # fmt: skip
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("sparkner annotate: error: ") and message in err, err
+    if damage == "tagger of other vectors":  # found at transform(): names the column
+        assert "input column 'embeddings' holds word embeddings 'embeddings_clinical'" in err
+    elif where == "tagger":  # the file, by its path in the model folder
+        assert str(tagger / "files" / name) in err, err
+    else:  # the model folder and the stage
+        assert f"{model}: stage 4 ({tagger.name.split('_', 1)[1]})" in err, err
+    assert "Traceback" not in err and marker not in out + err
+    assert not (tmp_path / "out").exists()

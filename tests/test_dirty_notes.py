@@ -1,8 +1,9 @@
 """Any content, no crash, nothing lost: the full pretrained pipeline on dirty notes.
 
-Through the LightPipeline (hypothesis drives arbitrary text) and through Spark (one table of
-generated and pathological notes, with ids): one output row per input row, every token and
-chunk inside its note with ``text[begin:end + 1] == result``, Spark equal to the
+Through the LightPipeline (hypothesis drives arbitrary text), through Spark (one table of
+generated and pathological notes, with ids) and through the ``sparkner annotate`` job (the
+same notes as Parquet, all stages in one UDF): one output row per input row, every token and
+chunk inside its note with ``text[begin:end + 1] == result``, Spark and the job equal to the
 LightPipeline.
 """
 
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import random
 
+import pandas as pd
 import pytest
 from conftest import assert_offsets_valid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_support import FRAGMENTS, ODD_CHARS, SEPARATORS, TEXTS
 
+from sparkner.annotate_job import AnnotateJob, annotate
+from sparkner.base import has_arrow_udf
 from sparkner.pretrained import PretrainedPipeline
 
 PATHOLOGICAL = {
@@ -76,19 +80,62 @@ def _dirty_note(rng: random.Random) -> str:
     return "".join(parts)
 
 
-def test_pathological_notes_in_spark_and_light(spark, clinical):
+@pytest.fixture(scope="module")
+def dirty_notes() -> list[tuple[str, str | None]]:
+    """(id, text): the pathological notes, then 40 random dirty ones."""
     rng = random.Random(7)
     generated = [_dirty_note(rng) for _ in range(40)]
-    notes = [*PATHOLOGICAL.items(), *((f"generated-{i}", t) for i, t in enumerate(generated))]
-    frame = spark.createDataFrame(notes, "id string, text string").repartition(3)
+    return [*PATHOLOGICAL.items(), *((f"generated-{i}", t) for i, t in enumerate(generated))]
+
+
+@pytest.fixture(scope="module")
+def light_rows(clinical, dirty_notes) -> dict[str, dict]:
+    """The LightPipeline's annotations of each dirty note, by id, offsets checked."""
+    rows = clinical.fullAnnotate([t for _, t in dirty_notes])
+    for (_, text), row in zip(dirty_notes, rows, strict=True):
+        _check_row(text, row)
+    return dict(zip((k for k, _ in dirty_notes), rows, strict=True))
+
+
+def test_pathological_notes_in_spark_and_light(spark, clinical, dirty_notes, light_rows):
+    frame = spark.createDataFrame(dirty_notes, "id string, text string").repartition(3)
     rows = clinical.transform(frame).select("id", "text", "token", "ner_chunk").collect()
-    assert sorted(r.id for r in rows) == sorted(k for k, _ in notes)  # every row, once
-    light = dict(zip((k for k, _ in notes), clinical.fullAnnotate([t for _, t in notes]),
-                     strict=True))  # fmt: skip
+    assert sorted(r.id for r in rows) == sorted(k for k, _ in dirty_notes)  # every row, once
     for row in rows:
-        expected = light[row.id]
-        _check_row(row.text, expected)
+        expected = light_rows[row.id]
         for column in ("token", "ner_chunk"):
             got = [(a.begin, a.end, a.result, a.metadata) for a in row[column]]
             want = [(a.begin, a.end, a.result, a.metadata) for a in expected[column]]
             assert got == want, (row.id, column)
+
+
+def test_annotate_job_on_pathological_notes(spark, dirty_notes, light_rows, tmp_path):
+    """``sparkner annotate``'s job (all stages in one UDF) on the same notes but the 1 MB one
+    (it would double the test's time), as Parquet: every row counted, every entity at its
+    offsets, the table equal to the LightPipeline's chunks (confidences to their 4 decimals,
+    as the tagger writes them)."""
+    assert has_arrow_udf(), "the job would run stage by stage, not in one UDF"
+    notes = [(k, t) for k, t in dirty_notes if k != "megabyte"]
+    light = {k: light_rows[k] for k, _ in notes}
+    source, output = tmp_path / "notes.parquet", tmp_path / "entities"
+    pd.DataFrame(notes, columns=["id", "text"]).to_parquet(source)
+    job = AnnotateJob(str(source), str(output), id_col="id", partitions=3)
+    summary = annotate(spark, job, progress=None)
+    rows = spark.read.parquet(str(output)).collect()
+    texts = dict(notes)
+    for row in rows:
+        assert 0 <= row.begin <= row.end < len(texts[row.id]), (row.id, row.begin, row.end)
+        assert texts[row.id][row.begin : row.end + 1] == row.chunk, row.id
+    got = sorted(
+        (r.id, r.begin, r.end, r.chunk, r.entity, r.sentence, f"{r.confidence:.4f}") for r in rows
+    )
+    expected = sorted(
+        (note_id, c.begin, c.end, c.result, c.metadata["entity"], int(c.metadata["sentence"]),
+         c.metadata["confidence"])
+        for note_id, row in light.items() for c in row["ner_chunk"]
+    )  # fmt: skip
+    assert got == expected and expected
+    assert summary.rows_read == len(notes)
+    assert summary.entities == len(rows)
+    assert summary.notes_with_entities == sum(1 for r in light.values() if r["ner_chunk"])
+    assert summary.tokens == sum(len(r["token"]) for r in light.values())

@@ -154,3 +154,43 @@ def entity_table(folder: Path) -> pd.DataFrame:
     """An entity table in a stable order (a note's entities never share a begin)."""
     table = pd.read_parquet(folder)
     return table.sort_values(["id", "begin"], kind="stable").reset_index(drop=True)
+
+
+# -- where a run's scratch files go, and whether note text is in them ---------------------
+def private_scratch_env(folder: Path) -> dict[str, str]:
+    """Environment variables that send every scratch file of a ``sparkner`` process (started
+    with them) under ``folder``: Python's and the JVM's temporary files (``tmp``), Spark's
+    local folders (``local``: shuffle, spills, shipped files) and Spark's event log
+    (``events``). Event log, shuffle and spills are left uncompressed, so that note text in
+    any of them is found by a byte search."""
+    folders = {name: folder / name for name in ("tmp", "local", "events")}
+    for path in folders.values():
+        path.mkdir(parents=True, exist_ok=True)
+    confs = {
+        "spark.eventLog.enabled": "true", "spark.eventLog.dir": folders["events"].as_uri(),
+        "spark.eventLog.compress": "false", "spark.shuffle.compress": "false",
+        "spark.shuffle.spill.compress": "false", "spark.rdd.compress": "false",
+    }  # fmt: skip
+    return {
+        "TMPDIR": str(folders["tmp"]),
+        "JAVA_TOOL_OPTIONS": f"-Djava.io.tmpdir={folders['tmp']}",
+        "SPARK_LOCAL_DIRS": str(folders["local"]),
+        # After sparkner.start()'s own settings on the launcher's command line, so they win.
+        "PYSPARK_SUBMIT_ARGS": " ".join(f"--conf {k}={v}" for k, v in confs.items())
+        + " pyspark-shell",
+    }
+
+
+def files_holding(root: Path, text: str) -> list[Path]:
+    """Files under ``root`` whose bytes hold ``text`` (UTF-8), in sorted order."""
+    needle = text.encode("utf-8")
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder, name)
+            try:
+                if path.is_file() and not path.is_symlink() and needle in path.read_bytes():
+                    found.append(path)
+            except OSError:  # gone meanwhile
+                continue
+    return sorted(found)

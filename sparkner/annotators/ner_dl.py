@@ -34,7 +34,7 @@ from sparkner.annotation import (
     AnnotationBatch,
     build_annotations,
 )
-from sparkner.annotators.word_embeddings import vector_lookup_of
+from sparkner.annotators.word_embeddings import DIMENSION_KEY, vector_lookup_of
 from sparkner.base import (
     AnnotatorInputError,
     AnnotatorTransformer,
@@ -192,7 +192,7 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
 
     def attach_files(self, folder: str | os.PathLike[str]) -> NerDLModel:
         """Use the tagger saved in ``folder`` (checked now, not inside a job)."""
-        from sparkner.ner.config import WEIGHTS_FILE, read_config
+        from sparkner.ner.config import WEIGHTS_FILE, read_config, read_weights
 
         config = read_config(folder)
         weights = Path(folder) / WEIGHTS_FILE
@@ -200,8 +200,10 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
             from sparkner.ner.config import TaggerFileError
 
             raise TaggerFileError(f"{folder}: no {WEIGHTS_FILE}")
+        data = weights.read_bytes()
+        read_weights(weights, data)  # a damaged file is refused now, not in a task
         self._tagger_folder = os.path.realpath(folder)
-        self._fingerprint = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+        self._fingerprint = hashlib.sha256(data).hexdigest()[:16]
         if config.storage_ref:
             self._set(storageRef=config.storage_ref)
         return self
@@ -232,7 +234,23 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
 
     def check_input_schema(self, schema: StructType) -> None:
         super().check_input_schema(schema)
-        self.files_folder()
+        self._check_dimension(schema)
+
+    def _check_dimension(self, schema: StructType) -> None:
+        """Vectors of the dimension the tagger was trained on, where the column records it
+        (a WordEmbeddingsModel's does): refused here, not in a task."""
+        from sparkner.ner.config import read_config
+
+        names = self.input_columns({f.name: annotator_type_of(f) for f in schema.fields})
+        field = schema[names[2]]
+        found = (field.metadata or {}).get(DIMENSION_KEY)
+        wanted = read_config(self.files_folder()).word_dim
+        if found is not None and int(found) != wanted:
+            raise AnnotatorInputError(
+                f"{self._describe()}: input column {field.name!r} holds {found}-dimensional "
+                f"word embeddings, but this tagger was trained on {wanted}-dimensional vectors; "
+                f"use the same embeddings as in training"
+            )
 
     def _function(self, location: FolderLocation, threads: int | None) -> BatchFunction:
         return partial(

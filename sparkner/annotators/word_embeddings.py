@@ -91,6 +91,8 @@ def embed_tokens(
 # floats) instead of having Spark carry 200 floats per token between the two stages; when
 # nothing else selects the column, Spark does not compute it at all.
 LOOKUP_KEY = "sparknerLookup"
+# The column metadata key for the vectors' dimension (the tagger checks it at transform()).
+DIMENSION_KEY = "dimension"
 _STORES_BY_FINGERPRINT: dict[str, str] = {}
 
 
@@ -305,7 +307,7 @@ class WordEmbeddingsModel(FolderStageReadWrite, AnnotatorTransformer, _Embedding
     def output_column_metadata(self, input_names: list[str]) -> dict[str, Any]:
         metadata: dict[str, Any] = column_metadata(WORD_EMBEDDINGS)
         metadata[STORAGE_REF_KEY] = self.getStorageRef()
-        metadata["dimension"] = self.getDimension()
+        metadata[DIMENSION_KEY] = self.getDimension()
         fingerprint = read_header(self.files_folder()).fingerprint
         _STORES_BY_FINGERPRINT[fingerprint] = self.files_folder()
         metadata[LOOKUP_KEY] = {

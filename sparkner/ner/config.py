@@ -6,10 +6,14 @@ apart from the network lets it plan a job without loading TensorFlow.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from sparkner.formats import read_versioned_json
 
@@ -63,3 +67,16 @@ def add_to_record(folder: str | os.PathLike[str], **entries: object) -> None:
     data = json.loads(path.read_text())
     data["extra"] = {**data.get("extra", {}), **entries}
     path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def read_weights(path: str | os.PathLike[str], data: bytes | None = None) -> dict[str, np.ndarray]:
+    """A tagger's weights as named arrays, each read whole (so a truncated or damaged file is
+    found here, not in a task) and never unpickled; ``data`` is the file's bytes if at hand."""
+    try:
+        source = io.BytesIO(data) if data is not None else path
+        with np.load(source, allow_pickle=False) as arrays:
+            if not isinstance(arrays, np.lib.npyio.NpzFile) or not arrays.files:
+                raise ValueError("not an archive of arrays")
+            return {name: arrays[name] for name in arrays.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise TaggerFileError(f"{path}: unreadable ({exc.__class__.__name__})") from None

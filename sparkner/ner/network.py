@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from sparkner.ner.config import (
     TaggerConfig,
     TaggerFileError,
     read_config,
+    read_weights,
 )
 
 
@@ -123,11 +123,7 @@ class TaggerNetwork(tf.Module):
         config = read_config(folder)
         network = cls(config)
         path = Path(folder) / WEIGHTS_FILE
-        try:
-            with np.load(path, allow_pickle=False) as arrays:
-                stored = {name: arrays[name] for name in arrays.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise TaggerFileError(f"{path}: unreadable ({exc.__class__.__name__})") from None
+        stored = read_weights(path)
         for variable in network.variables:
             name = variable.name.split(":")[0]
             if name not in stored or stored[name].shape != tuple(variable.shape):

@@ -15,6 +15,7 @@ from sparkner import (
     LightPipeline,
     SentenceDetector,
     Tokenizer,
+    WordEmbeddings,
     WordEmbeddingsModel,
 )
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
@@ -242,3 +243,58 @@ def test_tagger_looks_vectors_up_itself_on_spark(spark):
         in read_as_is.select("ner")._jdf.queryExecution().executedPlan().toString()
     )
     assert tags(read_as_is) == expected
+
+
+def _other_vectors(tokens, tmp_path, dimension: int, ref: str) -> WordEmbeddingsModel:
+    """Vectors of ``dimension`` for a few words, under the storageRef ``ref``."""
+    path = tmp_path / f"other_{dimension}.vec"
+    words = ["The", "patient", "has", "asthma", "."]
+    path.write_text(
+        f"{len(words)} {dimension}\n"
+        + "".join(f"{w} " + " ".join(["0.5"] * dimension) + "\n" for w in words)
+    )
+    return (
+        WordEmbeddings(storageRef=ref).setInputCols(["sentence", "token"])
+        .setStoragePath(str(path), "TEXT").fit(tokens)
+    )  # fmt: skip
+
+
+def test_tagger_refuses_other_vectors_at_transform(spark, ner_model, tmp_path):
+    """The trained tagger (200-d 'embeddings_clinical' vectors) given vectors of another
+    storageRef, or of another dimension under the right name: refused by transform(),
+    naming both, before any Spark job runs."""
+    frame = spark.createDataFrame([("The patient has asthma .",)], "text string")
+    tokens = PipelineModel(stages=[DocumentAssembler(), SentenceDetector(), Tokenizer()])
+    tokens = tokens.transform(frame)
+    other_ref = _other_vectors(tokens, tmp_path, 200, "other_vectors").transform(tokens)
+    other_dim = _other_vectors(tokens, tmp_path, 3, "embeddings_clinical").transform(tokens)
+    context = spark.sparkContext
+    context.setJobGroup("mismatched-vectors", "transform() of mismatched vectors")
+    try:
+        expected = r"holds word embeddings 'other_vectors', but this stage was trained with "
+        with pytest.raises(AnnotatorInputError, match=expected + "'embeddings_clinical'"):
+            ner_model.transform(other_ref)
+        expected = r"'embeddings' holds 3-dimensional word embeddings, but this tagger was "
+        with pytest.raises(AnnotatorInputError, match=expected + "trained on 200-dimensional"):
+            ner_model.transform(other_dim)
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
+    assert context.statusTracker().getJobIdsForGroup("mismatched-vectors") == []
+
+
+def test_training_refuses_mixed_dimensions(training_frame):
+    from pyspark.sql import functions as F
+
+    # The first token of every sentence gets a 100-d vector, the others keep 200.
+    mixed = training_frame.withColumn(
+        "embeddings",
+        F.transform(
+            "embeddings",
+            lambda a, i: F.when(
+                i == 0, a.withField("embeddings", F.slice(a["embeddings"], 1, 100))
+            ).otherwise(a),
+        ),
+    )
+    expected = r"'embeddings' must hold one 200-dimensional vector per token; found dimensions"
+    with pytest.raises(ValueError, match=expected + r" \[100, 200\]"):
+        NerDLApproach().setMaxEpochs(1).fit(mixed)
