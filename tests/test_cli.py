@@ -197,7 +197,7 @@ def _edit_json(path, change):
     path.write_text(json.dumps(change(json.loads(path.read_text()))))
 
 
-# What is damaged (a file of the tagger stage, or the pipeline's metadata), how, and what
+# What is damaged (a file of the tagger or embeddings stage, or the metadata), how, and what
 # the error says (the file it names, relative to the model folder).
 DAMAGES = {
     "truncated weights": ("tagger", "weights.npz", _truncate, "weights.npz: unreadable"),
@@ -209,6 +209,9 @@ DAMAGES = {
     "newer tagger format": (
         "tagger", "tagger.json", lambda p: _edit_json(p, lambda d: {**d, "version": 99}),
         "tagger.json: saved tagger format version 99 is newer than this sparkner reads",
+    ),
+    "truncated vectors": (
+        "embeddings", "vectors.npy", _truncate, "vectors.npy: unreadable",
     ),
     "tagger of other vectors": (
         "tagger", "tagger.json",
@@ -235,8 +238,10 @@ def test_annotate_with_a_damaged_model_folder(spark, saved_pipeline, tmp_path, c
     model = tmp_path / "model"
     shutil.copytree(saved_pipeline, model)
     (tagger,) = (model / "stages").glob("*_NerDLModel_*")
-    if where == "tagger":
-        change(tagger / "files" / name)
+    (vectors,) = (model / "stages").glob("*_WordEmbeddingsModel_*")
+    stage = {"tagger": tagger, "embeddings": vectors}.get(where)
+    if stage is not None:
+        change(stage / "files" / name)
     else:
         (metadata,) = (tagger / "metadata").glob("part-*")
         change(metadata)
@@ -249,8 +254,8 @@ def test_annotate_with_a_damaged_model_folder(spark, saved_pipeline, tmp_path, c
     assert err.startswith("sparkner annotate: error: ") and message in err, err
     if damage == "tagger of other vectors":  # found at transform(): names the column
         assert "input column 'embeddings' holds word embeddings 'embeddings_clinical'" in err
-    elif where == "tagger":  # the file, by its path in the model folder
-        assert str(tagger / "files" / name) in err, err
+    elif stage is not None:  # the file, by its path in the model folder
+        assert str(stage / "files" / name) in err, err
     else:  # the model folder and the stage
         assert f"{model}: stage 4 ({tagger.name.split('_', 1)[1]})" in err, err
     assert "Traceback" not in err and marker not in out + err

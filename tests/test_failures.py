@@ -188,6 +188,12 @@ def test_a_killed_run_leaves_no_table_and_a_rerun_completes(many_notes, tmp_path
     assert not output.exists(), "a killed run left a table under the output's name"
     # What the finished tasks wrote stays in the temporary folder, never under the output.
     assert _committed_parts(output), "the killed run's temporary folder should remain"
+    # The shuffle of the notes that Spark leaves in its local folders is encrypted
+    # (spark.io.encryption.enabled): no note can be read from it.
+    shuffled = [p for p in (tmp_path / "scratch" / "local").rglob("shuffle_*.data")]
+    assert shuffled, "the job should have spread its one input partition with a shuffle"
+    notes_text = [note for note in SHORT_NOTES if note and len(note) > 20]
+    assert notes_text and not any(files_holding(tmp_path / "scratch", n) for n in notes_text)
 
     rerun = _run([*command, "--overwrite", "--quiet"])
     assert rerun.returncode == 0, rerun.stderr[-4000:]

@@ -265,8 +265,9 @@ class WordEmbeddingsModel(FolderStageReadWrite, AnnotatorTransformer, _Embedding
 
     # -- the store ----------------------------------------------------------------------------
     def attach_files(self, folder: str | os.PathLike[str]) -> WordEmbeddingsModel:
-        """Use the store in ``folder``; its header sets dimension and storageRef."""
-        header = read_header(folder)
+        """Use the store in ``folder``; its header sets dimension and storageRef. The store is
+        opened here, so a damaged vectors or words file is refused now, not in a task."""
+        header = open_store(folder).header
         self._store_folder = os.path.realpath(folder)
         self._set(dimension=header.dimension, storageRef=header.storage_ref)
         return self
