@@ -85,7 +85,7 @@ def test_csv_in_json_out_and_row_ids(spark, tmp_path):
 def test_same_table_whatever_the_partitioning(spark, tmp_path):
     source = _write(tmp_path, "json")
     tables = []
-    for partitions in (1, 4):
+    for partitions in (1, 8):
         out = str(tmp_path / f"out{partitions}")
         annotate(spark, AnnotateJob(source, out, text_col="note", id_col="note_id",
                                     partitions=partitions), progress=None)  # fmt: skip
