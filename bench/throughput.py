@@ -55,7 +55,6 @@ GOAL_SHARE_OF_CEILING = 0.50  # local[2] against twice the one-core ceiling
 GOAL_SCALING = 1.8  # local[2] / local[1]
 GOAL_GROWTH = 0.85  # tokens/s at the largest table / at the smallest
 LATENCY_TOKENS = 100
-LIGHT_BATCH_ROWS = 256  # rows per Arrow batch, as the LightPipeline and Spark's config use
 
 
 def log(message: str) -> None:
@@ -93,10 +92,12 @@ def rates(tokens: int, seconds: list[float], cpu: float) -> dict[str, Any]:
 def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
     """The tagger alone, one TensorFlow thread, on embedded sentences prepared beforehand."""
     import numpy as np
+    import pyarrow as pa
 
     from sparkner import LightPipeline
     from sparkner.annotation import AnnotationBatch
     from sparkner.annotators.ner_dl import tag_tokens
+    from sparkner.base import TEXT_BYTES_PER_CALL, regroup
     from sparkner.ner.tagger import Tagger, configure_threads
     from sparkner.pretrained import PretrainedPipeline
 
@@ -110,9 +111,10 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
 
     notes = repeat(load_notes(Path(spec["data"])), spec["notes"])
     log(f"ceiling: tokenizing and embedding {len(notes):,} notes (not timed)")
+    # In the calls the LightPipeline and the annotate job make (TEXT_BYTES_PER_CALL).
     embedded = [
-        embed.annotate_batch(notes[i : i + LIGHT_BATCH_ROWS])["embeddings"]
-        for i in range(0, len(notes), LIGHT_BATCH_ROWS)
+        embed.annotate_batch(texts.to_pylist())["embeddings"]
+        for (texts,) in regroup([[pa.array(notes, pa.string())]], TEXT_BYTES_PER_CALL)
     ]
     dim = tagger.config.word_dim
     inputs = []

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.ml import Transformer
 from pyspark.ml.param import Params
 from pyspark.ml.param.shared import HasInputCol, HasInputCols, HasOutputCol
@@ -48,30 +50,37 @@ def has_arrow_udf() -> bool:
     return _arrow_udf is not None
 
 
+# Text per call of a whole pipeline (the LightPipeline, the annotate job's one UDF): calls
+# this large keep the tagger's batches full of sentences (64 NCBI sentences per call ran at
+# half the speed of 1,024), and bound the word vectors a call holds (about 45,000 tokens:
+# 36 MB) whether the texts are one-line sentences or long notes.
+TEXT_BYTES_PER_CALL = 256 * 1024
+
+
 def vectorized_udf(
     function: BatchFunction,
     input_types: Sequence[pa.DataType],
     return_type: DataType = ANNOTATIONS_SPARK_TYPE,
     use_arrow: bool | None = None,
     name: str | None = None,
-    max_rows: int | None = None,
+    max_call_size: int | None = None,
 ) -> Callable[..., Column]:
     """Wrap a batch function over Arrow arrays into a Spark UDF of the iterator form.
 
     ``input_types`` are the Arrow types of the inputs, used by the ``pandas_udf`` fallback to
     turn each pandas Series back into Arrow. ``use_arrow`` forces one wrapper (tests);
     the default takes ``arrow_udf`` when pyspark has it. ``name`` shows in query plans.
-    ``max_rows`` cuts each incoming batch into slices of at most that many rows, for stages
-    whose output is much larger than their input (a 200-float vector per token).
+    ``max_call_size`` regroups the rows Spark sends (see :func:`regroup`) so that each call
+    of ``function`` holds about that much of its first input: bytes of text, or annotations.
     """
     if use_arrow is None:
         use_arrow = has_arrow_udf()
     if use_arrow and _arrow_udf is None:
         raise RuntimeError("arrow_udf needs pyspark 4.1 or newer")
     if use_arrow:
-        runner = _arrow_batches(function, len(input_types), max_rows)
+        runner = _arrow_batches(function, len(input_types), max_call_size)
     else:
-        runner = _pandas_batches(function, tuple(input_types), max_rows)
+        runner = _pandas_batches(function, tuple(input_types), max_call_size)
     if name:
         runner.__name__ = runner.__qualname__ = name
     if use_arrow:
@@ -79,6 +88,59 @@ def vectorized_udf(
     from pyspark.sql.functions import pandas_udf
 
     return pandas_udf(runner, return_type)
+
+
+def row_sizes(column: pa.Array) -> np.ndarray:
+    """Each row's size, for batching: the bytes of a text, the annotations of a list (a null
+    row: 0)."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        sizes = pc.binary_length(column)
+    else:
+        sizes = pc.list_value_length(column)
+    return pc.fill_null(sizes, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def regroup(
+    batches: Iterable[Sequence[pa.Array]], max_size: int | None
+) -> Iterator[list[pa.Array]]:
+    """The rows of consecutive batches (each a sequence of equally long columns), in order,
+    regrouped into calls whose first column sums to at most ``max_size`` (:func:`row_sizes`),
+    one row at least: small batches are joined, large ones cut. ``None``: batches as they are.
+
+    Spark's iterator UDFs only need as many output rows as input rows in total, so calls need
+    not line up with the batches Spark sends.
+    """
+    if not max_size:
+        for columns in batches:
+            yield list(columns)
+        return
+    pending: list[Sequence[pa.Array]] = []
+    pending_size = 0
+    for columns in batches:
+        ends = np.cumsum(row_sizes(columns[0]))
+        start, rows = 0, len(ends)
+        while start < rows:
+            before = int(ends[start - 1]) if start else 0
+            stop = int(np.searchsorted(ends, before + max_size - pending_size, side="right"))
+            if stop == start and pending:  # the next row does not fit: the call is full
+                yield _joined(pending)
+                pending, pending_size = [], 0
+                continue
+            stop = max(stop, start + 1)
+            pending.append([column.slice(start, stop - start) for column in columns])
+            pending_size += int(ends[stop - 1]) - before
+            start = stop
+            if start < rows:
+                yield _joined(pending)
+                pending, pending_size = [], 0
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(pieces: list[Sequence[pa.Array]]) -> list[pa.Array]:
+    if len(pieces) == 1:
+        return list(pieces[0])
+    return [pa.concat_arrays(list(parts)) for parts in zip(*pieces, strict=True)]
 
 
 # Test-only: tests/test_failures.py sets this to a marker file's path to kill one Python
@@ -108,65 +170,55 @@ def _test_kill_hook() -> None:
     os._exit(1)
 
 
-def _in_slices(
-    function: BatchFunction, columns: Sequence[pa.Array], max_rows: int | None
+def _calls(
+    function: BatchFunction, batches: Iterable[Sequence[pa.Array]], max_size: int | None
 ) -> Iterator[pa.Array]:
-    """Apply ``function`` to the batch, or to consecutive row slices of it.
-
-    Spark's iterator UDFs only need as many output rows as input rows in total, so one input
-    batch may be answered by several smaller output batches.
-    """
-    _test_kill_hook()
-    rows = len(columns[0]) if columns else 0
-    if not max_rows or rows <= max_rows:
+    """``function`` over the batches' rows, regrouped by :func:`regroup`."""
+    for columns in regroup(batches, max_size):
+        _test_kill_hook()
         yield function(*columns)
-        return
-    for start in range(0, rows, max_rows):
-        yield function(*(c.slice(start, max_rows) for c in columns))
 
 
 def _arrow_batches(
-    function: BatchFunction, arity: int, max_rows: int | None
+    function: BatchFunction, arity: int, max_size: int | None
 ) -> Callable[..., Iterator[pa.Array]]:
     # pyspark reads the iterator form from the type hints, which differ by arity.
     if arity == 1:
 
         def run_one(batches: Iterator[pa.Array]) -> Iterator[pa.Array]:
-            for batch in batches:
-                yield from _in_slices(function, (batch,), max_rows)
+            yield from _calls(function, ((batch,) for batch in batches), max_size)
 
         return run_one
 
     def run_many(batches: Iterator[tuple[pa.Array, ...]]) -> Iterator[pa.Array]:
-        for batch in batches:
-            yield from _in_slices(function, batch, max_rows)
+        yield from _calls(function, batches, max_size)
 
     return run_many
 
 
 def _pandas_batches(
-    function: BatchFunction, input_types: tuple[pa.DataType, ...], max_rows: int | None
+    function: BatchFunction, input_types: tuple[pa.DataType, ...], max_size: int | None
 ) -> Callable[[Iterator[Any]], Iterator[pd.Series]]:
-    def convert(series: tuple[pd.Series, ...]) -> Iterator[pd.Series]:
-        columns = [
+    def convert(series: tuple[pd.Series, ...]) -> list[pa.Array]:
+        return [
             pa.array(_plain_python(s), type=t, from_pandas=True)
             for s, t in zip(series, input_types, strict=True)
         ]
-        for output in _in_slices(function, columns, max_rows):
+
+    def run(batches: Iterable[tuple[pd.Series, ...]]) -> Iterator[pd.Series]:
+        for output in _calls(function, (convert(b) for b in batches), max_size):
             yield _to_pandas_annotations(output)
 
     # pyspark reads the iterator form from the type hints, which differ by arity.
     if len(input_types) == 1:
 
         def run_one(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
-            for batch in batches:
-                yield from convert((batch,))
+            yield from run((batch,) for batch in batches)
 
         return run_one
 
     def run_many(batches: Iterator[tuple[pd.Series, ...]]) -> Iterator[pd.Series]:
-        for batch in batches:
-            yield from convert(batch)
+        yield from run(batches)
 
     return run_many
 
@@ -266,9 +318,10 @@ class AnnotatorStage(Transformer, OutputColParam, DefaultParamsReadable, Default
     """
 
     output_annotator_type: ClassVar[str]
-    # Rows per call of the batch function on Spark (None: the whole Arrow batch); set for
-    # stages whose output dwarfs their input, so no output batch grows too large.
-    max_rows_per_batch: ClassVar[int | None] = None
+    # Size of one call of the batch function on Spark, in bytes or annotations of its first
+    # input (see regroup; None: each Arrow batch as Spark sends it); set for stages whose
+    # output dwarfs their input, so no output batch grows too large.
+    max_call_size: ClassVar[int | None] = None
     # Which inputs the batch function reads (None: all); the others arrive as None on Spark.
     reads_inputs: ClassVar[tuple[bool, ...] | None] = None
 
@@ -321,7 +374,7 @@ class AnnotatorStage(Transformer, OutputColParam, DefaultParamsReadable, Default
         """``dataset`` with the output column: ``function`` over ``columns`` (of Arrow
         ``types``) in a vectorized UDF; ``input_names`` are the stage's resolved inputs."""
         udf = vectorized_udf(
-            function, list(types), name=type(self).__name__, max_rows=self.max_rows_per_batch
+            function, list(types), name=type(self).__name__, max_call_size=self.max_call_size
         )
         output = self.getOutputCol()
         metadata = self.output_column_metadata(input_names)

@@ -20,12 +20,8 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from sparkner.annotation import ANNOTATIONS_SPARK_TYPE
-from sparkner.base import has_arrow_udf, vectorized_udf
+from sparkner.base import TEXT_BYTES_PER_CALL, has_arrow_udf, vectorized_udf
 from sparkner.light_pipeline import Step, annotator_stages, plan_steps, run_steps
-
-# Texts per call of the pipeline: bounds the word vectors a batch holds in the worker
-# (64 notes of 500 tokens: 26 MB), as the embeddings stage's own UDF does.
-ROWS_PER_CALL = 64
 
 
 def pipeline_udf(
@@ -58,7 +54,7 @@ def pipeline_udf(
     )
     return vectorized_udf(
         function, [pa.string()], return_type=StructType(fields), use_arrow=True,
-        name="SparknerPipeline", max_rows=ROWS_PER_CALL,
+        name="SparknerPipeline", max_call_size=TEXT_BYTES_PER_CALL,
     )  # fmt: skip
 
 

@@ -14,11 +14,13 @@ import pyarrow as pa
 from pyspark.ml import PipelineModel, Transformer
 
 from sparkner.annotation import Annotation, AnnotationBatch
-from sparkner.base import AnnotatorStage, BatchFunction, TextInputStage
-
-# Texts per Arrow batch: bounds memory for long lists (a 200-float vector per token adds up)
-# while keeping per-batch costs small.
-BATCH_ROWS = 256
+from sparkner.base import (
+    TEXT_BYTES_PER_CALL,
+    AnnotatorStage,
+    BatchFunction,
+    TextInputStage,
+    regroup,
+)
 
 
 class LightPipeline:
@@ -41,8 +43,8 @@ class LightPipeline:
         return run_steps(self._steps, self.input_col, pa.array(list(texts), pa.string()))
 
     def _batches(self, texts: Sequence[str | None]) -> Iterator[dict[str, pa.Array]]:
-        for start in range(0, len(texts), BATCH_ROWS):
-            yield self.annotate_batch(texts[start : start + BATCH_ROWS])
+        for (batch,) in regroup([[pa.array(list(texts), pa.string())]], TEXT_BYTES_PER_CALL):
+            yield run_steps(self._steps, self.input_col, batch)
 
     def annotate(self, target: str | Sequence[str | None] | None) -> Any:
         """Column -> list of result strings, for one text (a dict) or a list (a list of dicts);

@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from sparkner import DocumentAssembler, SentenceDetector, Tokenizer
 from sparkner.annotation import ANNOTATIONS_ARROW_TYPE, AnnotationBatch, build_annotations
-from sparkner.base import AnnotatorInputError, has_arrow_udf, vectorized_udf
+from sparkner.base import AnnotatorInputError, has_arrow_udf, regroup, vectorized_udf
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +95,12 @@ def test_both_udf_wrappers_give_the_same_annotations(annotated, use_arrow):
             {"sentence": docs.int_metadata("sentence")},
         )  # fmt: skip
 
-    # max_rows=1: every batch is answered one row at a time, and Spark still lines them up.
+    # max_call_size=1: calls of one token at most (rows without tokens joined to the next
+    # call), which do not line up with Spark's batches, and Spark still lines the rows up.
     one = vectorized_udf(
-        lambda a: a, [ANNOTATIONS_ARROW_TYPE], use_arrow=use_arrow, name="Identity", max_rows=1
-    )
+        lambda a: a, [ANNOTATIONS_ARROW_TYPE], use_arrow=use_arrow, name="Identity",
+        max_call_size=1,
+    )  # fmt: skip
     two = vectorized_udf(sentence_lengths, [ANNOTATIONS_ARROW_TYPE] * 2, use_arrow=use_arrow)
     out = annotated.select(
         "id", "token", one(F.col("token")).alias("copy"), two("document", "token").alias("n")
@@ -112,3 +114,32 @@ def test_each_stage_runs_once_per_row(annotated):
     plan = annotated._jdf.queryExecution().executedPlan().toString()
     for stage in ("DocumentAssembler", "SentenceDetector", "Tokenizer"):
         assert plan.count(f"{stage}(") == 1, plan
+
+
+def test_regroup_joins_small_batches_and_cuts_large_ones():
+    texts = ["aaaa", "bb", None, "", "cccccc", "d", "ee", "fffffffffffff", "g"]
+    batches = [
+        [pa.array(texts[:2])],
+        [
+            pa.array(texts[2:5]),
+        ],
+        [pa.array(texts[5:])],
+    ]
+    calls = [column.to_pylist() for (column,) in regroup(batches, 6)]
+    # In order, every row once; each call at most 6 bytes unless one row alone is larger.
+    assert [t for call in calls for t in call] == texts
+    assert calls == [["aaaa", "bb", None, ""], ["cccccc"], ["d", "ee"], ["fffffffffffff"], ["g"]]
+    # Annotation lists are sized by their annotations; None keeps the batches as they are.
+    lists = pa.array([[1, 2], [3], [], [4, 5, 6]], pa.list_(pa.int64()))
+    assert [len(c) for (c,) in regroup([[lists]], 3)] == [3, 1]
+    assert [len(c) for (c,) in regroup([[lists], [lists]], None)] == [4, 4]
+    assert list(regroup([[pa.array([], pa.string())]], 10)) == []
+
+
+def test_regroup_keeps_the_columns_of_a_row_together():
+    words = pa.array(["one", "three", "x", "seven"])
+    numbers = pa.array([1, 3, 1, 5])
+    calls = list(regroup([[words, numbers]], 8))
+    assert [(w.to_pylist(), n.to_pylist()) for w, n in calls] == [
+        (["one", "three"], [1, 3]), (["x", "seven"], [1, 5]),
+    ]  # fmt: skip

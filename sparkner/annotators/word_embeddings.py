@@ -245,8 +245,8 @@ class WordEmbeddingsModel(FolderStageReadWrite, AnnotatorTransformer, _Embedding
 
     input_annotator_types = (DOCUMENT, TOKEN)
     output_annotator_type = WORD_EMBEDDINGS
-    # 800 bytes per token (200 floats): 64 notes of 500 tokens make a 26 MB output batch.
-    max_rows_per_batch = 64
+    # Tokens per call: 800 bytes per token (200 floats) make a 26 MB output batch.
+    max_call_size = 32_768
     # The tokens carry everything needed; the sentences stay in the JVM.
     reads_inputs = (False, True)
 
