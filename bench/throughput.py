@@ -55,6 +55,10 @@ GOAL_SHARE_OF_CEILING = 0.50  # local[2] against twice the one-core ceiling
 GOAL_SCALING = 1.8  # local[2] / local[1]
 GOAL_GROWTH = 0.85  # tokens/s at the largest table / at the smallest
 LATENCY_TOKENS = 100
+# Notes per call of the tagger for the ceiling: about 3 times the pipeline's calls
+# (sparkner.base.TEXT_BYTES_PER_CALL), where the tagger runs fastest (fuller batches of
+# sentences of one length), so that the ceiling is the tagger at its best.
+CEILING_NOTES_PER_CALL = 256
 
 
 def log(message: str) -> None:
@@ -92,12 +96,10 @@ def rates(tokens: int, seconds: list[float], cpu: float) -> dict[str, Any]:
 def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
     """The tagger alone, one TensorFlow thread, on embedded sentences prepared beforehand."""
     import numpy as np
-    import pyarrow as pa
 
     from sparkner import LightPipeline
     from sparkner.annotation import AnnotationBatch
     from sparkner.annotators.ner_dl import tag_tokens
-    from sparkner.base import TEXT_BYTES_PER_CALL, regroup
     from sparkner.ner.tagger import Tagger, configure_threads
     from sparkner.pretrained import PretrainedPipeline
 
@@ -111,10 +113,9 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
 
     notes = repeat(load_notes(Path(spec["data"])), spec["notes"])
     log(f"ceiling: tokenizing and embedding {len(notes):,} notes (not timed)")
-    # In the calls the LightPipeline and the annotate job make (TEXT_BYTES_PER_CALL).
     embedded = [
-        embed.annotate_batch(texts.to_pylist())["embeddings"]
-        for (texts,) in regroup([[pa.array(notes, pa.string())]], TEXT_BYTES_PER_CALL)
+        embed.annotate_batch(notes[i : i + CEILING_NOTES_PER_CALL])["embeddings"]
+        for i in range(0, len(notes), CEILING_NOTES_PER_CALL)
     ]
     dim = tagger.config.word_dim
     inputs = []
