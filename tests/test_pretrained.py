@@ -99,3 +99,16 @@ def test_short_name_and_other_tagger():
     chemicals = PretrainedPipeline("ner_bc5cdr_pipeline")
     found = _entities(chemicals.fullAnnotate("Cisplatin caused acute renal failure.")["ner_chunk"])
     assert ("Cisplatin", "Chemical") in found
+
+
+def test_tags_do_not_depend_on_the_size_of_the_calls(clinical, mtsamples_notes, monkeypatch):
+    """One note per call against the default calls of 256 KiB of text (about 87 notes): the
+    tagger batches sentences differently, and every tag and confidence stays the same."""
+    import sparkner.light_pipeline
+
+    notes = [*mtsamples_notes[:120], *sample_notes().values(), "", None]
+    default = clinical.fullAnnotate(notes)
+    monkeypatch.setattr(sparkner.light_pipeline, "TEXT_BYTES_PER_CALL", 1)
+    one_by_one = clinical.fullAnnotate(notes)
+    for column in ("ner", "ner_chunk"):
+        assert [row[column] for row in one_by_one] == [row[column] for row in default]
