@@ -122,17 +122,15 @@ def regroup(
         while start < rows:
             before = int(ends[start - 1]) if start else 0
             stop = int(np.searchsorted(ends, before + max_size - pending_size, side="right"))
-            if stop == start and pending:  # the next row does not fit: the call is full
-                yield _joined(pending)
-                pending, pending_size = [], 0
-                continue
-            stop = max(stop, start + 1)
-            pending.append([column.slice(start, stop - start) for column in columns])
-            pending_size += int(ends[stop - 1]) - before
-            start = stop
-            if start < rows:
-                yield _joined(pending)
-                pending, pending_size = [], 0
+            if stop > start or not pending:  # rows that fit, or one row alone
+                stop = max(stop, start + 1)
+                pending.append([column.slice(start, stop - start) for column in columns])
+                pending_size += int(ends[stop - 1]) - before
+                start = stop
+                if start == rows:
+                    break  # the call may still take rows of the next batch
+            yield _joined(pending)
+            pending, pending_size = [], 0
     if pending:
         yield _joined(pending)
 

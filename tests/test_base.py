@@ -118,13 +118,7 @@ def test_each_stage_runs_once_per_row(annotated):
 
 def test_regroup_joins_small_batches_and_cuts_large_ones():
     texts = ["aaaa", "bb", None, "", "cccccc", "d", "ee", "fffffffffffff", "g"]
-    batches = [
-        [pa.array(texts[:2])],
-        [
-            pa.array(texts[2:5]),
-        ],
-        [pa.array(texts[5:])],
-    ]
+    batches = [[pa.array(texts[:2])], [pa.array(texts[2:5])], [pa.array(texts[5:])]]
     calls = [column.to_pylist() for (column,) in regroup(batches, 6)]
     # In order, every row once; each call at most 6 bytes unless one row alone is larger.
     assert [t for call in calls for t in call] == texts
