@@ -49,7 +49,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import throughput
 from text_stages import REPO
 
 DATASETS = ("ncbi_disease", "clinical")
@@ -364,8 +364,6 @@ def role_light(spec: dict[str, Any]) -> dict[str, Any]:
 
 def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     """The ``sparkner annotate`` job on ``local[2]``: one warm-up job, then timed jobs."""
-    from throughput import MemorySampler, write_table
-
     import sparkner
     from sparkner.annotate_job import AnnotateJob, annotate
 
@@ -374,8 +372,8 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     tables = {}
     for name in ("distinct", "measured"):
         tables[name] = os.path.join(scratch, f"texts-{name}.parquet")
-        write_table(tables[name], texts[name])
-    sampler = MemorySampler()  # for CPU seconds only (not started)
+        throughput.write_table(tables[name], texts[name])
+    sampler = throughput.MemorySampler()  # for CPU seconds only (not started)
     spark = sparkner.start(master=spec["master"])
 
     def job(table: str) -> dict[str, Any]:
@@ -429,18 +427,9 @@ ROLES = {
 
 def run_role(role: str, spec: dict[str, Any], scratch: str, env: dict[str, str] | None = None
              ) -> dict[str, Any]:  # fmt: skip
-    """Run one role in a fresh Python process and return its result."""
-    stamp = time.monotonic_ns()
-    spec_path = os.path.join(scratch, f"spec-{role}-{stamp}.json")
-    result_path = os.path.join(scratch, f"result-{role}-{stamp}.json")
-    write_json(spec_path, spec)
-    environment = dict(os.environ, ANSI_COLORS_DISABLED="1", **(env or {}))
-    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    command = [sys.executable, __file__, "--role", role, "--spec", spec_path]
-    subprocess.run([*command, "--result", result_path], check=True, env=environment)
-    result = read_json(result_path)
-    result["load_average_before"] = spec["load_average_before"]
-    return result
+    """Run one role of this script in a fresh Python process and return its result."""
+    return throughput.run_role(role, spec, scratch, script=__file__,
+                               env={"ANSI_COLORS_DISABLED": "1", **(env or {})})  # fmt: skip
 
 
 def speed_texts(rows: Rows, words: int) -> dict[str, Any]:

@@ -430,15 +430,20 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
 ROLES = {"ceiling": role_ceiling, "light": role_light, "spark": role_spark}
 
 
-def run_role(role: str, spec: dict[str, Any], scratch: str) -> dict[str, Any]:
-    """Run one role in a fresh Python process (a fresh JVM for Spark) and return its result."""
+def run_role(
+    role: str, spec: dict[str, Any], scratch: str, script: str = __file__,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Run one role of ``script`` (``--role``) in a fresh Python process (a fresh JVM for
+    Spark), with ``env`` added to the environment, and return its result."""
     spec_path = os.path.join(scratch, f"spec-{role}-{time.monotonic_ns()}.json")
     result_path = spec_path.replace("spec-", "result-")
     with open(spec_path, "w") as handle:
         json.dump(spec, handle)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
-    command = [sys.executable, __file__, "--role", role, "--spec", spec_path]
-    subprocess.run([*command, "--result", result_path], check=True, env=env)
+    environment = dict(os.environ, **(env or {}))
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    command = [sys.executable, script, "--role", role, "--spec", spec_path]
+    subprocess.run([*command, "--result", result_path], check=True, env=environment)
     with open(result_path) as handle:
         result = json.load(handle)
     result["load_average_before"] = spec["load_average_before"]
