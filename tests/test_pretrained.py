@@ -103,7 +103,11 @@ def test_short_name_and_other_tagger():
 
 def test_tags_do_not_depend_on_the_size_of_the_calls(clinical, mtsamples_notes, monkeypatch):
     """One note per call against the default calls of 256 KiB of text (about 87 notes): the
-    tagger batches sentences differently, and every tag and confidence stays the same."""
+    tagger batches sentences differently, and every tag and chunk stays the same.
+
+    A confidence may move by one unit in its fourth decimal: the matrix products round the
+    last bits of a score differently with the shape of the batch (about 1e-6, which crosses
+    a rounding boundary for about 1 token in 30,000)."""
     import sparkner.light_pipeline
 
     notes = [*mtsamples_notes[:120], *sample_notes().values(), "", None]
@@ -111,4 +115,14 @@ def test_tags_do_not_depend_on_the_size_of_the_calls(clinical, mtsamples_notes, 
     monkeypatch.setattr(sparkner.light_pipeline, "TEXT_BYTES_PER_CALL", 1)
     one_by_one = clinical.fullAnnotate(notes)
     for column in ("ner", "ner_chunk"):
-        assert [row[column] for row in one_by_one] == [row[column] for row in default]
+        got = [annotation for row in one_by_one for annotation in row[column]]
+        want = [annotation for row in default for annotation in row[column]]
+        assert [_without_confidence(a) for a in got] == [_without_confidence(a) for a in want]
+        confidences = [(float(a.metadata["confidence"]), float(b.metadata["confidence"]))
+                       for a, b in zip(got, want, strict=True)]  # fmt: skip
+        assert max(abs(a - b) for a, b in confidences) <= 1.5e-4
+
+
+def _without_confidence(annotation):
+    metadata = {k: v for k, v in annotation.metadata.items() if k != "confidence"}
+    return annotation.begin, annotation.end, annotation.result, metadata

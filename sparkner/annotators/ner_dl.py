@@ -46,6 +46,7 @@ from sparkner.base import (
     at_least,
     positive,
 )
+from sparkner.ner.threads import LOCAL_OPS_AT_ONCE
 from sparkner.persistence import FolderStageReadWrite, scratch_folder
 from sparkner.resources import bundled_folder
 from sparkner.shipping import FolderLocation, ship_folder
@@ -252,7 +253,7 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
                 f"use the same embeddings as in training"
             )
 
-    def _function(self, location: FolderLocation, threads: int | None) -> BatchFunction:
+    def _function(self, location: FolderLocation, threads: int) -> BatchFunction:
         return partial(
             tag_tokens,
             tagger_folder=location,
@@ -263,7 +264,7 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
         )
 
     def batch_function(self) -> BatchFunction:
-        return self._function(FolderLocation(self.files_folder()), threads=None)
+        return self._function(FolderLocation(self.files_folder()), threads=LOCAL_OPS_AT_ONCE)
 
     def spark_batch_function(self, spark: SparkSession) -> BatchFunction:
         location = ship_folder(spark, self.files_folder(), self._fingerprint)
@@ -410,7 +411,8 @@ class NerDLApproach(
 
     def _fit(self, dataset: DataFrame) -> NerDLModel:
         from sparkner.ner.network import TaggerConfig, TaggerNetwork
-        from sparkner.ner.tagger import Tagger, configure_threads
+        from sparkner.ner.tagger import Tagger
+        from sparkner.ner.threads import configure_threads
         from sparkner.ner.training import TrainingSettings, evaluate_set, train_network
 
         columns = self._check_training_columns(dataset.schema)
@@ -424,7 +426,7 @@ class NerDLApproach(
             add_vocabulary(data, frame, columns[2])
             data.test = collect_sentences(frame, *columns, data)
 
-        configure_threads(None)
+        configure_threads(LOCAL_OPS_AT_ONCE)  # training runs in the driver, a process of its own
         # Characters of the training words only: held-out text must not shape the model.
         train_words = np.unique(data.train.word_ids)
         chars = sorted({ch for i in train_words.tolist() for ch in data.words[i]})

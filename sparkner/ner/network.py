@@ -88,15 +88,13 @@ class TaggerNetwork(tf.Module):
     ) -> tf.Tensor:
         """Tag scores from word vectors and the tokens' character features [batch, time,
         filters] (inference computes those once per distinct word)."""
-        steps = tf.shape(vectors)[1]
-        mask = tf.sequence_mask(lengths, steps, dtype=tf.float32)
         features = tf.concat([vectors, char_features], axis=-1)
         features = _dropout(features, dropout_rate, noise)
         for kernel, bias, direction in self.lstm:
             if direction == "fw":
-                forward = _lstm(features, mask, kernel, bias, reverse=False)
+                forward = _lstm(features, lengths, kernel, bias, reverse=False)
             else:
-                backward = _lstm(features, mask, kernel, bias, reverse=True)
+                backward = _lstm(features, lengths, kernel, bias, reverse=True)
                 features = _dropout(tf.concat([forward, backward], -1), dropout_rate, noise)
         return tf.einsum("btd,dk->btk", features, self.out_kernel) + self.out_bias
 
@@ -142,32 +140,29 @@ def _dropout(x: tf.Tensor, rate: float | tf.Tensor, noise: tf.random.Generator |
 
 
 def _lstm(
-    inputs: tf.Tensor, mask: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor, reverse: bool
+    inputs: tf.Tensor, lengths: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor, reverse: bool
 ) -> tf.Tensor:
-    """One LSTM direction over right-padded sequences; padding keeps the state unchanged and
-    outputs zeros, so the backward direction starts at each sentence's real end."""
+    """One LSTM direction over right-padded sequences [batch, time, dim]; outputs zeros at
+    padding.
+
+    TensorFlow's fused ``BlockLSTMV2`` op steps through the whole sequence in one kernel (a
+    ``tf.scan`` dispatched a dozen ops per step, which dominated short batches). Its weight
+    layout is ours: ``kernel`` rows [inputs; h], gate columns i, f, g, o. The backward
+    direction reverses each sentence within its own length, so it starts at the real end.
+    """
     hidden = tf.shape(kernel)[1] // 4
-    in_dim = tf.shape(inputs)[2]
+    steps = tf.shape(inputs)[1]
     x = tf.transpose(inputs, [1, 0, 2])
-    m = tf.transpose(mask, [1, 0])[:, :, None]
     if reverse:
-        x, m = tf.reverse(x, [0]), tf.reverse(m, [0])
-    projected = tf.einsum("tbd,dk->tbk", x, kernel[:in_dim]) + bias
-    recurrent = kernel[in_dim:]
-    batch = tf.shape(inputs)[0]
-    zeros = tf.zeros([batch, hidden])
-
-    def step(state: tuple[tf.Tensor, tf.Tensor], inp: tuple[tf.Tensor, tf.Tensor]):
-        h, c = state
-        z, keep = inp
-        gates = z + tf.matmul(h, recurrent)
-        i, f, g, o = tf.split(gates, 4, axis=1)
-        c_new = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h_new = tf.sigmoid(o) * tf.tanh(c_new)
-        return keep * h_new + (1.0 - keep) * h, keep * c_new + (1.0 - keep) * c
-
-    hs, _ = tf.scan(step, (projected, m), initializer=(zeros, zeros))
-    hs = hs * m
+        x = tf.reverse_sequence(x, lengths, seq_axis=0, batch_axis=1)
+    zeros = tf.zeros([tf.shape(inputs)[0], hidden])
+    no_peephole = tf.zeros([hidden])
+    hs = tf.raw_ops.BlockLSTMV2(
+        seq_len_max=tf.cast(steps, tf.int64), x=x, cs_prev=zeros, h_prev=zeros, w=kernel,
+        wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=bias, cell_clip=0.0,
+        use_peephole=False,
+    )[6]  # fmt: skip
     if reverse:
-        hs = tf.reverse(hs, [0])
-    return tf.transpose(hs, [1, 0, 2])
+        hs = tf.reverse_sequence(hs, lengths, seq_axis=0, batch_axis=1)
+    mask = tf.sequence_mask(lengths, steps, dtype=hs.dtype)
+    return tf.transpose(hs, [1, 0, 2]) * mask[:, :, None]

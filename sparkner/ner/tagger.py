@@ -15,28 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sparkner.ner.crf import viterbi_decode
+from sparkner.ner.threads import configure_threads
 
 # Padded tokens per inference batch: long enough to keep the matrix products busy, short
 # enough that one 5,000-token sentence is a batch of its own.
 TOKENS_PER_BATCH = 4096
 _CACHE_LOCK = threading.Lock()
 _TAGGERS: dict[tuple[str, str], Tagger] = {}
-
-
-def configure_threads(threads: int | None) -> None:
-    """Bound TensorFlow's thread pools (before its first op; later calls change nothing).
-
-    Spark runs one task per core, so a worker's TensorFlow must not start a pool per core.
-    """
-    if not threads:
-        return
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:
-        pass  # TensorFlow already started in this process: keep its pools
 
 
 class Tagger:

@@ -87,3 +87,66 @@ def test_pickled_weights_are_never_loaded(network, tmp_path):
     np.savez(tmp_path / "weights.npz", char_embeddings=np.array([object()], dtype=object))
     with pytest.raises(TaggerFileError):
         TaggerNetwork.load(tmp_path)
+
+
+def reference_emissions(net, vectors, char_features, length):
+    """One sentence's tag scores, stepped through in numpy with the textbook LSTM."""
+    sigmoid = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
+    features = np.concatenate([vectors[:length], char_features[:length]], axis=-1)
+    outputs = []
+    for kernel, bias, direction in net.lstm:
+        kernel, bias = kernel.numpy(), bias.numpy()
+        hidden = kernel.shape[1] // 4
+        h, c, hs = np.zeros(hidden), np.zeros(hidden), []
+        steps = range(length) if direction == "fw" else reversed(range(length))
+        for t in steps:
+            i, f, g, o = np.split(np.concatenate([features[t], h]) @ kernel + bias, 4)
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            h = sigmoid(o) * np.tanh(c)
+            hs.append(h)
+        outputs.append(np.array(hs if direction == "fw" else hs[::-1]))
+        if direction == "bw":
+            features = np.concatenate(outputs, axis=-1)
+            outputs = []
+    return features @ net.out_kernel.numpy() + net.out_bias.numpy()
+
+
+def test_lstm_is_the_textbook_lstm_and_padding_gives_zeros(network):
+    rng = np.random.default_rng(4)
+    lengths = np.array([5, 1, 7, 3], np.int32)
+    vectors = rng.normal(size=(4, 7, 6)).astype(np.float32)
+    char_features = rng.normal(size=(4, 7, 30)).astype(np.float32)
+    got = network.emissions_from(vectors, char_features, lengths).numpy()
+    for b, length in enumerate(lengths):
+        want = reference_emissions(network, vectors[b], char_features[b], length)
+        np.testing.assert_allclose(got[b, :length], want, atol=1e-4)
+        padding = network.out_bias.numpy()[None].repeat(7 - length, axis=0)
+        np.testing.assert_allclose(got[b, length:], padding)
+
+
+def test_lstm_gradients_match_finite_differences(network):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(5)
+    lengths = np.array([4, 2], np.int32)
+    vectors = rng.normal(size=(2, 4, 6)).astype(np.float32)
+    char_features = rng.normal(size=(2, 4, 30)).astype(np.float32)
+    weights = rng.normal(size=(2, 4, 3)).astype(np.float32)
+    kernel = network.lstm[1][0]  # the backward direction: its reversal is the subtle part
+
+    def loss() -> tf.Tensor:
+        return tf.reduce_sum(network.emissions_from(vectors, char_features, lengths) * weights)
+
+    with tf.GradientTape() as tape:
+        value = loss()
+    grad = tape.gradient(value, kernel).numpy()
+    original = kernel.numpy()
+    for row, col in [(0, 0), (3, 9), (36, 17), (40, 31)]:
+        step = np.zeros_like(original)
+        step[row, col] = 1e-2
+        kernel.assign(original + step)
+        up = float(loss())
+        kernel.assign(original - step)
+        down = float(loss())
+        kernel.assign(original)
+        assert abs((up - down) / 2e-2 - grad[row, col]) < 2e-2 * max(1.0, abs(grad[row, col]))
