@@ -70,13 +70,15 @@ class TaggerNetwork(tf.Module):
         lengths: tf.Tensor,
         dropout_rate: float | tf.Tensor = 0.0,
         noise: tf.random.Generator | None = None,
+        fused: bool = True,
     ) -> tf.Tensor:
         """Per-token tag scores [batch, time, tags] from word vectors [batch, time, dim],
-        character ids [batch, time, chars] and sentence lengths [batch]."""
+        character ids [batch, time, chars] and sentence lengths [batch]. ``fused`` runs the
+        LSTM in one kernel per direction (inference); training needs ``fused=False``."""
         shape = tf.shape(chars)
         per_word = self.word_char_features(tf.reshape(chars, [-1, shape[2]]))
         char_features = tf.reshape(per_word, [shape[0], shape[1], self.config.char_filters])
-        return self.emissions_from(vectors, char_features, lengths, dropout_rate, noise)
+        return self.emissions_from(vectors, char_features, lengths, dropout_rate, noise, fused)
 
     def emissions_from(
         self,
@@ -85,6 +87,7 @@ class TaggerNetwork(tf.Module):
         lengths: tf.Tensor,
         dropout_rate: float | tf.Tensor = 0.0,
         noise: tf.random.Generator | None = None,
+        fused: bool = True,
     ) -> tf.Tensor:
         """Tag scores from word vectors and the tokens' character features [batch, time,
         filters] (inference computes those once per distinct word)."""
@@ -92,9 +95,9 @@ class TaggerNetwork(tf.Module):
         features = _dropout(features, dropout_rate, noise)
         for kernel, bias, direction in self.lstm:
             if direction == "fw":
-                forward = _lstm(features, lengths, kernel, bias, reverse=False)
+                forward = _lstm(features, lengths, kernel, bias, reverse=False, fused=fused)
             else:
-                backward = _lstm(features, lengths, kernel, bias, reverse=True)
+                backward = _lstm(features, lengths, kernel, bias, reverse=True, fused=fused)
                 features = _dropout(tf.concat([forward, backward], -1), dropout_rate, noise)
         return tf.einsum("btd,dk->btk", features, self.out_kernel) + self.out_bias
 
@@ -140,29 +143,50 @@ def _dropout(x: tf.Tensor, rate: float | tf.Tensor, noise: tf.random.Generator |
 
 
 def _lstm(
-    inputs: tf.Tensor, lengths: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor, reverse: bool
-) -> tf.Tensor:
+    inputs: tf.Tensor, lengths: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor, reverse: bool,
+    fused: bool,
+) -> tf.Tensor:  # fmt: skip
     """One LSTM direction over right-padded sequences [batch, time, dim]; outputs zeros at
-    padding.
-
-    TensorFlow's fused ``BlockLSTMV2`` op steps through the whole sequence in one kernel (a
-    ``tf.scan`` dispatched a dozen ops per step, which dominated short batches). Its weight
-    layout is ours: ``kernel`` rows [inputs; h], gate columns i, f, g, o. The backward
-    direction reverses each sentence within its own length, so it starts at the real end.
-    """
-    hidden = tf.shape(kernel)[1] // 4
+    padding. ``kernel`` has rows [inputs; h] and gate columns i, f, g, o. The backward
+    direction reverses each sentence within its own length, so it starts at the real end."""
     steps = tf.shape(inputs)[1]
     x = tf.transpose(inputs, [1, 0, 2])
     if reverse:
         x = tf.reverse_sequence(x, lengths, seq_axis=0, batch_axis=1)
-    zeros = tf.zeros([tf.shape(inputs)[0], hidden])
-    no_peephole = tf.zeros([hidden])
-    hs = tf.raw_ops.BlockLSTMV2(
-        seq_len_max=tf.cast(steps, tf.int64), x=x, cs_prev=zeros, h_prev=zeros, w=kernel,
-        wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=bias, cell_clip=0.0,
-        use_peephole=False,
-    )[6]  # fmt: skip
+    hs = (_fused_steps if fused else _scanned_steps)(x, kernel, bias)
     if reverse:
         hs = tf.reverse_sequence(hs, lengths, seq_axis=0, batch_axis=1)
     mask = tf.sequence_mask(lengths, steps, dtype=hs.dtype)
     return tf.transpose(hs, [1, 0, 2]) * mask[:, :, None]
+
+
+def _fused_steps(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) -> tf.Tensor:
+    """All time steps of [time, batch, dim] in TensorFlow's fused ``BlockLSTMV2`` kernel,
+    whose weight layout is ours. For inference only: its registered gradient disagrees with
+    finite differences (and training with it stalls), so training steps with a scan."""
+    hidden = tf.shape(kernel)[1] // 4
+    zeros = tf.zeros([tf.shape(x)[1], hidden])
+    no_peephole = tf.zeros([hidden])
+    return tf.raw_ops.BlockLSTMV2(
+        seq_len_max=tf.cast(tf.shape(x)[0], tf.int64), x=x, cs_prev=zeros, h_prev=zeros,
+        w=kernel, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=bias, cell_clip=0.0,
+        use_peephole=False,
+    )[6]  # fmt: skip
+
+
+def _scanned_steps(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) -> tf.Tensor:
+    """The same recurrence as a ``tf.scan`` of TensorFlow ops (differentiable); a dozen ops
+    per step, which makes it the slower choice for inference on short batches."""
+    in_dim = tf.shape(x)[2]
+    projected = tf.einsum("tbd,dk->tbk", x, kernel[:in_dim]) + bias
+    recurrent = kernel[in_dim:]
+    zeros = tf.zeros([tf.shape(x)[1], tf.shape(kernel)[1] // 4])
+
+    def step(state: tuple[tf.Tensor, tf.Tensor], z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        h, c = state
+        i, f, g, o = tf.split(z + tf.matmul(h, recurrent), 4, axis=1)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        return tf.sigmoid(o) * tf.tanh(c), c
+
+    hs, _ = tf.scan(step, projected, initializer=(zeros, zeros))
+    return hs

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 # A process of its own (the LightPipeline, training in the driver). On 2 cores, against
 # TensorFlow's defaults: one 98-token note 7.8 ms (9.5), 1,000 notes 78k tokens/s (75k), an
-# NCBI-disease training epoch 5.2 s (7.3).
+# NCBI-disease training epoch 6.3-6.8 s (7.4-7.7).
 LOCAL_OPS_AT_ONCE = 2
 
 

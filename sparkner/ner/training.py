@@ -130,8 +130,6 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
     """
     import tensorflow as tf
 
-    from sparkner.ner.crf import crf_log_likelihood
-
     rng = np.random.default_rng(settings.seed)
     noise = tf.random.Generator.from_seed(settings.seed)
     variables = list(network.trainable_variables)
@@ -153,11 +151,7 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
     )
     def step(vectors, char_ids, tags, lengths, lr):
         with tf.GradientTape() as tape:
-            emissions = network.emissions(vectors, char_ids, lengths, dropout, noise)
-            log_likelihood = crf_log_likelihood(
-                emissions, tags, lengths, network.transitions, network.start, network.end
-            )
-            loss = -tf.reduce_mean(log_likelihood)
+            loss = batch_loss(network, vectors, char_ids, tags, lengths, dropout, noise)
         grads = tape.gradient(loss, variables)
         grads, _ = tf.clip_by_global_norm([tf.convert_to_tensor(g) for g in grads], 5.0)
         optimizer.apply(grads, lr)
@@ -207,6 +201,22 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
         for variable, value in zip(network.variables, best_weights, strict=True):
             variable.assign(value)
     return records
+
+
+def batch_loss(network, vectors, char_ids, tags, lengths, dropout=0.0, noise=None):
+    """The training objective: the CRF's mean negative log-likelihood of the gold tags.
+
+    The LSTM steps with ``fused=False``: TensorFlow's fused LSTM kernel has a wrong gradient.
+    """
+    import tensorflow as tf
+
+    from sparkner.ner.crf import crf_log_likelihood
+
+    emissions = network.emissions(vectors, char_ids, lengths, dropout, noise, fused=False)
+    log_likelihood = crf_log_likelihood(
+        emissions, tags, lengths, network.transitions, network.start, network.end
+    )
+    return -tf.reduce_mean(log_likelihood)
 
 
 def evaluate_set(tagger, data: TrainingData, sentences: SentenceSet, chars: np.ndarray) -> dict:

@@ -1,0 +1,89 @@
+"""Latency of the LightPipeline on one note of about 100 tokens, over fresh processes.
+
+A few milliseconds move by a millisecond or more from one process to the next on a shared
+machine, so one process's median says little. Each process loads
+``PretrainedPipeline("ner_clinical_pipeline")``, picks the same real MTSamples note as
+``bench/throughput.py``, makes 10 warm-up calls (not counted) and times ``--calls`` calls of
+``light_model.annotate(note)``. Prints each process's median and p90, the median of the
+medians, and one JSON line.
+
+    python bench/latency.py [--processes 5] [--calls 400] [--data ../shared/data]
+
+Takes about 10 s per process on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import throughput  # the note, the timing loop, the process runner
+from text_stages import REPO, load_notes
+
+
+def role_latency(spec: dict[str, Any]) -> dict[str, Any]:
+    from sparkner.pretrained import PretrainedPipeline
+
+    light = PretrainedPipeline("ner_clinical_pipeline").light_model
+    note = throughput.latency_note(light, load_notes(Path(spec["data"])))
+    return throughput.latency(light, note, spec["calls"])
+
+
+def main() -> int | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=int, default=5, help="fresh processes, one by one")
+    parser.add_argument("--calls", type=int, default=400, help="timed calls per process")
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--role", choices=["latency"], help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role:
+        with open(args.spec) as handle:
+            result = role_latency(json.load(handle))
+        with open(args.result, "w") as handle:
+            json.dump(result, handle)
+        return None
+
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="sparkner-latency-") as scratch:
+        for number in range(1, args.processes + 1):
+            spec = {"data": str(args.data), "calls": args.calls,
+                    "load_average_before": os.getloadavg()[0]}  # fmt: skip
+            runs.append(throughput.run_role("latency", spec, scratch, script=__file__))
+            run = runs[-1]
+            throughput.log(
+                f"process {number}/{args.processes}: median {run['latency_ms_median']:.2f} ms, "
+                f"p90 {run['latency_ms_p90']:.2f} ms (load {run['load_average_before']:.1f})"
+            )
+    medians = [run["latency_ms_median"] for run in runs]
+    median = statistics.median(medians)
+    print(
+        f"LightPipeline.annotate(one note of {runs[0]['latency_note_tokens']} tokens), "
+        f"{args.calls} calls in each of {len(runs)} processes: medians "
+        f"{' / '.join(f'{m:.1f}' for m in medians)} ms; median of medians {median:.1f} ms "
+        f"(goal < {throughput.GOAL_LATENCY_MS:.0f} ms)"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "latency",
+                "note_tokens": runs[0]["latency_note_tokens"],
+                "calls": args.calls,
+                "medians_ms": [round(m, 3) for m in medians],
+                "p90s_ms": [round(run["latency_ms_p90"], 3) for run in runs],
+                "median_ms": round(median, 3),
+            }
+        )
+    )
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
