@@ -339,6 +339,9 @@ class NerDLApproach(
                        typeConverter=TypeConverters.toInt)  # fmt: skip
     lstmLayers = Param(Params._dummy(), "lstmLayers", "number of BiLSTM layers",
                        typeConverter=TypeConverters.toInt)  # fmt: skip
+    charFilters = Param(Params._dummy(), "charFilters",
+                        "filters of the character CNN (its features per word)",
+                        typeConverter=TypeConverters.toInt)  # fmt: skip
 
     @keyword_only
     def __init__(self, **kwargs: Any) -> None:
@@ -347,7 +350,7 @@ class NerDLApproach(
         self._setDefault(
             labelColumn="label", maxEpochs=30, lr=1e-3, po=0.005, batchSize=16, dropout=0.5,
             validationSplit=0.0, randomSeed=0, enableOutputLogs=False, useBestModel=True,
-            verbose=False, patience=5, hiddenSize=100, lstmLayers=1,
+            verbose=False, patience=5, hiddenSize=100, lstmLayers=1, charFilters=30,
         )  # fmt: skip
         self._test_dataset: DataFrame | str | None = None
         apply_setters(self, self._input_kwargs)
@@ -402,6 +405,9 @@ class NerDLApproach(
     def setLstmLayers(self, value: int) -> NerDLApproach:
         return self._set(lstmLayers=at_least("lstmLayers", value, 1))
 
+    def setCharFilters(self, value: int) -> NerDLApproach:
+        return self._set(charFilters=at_least("charFilters", value, 1))
+
     def setTestDataset(self, value: DataFrame | str) -> NerDLApproach:
         """A held-out set evaluated after every epoch (a DataFrame, or a Parquet path of one,
         with the training data's columns). As in the reference product, ``useBestModel`` and
@@ -434,6 +440,7 @@ class NerDLApproach(
             tags=data.tags, chars=chars, word_dim=int(data.vectors.shape[1]),
             storage_ref=storage_ref, hidden=self.getOrDefault(self.hiddenSize),
             layers=self.getOrDefault(self.lstmLayers), dropout=self.getOrDefault(self.dropout),
+            char_filters=self.getOrDefault(self.charFilters),
         )  # fmt: skip
         network = TaggerNetwork(config, seed=self.getOrDefault(self.randomSeed))
         log_lines: list[str] = []

@@ -149,6 +149,18 @@ def test_single_tag_label_column(training_frame):
                .annotate("The patient has gout .")["ner"]) == {"O"}  # fmt: skip
 
 
+def test_char_filters_setting(training_frame):
+    from sparkner.ner.config import read_config
+
+    model = NerDLApproach().setMaxEpochs(1).setCharFilters(12).fit(training_frame.limit(20))
+    assert read_config(model.files_folder()).char_filters == 12
+    light = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(),
+                           WordEmbeddingsModel.pretrained(), model])  # fmt: skip
+    assert len(light.annotate("The patient has gout .")["ner"]) == 5
+    with pytest.raises(ValueError, match="charFilters"):
+        NerDLApproach().setCharFilters(0)
+
+
 def test_missing_label_column(training_frame):
     with pytest.raises(AnnotatorInputError, match="label column 'tags' does not exist"):
         NerDLApproach().setLabelColumn("tags").fit(training_frame)
