@@ -70,11 +70,11 @@ class TaggerNetwork(tf.Module):
         lengths: tf.Tensor,
         dropout_rate: float | tf.Tensor = 0.0,
         noise: tf.random.Generator | None = None,
-        fused: bool = True,
+        fused: bool = False,
     ) -> tf.Tensor:
         """Per-token tag scores [batch, time, tags] from word vectors [batch, time, dim],
-        character ids [batch, time, chars] and sentence lengths [batch]. ``fused`` runs the
-        LSTM in one kernel per direction (inference); training needs ``fused=False``."""
+        character ids [batch, time, chars] and sentence lengths [batch]. ``fused=True`` runs
+        the LSTM in one kernel per direction, for inference only (its gradient is wrong)."""
         shape = tf.shape(chars)
         per_word = self.word_char_features(tf.reshape(chars, [-1, shape[2]]))
         char_features = tf.reshape(per_word, [shape[0], shape[1], self.config.char_filters])
@@ -87,7 +87,7 @@ class TaggerNetwork(tf.Module):
         lengths: tf.Tensor,
         dropout_rate: float | tf.Tensor = 0.0,
         noise: tf.random.Generator | None = None,
-        fused: bool = True,
+        fused: bool = False,
     ) -> tf.Tensor:
         """Tag scores from word vectors and the tokens' character features [batch, time,
         filters] (inference computes those once per distinct word)."""

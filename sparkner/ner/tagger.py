@@ -36,8 +36,11 @@ class Tagger:
         dim = self.config.word_dim
         filters = self.config.char_filters
         # Fixed signatures: one trace for every batch shape, no retracing per length.
+        # The fused LSTM kernel: fast on short batches, and inference needs no gradient.
         self._emissions = tf.function(
-            network.emissions_from,
+            lambda vectors, char_features, lengths: network.emissions_from(
+                vectors, char_features, lengths, fused=True
+            ),
             input_signature=[
                 tf.TensorSpec([None, None, dim], tf.float32),
                 tf.TensorSpec([None, None, filters], tf.float32),

@@ -206,13 +206,14 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
 def batch_loss(network, vectors, char_ids, tags, lengths, dropout=0.0, noise=None):
     """The training objective: the CRF's mean negative log-likelihood of the gold tags.
 
-    The LSTM steps with ``fused=False``: TensorFlow's fused LSTM kernel has a wrong gradient.
+    The LSTM steps as a scan (the network's default): TensorFlow's fused LSTM kernel has a
+    wrong gradient.
     """
     import tensorflow as tf
 
     from sparkner.ner.crf import crf_log_likelihood
 
-    emissions = network.emissions(vectors, char_ids, lengths, dropout, noise, fused=False)
+    emissions = network.emissions(vectors, char_ids, lengths, dropout, noise)
     log_likelihood = crf_log_likelihood(
         emissions, tags, lengths, network.transitions, network.start, network.end
     )
