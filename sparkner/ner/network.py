@@ -70,15 +70,14 @@ class TaggerNetwork(tf.Module):
         lengths: tf.Tensor,
         dropout_rate: float | tf.Tensor = 0.0,
         noise: tf.random.Generator | None = None,
-        fused: bool = False,
     ) -> tf.Tensor:
         """Per-token tag scores [batch, time, tags] from word vectors [batch, time, dim],
-        character ids [batch, time, chars] and sentence lengths [batch]. ``fused=True`` runs
-        the LSTM in one kernel per direction, for inference only (its gradient is wrong)."""
+        character ids [batch, time, chars] and sentence lengths [batch]: the training path,
+        differentiable (the LSTM as a scan)."""
         shape = tf.shape(chars)
         per_word = self.word_char_features(tf.reshape(chars, [-1, shape[2]]))
         char_features = tf.reshape(per_word, [shape[0], shape[1], self.config.char_filters])
-        return self.emissions_from(vectors, char_features, lengths, dropout_rate, noise, fused)
+        return self.emissions_from(vectors, char_features, lengths, dropout_rate, noise)
 
     def emissions_from(
         self,
@@ -90,7 +89,8 @@ class TaggerNetwork(tf.Module):
         fused: bool = False,
     ) -> tf.Tensor:
         """Tag scores from word vectors and the tokens' character features [batch, time,
-        filters] (inference computes those once per distinct word)."""
+        filters] (inference computes those once per distinct word). ``fused=True`` runs the
+        LSTM in one kernel per direction, for inference only (its gradient is wrong)."""
         features = tf.concat([vectors, char_features], axis=-1)
         features = _dropout(features, dropout_rate, noise)
         for kernel, bias, direction in self.lstm:
