@@ -588,14 +588,9 @@ def main() -> int | None:
     )
     parser.add_argument("--spacy-batch-size", type=int, default=1000, help="nlp.pipe batch")
     parser.add_argument("--quick", action="store_true", help="tiny budgets, one run: a smoke run")
-    parser.add_argument("--role", choices=sorted(ROLES), help=argparse.SUPPRESS)
-    parser.add_argument("--spec", help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
+    throughput.add_role_arguments(parser, ROLES)
     args = parser.parse_args()
-
-    if args.role:
-        result = ROLES[args.role](read_json(args.spec))
-        write_json(args.result, result)
+    if throughput.serve_role(args, ROLES):
         return None
 
     if args.quick:

@@ -35,20 +35,17 @@ def role_latency(spec: dict[str, Any]) -> dict[str, Any]:
     return throughput.latency(light, note, spec["calls"])
 
 
+ROLES = {"latency": role_latency}
+
+
 def main() -> int | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=5, help="fresh processes, one by one")
     parser.add_argument("--calls", type=int, default=400, help="timed calls per process")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--role", choices=["latency"], help=argparse.SUPPRESS)
-    parser.add_argument("--spec", help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
+    throughput.add_role_arguments(parser, ROLES)
     args = parser.parse_args()
-    if args.role:
-        with open(args.spec) as handle:
-            result = role_latency(json.load(handle))
-        with open(args.result, "w") as handle:
-            json.dump(result, handle)
+    if throughput.serve_role(args, ROLES):
         return None
 
     runs = []

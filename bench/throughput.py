@@ -462,6 +462,26 @@ def run_role(
     return result
 
 
+def add_role_arguments(parser: argparse.ArgumentParser, roles: dict[str, Any]) -> None:
+    """The hidden arguments with which :func:`run_role` starts one of a script's roles."""
+    parser.add_argument("--role", choices=sorted(roles), help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+
+
+def serve_role(args: argparse.Namespace, roles: dict[str, Any]) -> bool:
+    """In a process that :func:`run_role` started: run the role on its spec, write the
+    result, and return True; in any other process, return False."""
+    if not args.role:
+        return False
+    with open(args.spec) as handle:
+        spec = json.load(handle)
+    result = roles[args.role](spec)
+    with open(args.result, "w") as handle:
+        json.dump(result, handle)
+    return True
+
+
 def write_table(path: str, texts: list[str]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -677,17 +697,9 @@ def main() -> int | None:
     parser.add_argument("--latency-calls", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run: a smoke run")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--role", choices=sorted(ROLES), help=argparse.SUPPRESS)
-    parser.add_argument("--spec", help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
+    add_role_arguments(parser, ROLES)
     args = parser.parse_args()
-
-    if args.role:
-        with open(args.spec) as handle:
-            spec = json.load(handle)
-        result = ROLES[args.role](spec)
-        with open(args.result, "w") as handle:
-            json.dump(result, handle)
+    if serve_role(args, ROLES):
         return None
 
     if args.quick:
