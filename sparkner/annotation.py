@@ -34,6 +34,8 @@ TOKEN = "token"
 WORD_EMBEDDINGS = "word_embeddings"
 NAMED_ENTITY = "named_entity"
 CHUNK = "chunk"
+ASSERTION = "assertion"
+LEXICON = "lexicon"
 
 # Keys of the column metadata: which annotator type a column holds, and for word embeddings,
 # which vectors (their storageRef) made them.
