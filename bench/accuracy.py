@@ -1,10 +1,15 @@
 """Train a tagger from scratch with its recipe and score it on the official test split.
 
     python bench/accuracy.py --data ncbi_disease|bc5cdr [--data-dir ../shared/data] [--save DIR]
+    python bench/accuracy.py --data clinical [--data-dir ../shared/data]
 
 Prints strict and relaxed entity-level precision / recall / F1 per type, the dev figures of
 the kept epoch, the training time, and one JSON line. Model selection sees the dev split
 only; the test split is read once, here, for the final figure.
+
+``--data clinical`` trains nothing: it scores the bundled ``ner_clinical`` on the MACCROBAT
+test split of ``conf/ner_clinical.yaml`` twice, with the spans in the clinical (2010
+i2b2/VA) convention and with MACCROBAT's own spans, and prints one JSON line with both.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, choices=["ncbi_disease", "bc5cdr"])
+    parser.add_argument("--data", required=True, choices=["ncbi_disease", "bc5cdr", "clinical"])
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
     parser.add_argument("--save", type=Path, help="also save the trained tagger's files here")
     args = parser.parse_args()
+    if args.data == "clinical":
+        return bundled_clinical(args.data_dir)
 
     import sparkner
     from sparkner.training.ner import dev_figures, evaluate_split, load_recipe, train_recipe
@@ -64,6 +71,33 @@ def main() -> None:
             }
         )
     )
+
+
+def bundled_clinical(data_dir: Path) -> None:
+    """The bundled ner_clinical on the MACCROBAT test split, in both span conventions."""
+    import dataclasses
+
+    import sparkner
+    from sparkner.annotators.ner_dl import NerDLModel
+    from sparkner.training.ner import SPAN_CONVENTIONS, evaluate_split, load_recipe
+
+    recipe = load_recipe(REPO / "conf" / "ner_clinical.yaml")
+    model = NerDLModel.pretrained("ner_clinical")
+    spark = sparkner.start(master="local[2]")
+    figures = {}
+    for convention in SPAN_CONVENTIONS:
+        spans = dataclasses.replace(recipe, span_convention=convention)
+        result = evaluate_split(spark, model, spans, data_dir, "test", "maccrobat")
+        print(f"MACCROBAT test split, {convention} spans:")
+        print(result.table())
+        figures[convention] = {
+            "strict": result.as_dict()["strict"],
+            "strict_f1": round(result.strict.micro.f1, 4),
+            "relaxed_f1": round(result.relaxed.micro.f1, 4),
+        }
+    spark.stop()
+    print(json.dumps({"bench": "accuracy", "data": "clinical", "model": "ner_clinical",
+                      "split": "maccrobat test", **figures}))  # fmt: skip
 
 
 if __name__ == "__main__":

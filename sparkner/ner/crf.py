@@ -2,12 +2,22 @@
 
 Scores of a tag path ``y`` over emissions ``e`` (one row per token):
 ``start[y0] + sum_t e[t, y_t] + sum_{t>0} transitions[y_{t-1}, y_t] + end[y_last]``.
+
+Partial labels (:func:`crf_partial_nll`): when only some tokens are labelled, the loss is
+``-log P(Y in A) = log Z - log Z_A``, with ``A`` the paths whose every tag its token allows
+(Tsuboi et al. 2008, "Training CRFs using incomplete annotations").
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 import tensorflow as tf
+
+# Added to the emissions of disallowed tags: finite, so that a token allowing nothing (or a
+# padded one) gives no NaN in logsumexp or its gradient, and large enough that exp() of it is 0.
+_DISALLOWED = -1e9
 
 
 def crf_log_likelihood(
@@ -36,7 +46,22 @@ def crf_log_likelihood(
     last = tf.gather(tags, lengths - 1, batch_dims=1)
     gold = tf.gather(start, tags[:, 0]) + emitted + moved + tf.gather(end, last)
 
-    # log Z: alpha_t = logsumexp(alpha_{t-1} + transitions) + e_t, kept where t >= length.
+    return gold - crf_log_norm(emissions, lengths, transitions, start, end)
+
+
+def crf_log_norm(
+    emissions: tf.Tensor,
+    lengths: tf.Tensor,
+    transitions: tf.Tensor,
+    start: tf.Tensor,
+    end: tf.Tensor,
+) -> tf.Tensor:
+    """``log Z`` per sentence [batch]: logsumexp of the scores of all paths (forward)."""
+    emissions = tf.convert_to_tensor(emissions)
+    lengths = tf.cast(lengths, tf.int32)
+    mask = tf.sequence_mask(lengths, tf.shape(emissions)[1], dtype=emissions.dtype)
+
+    # alpha_t = logsumexp(alpha_{t-1} + transitions) + e_t, kept where t >= length.
     alpha0 = start[None, :] + emissions[:, 0, :]
     time_major = tf.transpose(emissions[:, 1:, :], [1, 0, 2])
     mask_major = tf.transpose(mask[:, 1:], [1, 0])[:, :, None]
@@ -47,8 +72,89 @@ def crf_log_likelihood(
         return keep * moved_alpha + (1.0 - keep) * alpha
 
     alpha = tf.foldl(step, (time_major, mask_major), initializer=alpha0)
-    log_z = tf.reduce_logsumexp(alpha + end[None, :], axis=1)
-    return gold - log_z
+    return tf.reduce_logsumexp(alpha + end[None, :], axis=1)
+
+
+def crf_partial_nll(
+    emissions: tf.Tensor,
+    allowed: tf.Tensor,
+    lengths: tf.Tensor,
+    transitions: tf.Tensor,
+    start: tf.Tensor,
+    end: tf.Tensor,
+) -> tf.Tensor:
+    """Negative log-likelihood [batch] of partial labels: ``log Z - log Z_allowed``.
+
+    ``allowed`` [batch, time, tags] (bool or 0/1) marks the tags each token may take: all of
+    them for an unlabelled token, only its tag for a labelled one. With exactly the gold tag
+    allowed everywhere this is ``-crf_log_likelihood``. Every token within its sentence's
+    length must allow at least one tag; positions past it are ignored.
+    """
+    emissions = tf.convert_to_tensor(emissions)
+    lengths = tf.cast(lengths, tf.int32)
+    steps = tf.shape(emissions)[1]
+    padding = tf.logical_not(tf.sequence_mask(lengths, steps))[:, :, None]
+    allowed = tf.logical_or(tf.cast(allowed, tf.bool), padding)
+    penalty = tf.where(allowed, tf.zeros_like(emissions), tf.fill(tf.shape(emissions),
+                       tf.constant(_DISALLOWED, emissions.dtype)))  # fmt: skip
+    # One forward pass over both: all paths, then the allowed ones.
+    both = crf_log_norm(
+        tf.concat([emissions, emissions + penalty], axis=0),
+        tf.concat([lengths, lengths], axis=0), transitions, start, end,
+    )  # fmt: skip
+    batch = tf.shape(emissions)[0]
+    return both[:batch] - both[batch:]
+
+
+def partial_tag_mask(
+    length: int,
+    spans: Iterable[tuple[int, int, str]],
+    tag_names: Sequence[str],
+    close_spans: bool = True,
+) -> np.ndarray:
+    """The tags each token of a partly labelled IOB2 sentence may take, [length, tags] bool.
+
+    ``spans`` are the labelled entities as ``(first token, last token, type)`` (inclusive,
+    as :func:`sparkner.ner.tags.tag_spans` gives them). A token inside one gets exactly its
+    tag (``B-X`` first, ``I-X`` after). Every other token is unlabelled and may take any tag,
+    with one exception when ``close_spans``: the token right after a labelled span may not be
+    ``I-X`` of the span's type, since that would make the labelled entity longer than it was
+    labelled (its end is known). Nothing else is ruled out: an unlabelled token before a span
+    may still be part of another entity, and a span's start is fixed by its ``B-`` tag.
+    """
+    index = {name: i for i, name in enumerate(tag_names)}
+    mask = np.ones((length, len(tag_names)), dtype=bool)
+    labelled = np.zeros(length, dtype=bool)
+    closed: list[tuple[int, str]] = []
+    for first, last, entity in spans:
+        if not 0 <= first <= last < length:
+            raise ValueError(f"span {first}-{last} is outside a sentence of {length} tokens")
+        for position in range(first, last + 1):
+            tag = ("B-" if position == first else "I-") + entity
+            if tag not in index:
+                raise ValueError(f"{tag!r} is not one of the tags {list(tag_names)}")
+            if labelled[position]:
+                raise ValueError(f"labelled spans overlap at token {position}")
+            mask[position] = False
+            mask[position, index[tag]] = True
+            labelled[position] = True
+        closed.append((last + 1, entity))
+    if close_spans:
+        for position, entity in closed:
+            inside = index.get(f"I-{entity}")
+            if position < length and not labelled[position] and inside is not None:
+                mask[position, inside] = False
+    return mask
+
+
+def stack_masks(masks: Sequence[np.ndarray], steps: int | None = None) -> np.ndarray:
+    """Per-sentence masks as one [batch, time, tags] array; padding allows every tag."""
+    num_tags = masks[0].shape[1] if masks else 0
+    steps = max((len(m) for m in masks), default=0) if steps is None else steps
+    out = np.ones((len(masks), steps, num_tags), dtype=bool)
+    for b, mask in enumerate(masks):
+        out[b, : len(mask)] = mask
+    return out
 
 
 def viterbi_decode(
