@@ -1,0 +1,110 @@
+"""LexiconMatcher / LexiconMatcherModel: the longest case-insensitive match of any term over
+the tokens, as ``lexicon`` annotations (Spark NLP's ``TextMatcher``, spaCy's ``EntityRuler``).
+
+``LexiconMatcherModel.pretrained("lexicon_clinical")`` loads the bundled clinical term lists
+(PROBLEM, TEST, TREATMENT); ``LexiconMatcher().setTerms({"DRUG": ["aspirin", ...]})`` (or
+``setTermsPath`` with a ``class<TAB>term`` file) builds a lexicon of one's own when fitted.
+Each match has ``result`` the matched text, metadata ``entity`` (its class), ``sentence`` and
+``chunk`` (its number in the row); matches never cross sentences.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import partial
+from typing import Any, ClassVar
+
+import pyarrow as pa
+from pyspark.ml.param import TypeConverters
+from pyspark.sql import DataFrame, SparkSession
+
+from sparkner.annotation import DOCUMENT, LEXICON, TOKEN
+from sparkner.lexicon.matcher import match_lexicon
+from sparkner.lexicon.store import HEADER_FILE, load_lexicon, read_header, write_lexicon
+from sparkner.model import AnnotatorApproach, FolderModel
+from sparkner.params import declare, non_empty
+from sparkner.persistence import scratch_folder
+from sparkner.shipping import FolderLocation
+from sparkner.udf import BatchFunction
+
+_COLUMNS: dict[str, Any] = {"inputCols": ["document", "token"], "outputCol": "lexicon"}
+
+
+def match_terms(documents: pa.Array, tokens: pa.Array, lexicon_folder: FolderLocation) -> pa.Array:
+    """:func:`~sparkner.lexicon.matcher.match_lexicon` with the lexicon of a folder (loaded
+    once per process)."""
+    return match_lexicon(documents, tokens, load_lexicon(lexicon_folder.resolve()))
+
+
+class LexiconMatcherModel(FolderModel):
+    """Finds the terms of a lexicon in the tokens (inputs: document, token)."""
+
+    input_annotator_types = (DOCUMENT, TOKEN)
+    output_annotator_type = LEXICON
+    bundled_marker = HEADER_FILE
+    default_pretrained = "lexicon_clinical"
+    files_kind = "lexicon"
+    stage_defaults: ClassVar[dict[str, Any]] = _COLUMNS
+
+    def check_files(self, folder: str) -> str:
+        """The lexicon is loaded now (its fingerprint checked): a damaged one is refused."""
+        load_lexicon(folder)
+        return read_header(folder).fingerprint
+
+    def classes(self) -> list[str]:
+        return list(read_header(self.files_folder()).classes)
+
+    def output_labels(
+        self, input_labels: Sequence[tuple[str, ...] | None]
+    ) -> tuple[str, ...] | None:
+        return tuple(self.classes())
+
+    def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
+        return partial(match_terms, lexicon_folder=files)
+
+
+class LexiconMatcher(AnnotatorApproach):
+    """Builds a :class:`LexiconMatcherModel` from terms by class when fitted."""
+
+    model_class = LexiconMatcherModel
+    stage_defaults: ClassVar[dict[str, Any]] = _COLUMNS
+    terms = declare(
+        "terms", "terms by class, e.g. {'DRUG': ['aspirin', 'heparin']}",
+        lambda v: {str(k): [str(t) for t in terms] for k, terms in dict(v).items()},
+    )  # fmt: skip
+    termsPath = declare(
+        "termsPath", "a UTF-8 file of 'class<TAB>term' lines (read when fitted)",
+        TypeConverters.toString, non_empty,
+    )  # fmt: skip
+
+    def _fit(self, dataset: DataFrame) -> LexiconMatcherModel:
+        self.check_input_columns(dataset.schema)
+        terms: dict[str, list[str]] = {k: list(v) for k, v in self._given_terms().items()}
+        if self.isDefined(self.termsPath):
+            for cls, term in _read_terms(self.getTermsPath()):
+                terms.setdefault(cls, []).append(term)
+        if not any(terms.values()):
+            raise ValueError("LexiconMatcher: no terms; call setTerms or setTermsPath first")
+        folder = scratch_folder("sparkner-lexicon-")
+        write_lexicon(folder, terms, name=self.uid)
+        return self.new_model().attach_files(folder)
+
+    def _given_terms(self) -> dict[str, list[str]]:
+        return self.getTerms() if self.isDefined(self.terms) else {}
+
+
+def _read_terms(path: str) -> list[tuple[str, str]]:
+    """``(class, term)`` pairs of a ``class<TAB>term`` file; errors name the file and line."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"termsPath {path}: no such file")
+    pairs = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            cls, tab, term = line.rstrip("\n").partition("\t")
+            if not tab or not cls.strip() or not term.strip():
+                raise ValueError(f"{path}, line {number}: expected 'class<TAB>term'")
+            pairs.append((cls.strip(), term.strip()))
+    return pairs
