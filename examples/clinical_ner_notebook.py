@@ -99,7 +99,9 @@ entities.groupBy("entity").count().orderBy(F.desc("count"), "entity").show()
 # MAGIC ## One note in the driver: LightPipeline
 # MAGIC
 # MAGIC For a few texts, `annotate` and `fullAnnotate` run the same annotators in the driver,
-# MAGIC without a Spark job, and give the same entities as `transform`.
+# MAGIC without a Spark job, and give the same entities as `transform`. The `assertion`
+# MAGIC column says whether each entity is present, absent ("denies chest pain"), possible,
+# MAGIC hypothetical, conditional or someone else's.
 
 # COMMAND ----------
 
@@ -107,20 +109,25 @@ text = notes["note-4-clinic"]
 print(pipeline.annotate(text)["ner_chunk"])
 
 result = pipeline.fullAnnotate(text)
-for chunk in result["ner_chunk"]:
+for chunk, assertion in zip(result["ner_chunk"], result["assertion"]):
     entity, confidence = chunk.metadata["entity"], float(chunk.metadata["confidence"])
-    print(f"{chunk.begin:>4} {chunk.end:>4}  {entity:<10} {confidence:.2f}  {chunk.result}")
+    print(f"{chunk.begin:>4} {chunk.end:>4}  {entity:<10} {confidence:.2f}  "
+          f"{assertion.result:<9} {chunk.result}")
+
+negated = pipeline.fullAnnotate("She denies chest pain. No evidence of pneumonia.")
+print([(c.result, a.result) for c, a in zip(negated["ner_chunk"], negated["assertion"])])
 
 # COMMAND ----------
 
 # MAGIC %md
 # MAGIC ## The note with its entities highlighted
 # MAGIC
-# MAGIC `render` returns one self-contained HTML fragment (inline styles, no scripts).
+# MAGIC `render` returns one self-contained HTML fragment (inline styles, no scripts);
+# MAGIC absent entities are struck through, possible ones dotted.
 
 # COMMAND ----------
 
-html = render(text, result["ner_chunk"])
+html = render(text, result["ner_chunk"], assertions=result["assertion"])
 try:
     displayHTML(html)  # Databricks defines displayHTML in every notebook
 except NameError:  # Jupyter

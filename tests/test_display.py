@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import struct
 import subprocess
 import zlib
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -278,6 +281,7 @@ def test_unknown_types_get_deterministic_distinct_from_default_colors():
 
 
 ENTITY_NAMES = st.sampled_from(["PROBLEM", "TEST", "TREATMENT", "Disease", "<x>", "&"])
+ASSERTION_LABELS = st.sampled_from([None, "present", "absent", "Possible", "hypothetical", "<&>"])
 
 
 @st.composite
@@ -285,14 +289,15 @@ def notes_with_chunks(draw):
     text = draw(TEXTS.filter(bool))
     spans = draw(
         st.lists(
-            st.tuples(st.integers(0, len(text) - 1), st.integers(0, len(text) - 1), ENTITY_NAMES),
+            st.tuples(st.integers(0, len(text) - 1), st.integers(0, len(text) - 1), ENTITY_NAMES,
+                      ASSERTION_LABELS),
             max_size=12,
         )
-    )
+    )  # fmt: skip
     chunks = [
         {"begin": min(a, b), "end": max(a, b), "result": text[min(a, b) : max(a, b) + 1],
-         "entity": entity}
-        for a, b, entity in spans
+         "entity": entity, "assertion": assertion}
+        for a, b, entity, assertion in spans
     ]  # fmt: skip
     return text, chunks
 
@@ -311,7 +316,197 @@ def test_every_character_appears_once_and_entities_match_their_chunks(case):
         assert parsed.entities[0]["text"] == text[earliest : longest + 1]
 
 
-# -- a real browser: does the PROBLEM colour reach the screen? ----------------------------
+# -- assertions ----------------------------------------------------------------------------
+# No line break at the very end: a browser renders none there, so copied text would lack it.
+ASSERTED_NOTE = (
+    "Denies chest pain. Possible pneumonia; ECG if fever recurs.\n"
+    "Mother had diabetes.  Takes aspirin."
+)
+
+
+def _span(entity: str, words: str) -> Annotation:
+    begin = ASSERTED_NOTE.index(words)
+    end = begin + len(words) - 1
+    return Annotation("chunk", begin, end, words, {"entity": entity, "confidence": "0.9"})
+
+
+ASSERTED_CHUNKS = [
+    _span("PROBLEM", "chest pain"),
+    _span("PROBLEM", "pneumonia"),
+    _span("TEST", "ECG"),
+    _span("PROBLEM", "diabetes"),
+    _span("TREATMENT", "aspirin"),
+]
+LABELS = ["absent", "possible", "conditional", "associated_with_someone_else", "present"]
+ASSERTIONS = [
+    Annotation(
+        "assertion", chunk.begin, chunk.end, label,
+        {"chunk": str(index), "sentence": "0", "confidence": "0.8"},
+    )
+    for index, (chunk, label) in enumerate(zip(ASSERTED_CHUNKS, LABELS, strict=True))
+]  # fmt: skip
+
+
+def declarations(style: str) -> dict[str, str]:
+    pairs = (item.split(":", 1) for item in style.split(";") if item)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_absent_and_possible_are_marked_and_explained_in_the_legend():
+    parsed = Parsed(render(ASSERTED_NOTE, ASSERTED_CHUNKS, assertions=ASSERTIONS))
+    assert parsed.note == ASSERTED_NOTE
+    assert [e.get("data-assertion") for e in parsed.entities] == LABELS
+    assert parsed.labels == [
+        "PROBLEM 0.90 · absent",
+        "PROBLEM 0.90 · possible",
+        "TEST 0.90 · conditional",
+        "PROBLEM 0.90 · someone else",
+        "TREATMENT 0.90",
+    ]
+    absent, possible, conditional, someone_else, present = (
+        declarations(e["style"]) for e in parsed.entities
+    )
+    assert absent["text-decoration"] == "line-through"
+    assert absent["border"].split()[1] == "dashed"
+    assert possible["font-style"] == "italic" and possible["border"].split()[1] == "dotted"
+    assert "text-decoration" not in possible
+    for plain in (conditional, someone_else, present):
+        assert "text-decoration" not in plain and "border" not in plain
+        assert "font-style" not in plain
+    # The mark keeps the type's colour and readable ink; the border is drawn in that ink.
+    assert absent["background"] == DEFAULT_COLORS["PROBLEM"]
+    assert absent["border"].split()[2] == absent["color"]
+    # Entity types first, then a key for each label other than present that is shown.
+    assert [text for text, _ in parsed.legend] == [
+        "PROBLEM", "TEST", "TREATMENT", "absent", "possible", "conditional", "someone else",
+    ]  # fmt: skip
+    keys = {text: declarations(style) for text, style in parsed.legend}
+    assert keys["absent"]["text-decoration"] == "line-through"
+    assert keys["absent"]["border"].split()[1] == "dashed"
+    assert keys["possible"]["border"].split()[1] == "dotted"
+    assert keys["possible"]["font-style"] == "italic"
+    for secret in ("chest", "pneumonia", "ECG", "diabetes", "aspirin"):
+        assert all(secret not in text for text, _ in parsed.legend)
+
+
+def test_present_chunks_look_as_without_assertions():
+    present = [
+        Annotation("assertion", c.begin, c.end, "present", {"chunk": str(i)})
+        for i, c in enumerate(CHUNKS)
+    ]
+    plain, asserted = Parsed(render(NOTE, CHUNKS)), Parsed(render(NOTE, CHUNKS, assertions=present))
+    assert asserted.note == NOTE
+    assert asserted.labels == plain.labels == ["PROBLEM 0.97", "TEST 0.88", "TREATMENT 0.90"]
+    assert asserted.legend == plain.legend
+    assert [e["style"] for e in asserted.entities] == [e["style"] for e in plain.entities]
+    assert [e["data-assertion"] for e in asserted.entities] == ["present"] * 3
+    # Without assertions, not even the attribute changes.
+    assert render(NOTE, CHUNKS, assertions=[]) == render(NOTE, CHUNKS)
+    assert render(NOTE, CHUNKS, assertions=None) == render(NOTE, CHUNKS)
+
+
+def test_only_labels_of_shown_chunks_reach_the_legend():
+    parsed = Parsed(render(ASSERTED_NOTE, ASSERTED_CHUNKS[:1], assertions=ASSERTIONS[:1]))
+    assert [text for text, _ in parsed.legend] == ["PROBLEM", "absent"]
+    parsed = Parsed(render(ASSERTED_NOTE, ASSERTED_CHUNKS, assertions=ASSERTIONS, legend=False))
+    assert parsed.legend == []
+    assert parsed.labels[0] == "PROBLEM 0.90 · absent"
+
+
+def test_assertions_match_by_metadata_chunk_index_in_any_order():
+    shuffled = list(reversed(ASSERTIONS))
+    parsed = Parsed(render(ASSERTED_NOTE, ASSERTED_CHUNKS, assertions=shuffled))
+    assert [e["data-assertion"] for e in parsed.entities] == LABELS
+    # Chunks are shown in text order whatever their order in the list; indices are list indices.
+    chunks = [ASSERTED_CHUNKS[1], ASSERTED_CHUNKS[0]]
+    assertions = [{"result": "absent", "metadata": {"chunk": 1}}, {"result": "possible",
+                   "metadata": {"chunk": "0"}}]  # fmt: skip
+    parsed = Parsed(render(ASSERTED_NOTE, chunks, assertions=assertions))
+    assert entity_texts(parsed) == [("PROBLEM", "chest pain"), ("PROBLEM", "pneumonia")]
+    assert [e["data-assertion"] for e in parsed.entities] == ["absent", "possible"]
+
+
+def test_assertions_without_chunk_index_match_by_position():
+    rows = [
+        Row(annotatorType="assertion", begin=a.begin, end=a.end, result=a.result, metadata={},
+            embeddings=[])
+        for a in ASSERTIONS
+    ]  # fmt: skip
+    parsed = Parsed(render(ASSERTED_NOTE, ASSERTED_CHUNKS, assertions=rows))
+    assert [e["data-assertion"] for e in parsed.entities] == LABELS
+    # None items keep their places, in chunks and in assertions; None results are skipped.
+    chunks = [None, *ASSERTED_CHUNKS[:2]]
+    assertions = [None, {"result": None}, {"result": "POSSIBLE"}]
+    parsed = Parsed(render(ASSERTED_NOTE, chunks, assertions=assertions))
+    assert [e.get("data-assertion") for e in parsed.entities] == [None, "possible"]
+    assert parsed.labels == ["PROBLEM 0.90", "PROBLEM 0.90 · possible"]
+
+
+def test_assertion_on_the_chunk_itself_and_precedence():
+    pain, pneumonia, ecg = ({"begin": c.begin, "end": c.end} for c in ASSERTED_CHUNKS[:3])
+    chunks = [
+        {**pain, "entity": "PROBLEM", "assertion": "absent"},
+        {**pneumonia, "metadata": {"entity": "PROBLEM", "assertion": "possible"},
+         "assertion": "absent"},
+        {**ecg, "metadata": {"entity": "TEST", "assertion": "absent"}},
+    ]  # fmt: skip
+    parsed = Parsed(render(ASSERTED_NOTE, chunks))
+    # metadata["assertion"] over an assertion field.
+    assert [e["data-assertion"] for e in parsed.entities] == ["absent", "possible", "absent"]
+    # The assertions argument over both.
+    parsed = Parsed(
+        render(ASSERTED_NOTE, chunks, assertions=[None, None, {"result": "hypothetical"}])
+    )
+    assert [e["data-assertion"] for e in parsed.entities] == ["absent", "possible", "hypothetical"]
+    assert parsed.labels[2] == "TEST · hypothetical"
+
+
+def test_unknown_assertion_labels_are_shown_escaped():
+    label = '"><script>alert(1)</script>'
+    chunks = [{"begin": 0, "end": 9, "entity": "PROBLEM"}]
+    html = render(NOTE, chunks, assertions=[{"result": label, "metadata": {"chunk": "0"}}])
+    parsed = Parsed(html)
+    assert "<script" not in html
+    assert set(parsed.tags) <= {"div", "span", "mark"}
+    assert parsed.note == NOTE
+    assert parsed.entities[0]["data-assertion"] == label
+    assert parsed.labels == [f"PROBLEM · {label}"]
+    assert [text for text, _ in parsed.legend] == ["PROBLEM", label]
+    style = declarations(parsed.entities[0]["style"])
+    assert "text-decoration" not in style and "border" not in style
+
+
+def absent_for(chunk: object, **fields: object) -> dict[str, object]:
+    return {"result": "absent", "metadata": {"chunk": chunk}, **fields}
+
+
+@pytest.mark.parametrize(
+    ("assertions", "message"),
+    [
+        ([absent_for("3")], r"assertion 0 names chunk 3, but there are 3 chunks"),
+        ([absent_for("-1")], r"assertion 0 names chunk -1, but there are 3 chunks"),
+        ([None, None, None, {"result": "absent"}], r"assertion 3 names chunk 3, but there are 3"),
+        ([absent_for("Chest pain")], r"assertion 0: metadata chunk must be a chunk index$"),
+        ([absent_for(1.0)], r"assertion 0: metadata chunk must be a chunk index$"),
+        ([absent_for("1"), absent_for(1)], r"assertions 0 and 1 both name chunk 1"),
+        ([absent_for("0", begin=0, end=4)],
+         r"assertion 0 \(begin=0, end=4\) names chunk 0 \(begin=0, end=9\): their offsets"),
+    ],
+)  # fmt: skip
+def test_assertions_naming_no_chunk_raise_without_patient_text(assertions, message):
+    with pytest.raises(ValueError, match=message) as raised:
+        render(NOTE, CHUNKS, assertions=assertions)
+    error = str(raised.value)
+    for secret in ("Chest", "pain", "aspirin", "ECG", NOTE):
+        assert secret not in error
+
+
+def test_assertion_of_a_none_chunk_is_refused():
+    with pytest.raises(ValueError, match=r"assertion 1 names chunk 1, which is None"):
+        render(NOTE, [CHUNKS[0], None], assertions=[None, {"result": "absent"}])
+
+
+# -- a real browser: do the colours and assertion marks reach the screen? -----------------
 CHROMIUM = next(
     (found for name in ("chromium", "chromium-headless-shell") if (found := shutil.which(name))),
     None,
@@ -365,17 +560,37 @@ def read_png(path: Path) -> np.ndarray:
     return pixels.reshape(height, width, channels)[:, :, :3]
 
 
+# Added to the test page, not the fragment (which has no script): what the browser computed for
+# each mark, and the text that selecting the whole note and copying it would give.
+PROBE = """<pre id="probe"></pre><script>
+const text = document.querySelector(".sparkner-text");
+const marks = [...text.querySelectorAll("mark")].map((mark) => {
+  const style = getComputedStyle(mark);
+  return {assertion: mark.dataset.assertion || null, line: style.textDecorationLine,
+          border: style.borderTopStyle, font: style.fontStyle,
+          label: getComputedStyle(mark.querySelector(".sparkner-label")).display};
+});
+getSelection().selectAllChildren(text);
+document.getElementById("probe").textContent =
+  JSON.stringify({marks, copied: getSelection().toString()});
+</script>"""
+
+
+def chromium(page: Path, *options: str) -> str:
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         "--force-color-profile=srgb", *options, page.as_uri()],
+        capture_output=True, timeout=120, check=True, text=True,
+    )  # fmt: skip
+    return done.stdout
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium or chromium-headless-shell on PATH")
 def test_chromium_paints_the_problem_colour(tmp_path):
     page = tmp_path / "note.html"
     page.write_text(f"<!doctype html><meta charset=utf-8>{render(NOTE, CHUNKS)}", "utf-8")
     shot = tmp_path / "out.png"
-    subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--force-color-profile=srgb", f"--screenshot={shot}", "--window-size=800,400",
-         page.as_uri()],
-        capture_output=True, timeout=120, check=True,
-    )  # fmt: skip
+    chromium(page, f"--screenshot={shot}", "--window-size=800,400")
     pixels = read_png(shot).astype(np.int64)
 
     def count(hex_color: str) -> int:
@@ -386,3 +601,25 @@ def test_chromium_paints_the_problem_colour(tmp_path):
     assert count(DEFAULT_COLORS["PROBLEM"]) > 200
     assert count(DEFAULT_COLORS["TREATMENT"]) > 200
     assert count("#BB3377") == 0
+
+    # Assertions: absent struck through in a dashed frame, possible dotted and italic, the
+    # rest unmarked; labels stay out of the copied text, which is the note, character for
+    # character.
+    fragment = render(ASSERTED_NOTE, ASSERTED_CHUNKS, assertions=ASSERTIONS)
+    page.write_text(f"<!doctype html><meta charset=utf-8>{fragment}{PROBE}", "utf-8")
+    dom = chromium(page, "--dump-dom")
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.DOTALL)
+    assert found, "the probe script did not run"
+    probe = json.loads(unescape(found.group(1)))
+    marks = {mark.pop("assertion"): mark for mark in probe["marks"]}
+    assert list(marks) == LABELS
+    assert marks["absent"] == {
+        "line": "line-through", "border": "dashed", "font": "normal", "label": "inline-block",
+    }  # fmt: skip
+    assert marks["possible"] == {
+        "line": "none", "border": "dotted", "font": "italic", "label": "inline",
+    }  # fmt: skip
+    for label in LABELS[2:]:
+        assert marks[label] == {"line": "none", "border": "none", "font": "normal",
+                                "label": "inline"}  # fmt: skip
+    assert probe["copied"] == ASSERTED_NOTE
