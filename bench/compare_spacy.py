@@ -57,6 +57,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput
+from procfs import MemorySampler
 from text_stages import REPO
 
 DATASETS = ("ncbi_disease", "clinical")
@@ -373,7 +374,7 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     for name in ("distinct", "measured"):
         tables[name] = os.path.join(scratch, f"texts-{name}.parquet")
         throughput.write_table(tables[name], texts[name])
-    sampler = throughput.MemorySampler()  # for CPU seconds only (not started)
+    sampler = MemorySampler()  # for CPU seconds only (not started)
     spark = sparkner.start(master=spec["master"])
 
     def job(table: str) -> dict[str, Any]:

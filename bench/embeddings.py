@@ -22,25 +22,25 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import procfs
 from text_stages import REPO, load_notes, median_rate
 
 
 def worker_memory(store, tokens: list[str]):
     """A task that loads the shipped vectors as the stage does, looks tokens up, and reports
     VmRSS / VmHWM / RssFile / RssAnon of its Python worker, in kB."""
+    from pyspark import cloudpickle
+
+    # The task runs in a Python worker, which has no bench/ on sys.path: ship procfs's code
+    # with the task (pickled by value) instead of a reference to the module.
+    cloudpickle.register_pickle_by_value(procfs)
 
     def run(_: object) -> list[dict[str, int]]:
         from sparkner.embeddings.store import open_store
 
         vectors = open_store(store.resolve())
         vectors.vectors_for(vectors.lookup(tokens, case_sensitive=False))
-        wanted = ("VmRSS", "VmHWM", "RssFile", "RssAnon")
-        values = {}
-        with open("/proc/self/status") as status:
-            for line in status:
-                key, _, rest = line.partition(":")
-                if key in wanted:
-                    values[key] = int(rest.split()[0])
+        values = procfs.status_kb("self", ("VmRSS", "VmHWM", "RssFile", "RssAnon"))
         values["pid"] = os.getpid()
         return [values]
 

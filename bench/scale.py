@@ -34,11 +34,9 @@ table and one JSON line.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -48,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procfs import MemorySampler, kill_sessions
 from text_stages import REPO, load_notes
 
 QUICK_NOTES = 2_000
@@ -109,126 +108,7 @@ def distinct_ids(folder: Path) -> int:
     return int(pc.count_distinct(ids).as_py())
 
 
-# -- memory sampling -----------------------------------------------------------------------
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return b""
-
-
-def _rss_kb(pid: int) -> int:
-    for line in _read(f"/proc/{pid}/status").splitlines():
-        if line.startswith(b"VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-class MemorySampler(threading.Thread):
-    """Samples, every ``period`` seconds, the RSS of ``root`` (the driver's Python process)
-    and of the processes below it: the JVM (``java ... SparkSubmit``; not the short-lived
-    launcher JVM) and the Python workers (``pyspark.daemon`` and the workers it forks)."""
-
-    def __init__(self, root: int, period: float = 1.0) -> None:
-        super().__init__(name="memory-sampler", daemon=True)
-        self.root = root
-        self.period = period
-        self.started = time.monotonic()
-        self.samples: list[dict[str, Any]] = []
-        self.jvm_argv: list[str] = []
-        self._roles: dict[int, str] = {}
-        self._done = threading.Event()
-        self._lock = threading.Lock()
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
-
-    def run(self) -> None:
-        while True:
-            self.sample()
-            if self._done.wait(self.period):
-                return
-
-    def _descendants(self) -> dict[int, int]:
-        """pid -> parent pid, for the processes below ``root``."""
-        parents = {}
-        for name in os.listdir("/proc"):
-            if name.isdigit():
-                stat = _read(f"/proc/{name}/stat")
-                if stat:
-                    parents[int(name)] = int(stat[stat.rfind(b")") + 2 :].split()[1])
-        children: dict[int, list[int]] = {}
-        for pid, parent in parents.items():
-            children.setdefault(parent, []).append(pid)
-        found, todo = {}, [self.root]
-        while todo:
-            for child in children.get(todo.pop(), []):
-                found[child] = parents[child]
-                todo.append(child)
-        return found
-
-    def _role(self, pid: int, parent: int) -> str:
-        known = self._roles.get(pid)
-        if known:
-            return known
-        argv = _read(f"/proc/{pid}/cmdline").split(b"\0")
-        role = "other"  # the launcher's shell scripts and JVM, before the real JVM starts
-        if any(b"pyspark.daemon" in a or b"pyspark.worker" in a for a in argv):
-            role = "worker" if self._roles.get(parent) == "daemon" else "daemon"
-        elif (
-            argv
-            and os.path.basename(argv[0]) == b"java"
-            and b"org.apache.spark.deploy.SparkSubmit" in argv
-        ):
-            role = "jvm"
-            self.jvm_argv = [a.decode(errors="replace") for a in argv if a]
-        if role != "other":
-            self._roles[pid] = role
-        return role
-
-    def sample(self) -> None:
-        driver = _rss_kb(self.root)
-        if not driver:
-            return  # the driver has ended
-        jvm = daemon = workers_sum = worker_max = workers = 0
-        for pid, parent in sorted(self._descendants().items()):
-            role = self._role(pid, parent)
-            if role == "other":
-                continue
-            rss = _rss_kb(pid)
-            if role == "jvm":
-                jvm += rss
-            elif role == "daemon":
-                daemon += rss
-            else:
-                workers += 1
-                workers_sum += rss
-                worker_max = max(worker_max, rss)
-        record = {
-            "t": time.monotonic() - self.started,
-            "driver_kb": driver,
-            "jvm_kb": jvm,
-            "daemon_kb": daemon,
-            "workers_kb": workers_sum,
-            "one_worker_kb": worker_max,
-            "workers": workers,
-            "total_kb": driver + jvm + daemon + workers_sum,
-        }
-        with self._lock:
-            self.samples.append(record)
-
-    def latest(self) -> dict[str, Any] | None:
-        with self._lock:
-            return self.samples[-1] if self.samples else None
-
-    def max_heap(self) -> str | None:
-        """The JVM's -Xmx, as the launcher passed it (the last one wins in Java)."""
-        found = [a.removeprefix("-Xmx") for a in self.jvm_argv if a.startswith("-Xmx")]
-        return found[-1] if found else None
-
-
+# -- memory over the run ------------------------------------------------------------------
 def at_share(samples: list[dict[str, Any]], share: float) -> dict[str, Any]:
     """The sample nearest to ``share`` of the time from the first sample to the last."""
     first, last = samples[0]["t"], samples[-1]["t"]
@@ -273,32 +153,6 @@ def memory_report(samples: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- the run -------------------------------------------------------------------------------
-def session_pids(session: int) -> list[int]:
-    """Live processes of the session that the job was started in (it and all it started)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            stat = _read(f"/proc/{name}/stat")
-            fields = stat[stat.rfind(b")") + 2 :].split()
-            if len(fields) > 3 and int(fields[3]) == session and fields[0] != b"Z":
-                found.append(int(name))
-    return found
-
-
-def end_session(session: int, grace_s: float) -> None:
-    """Give the job's processes ``grace_s`` seconds to end, then SIGKILL them by id."""
-    deadline = time.monotonic() + grace_s
-    while pids := session_pids(session):
-        if time.monotonic() > deadline + 60:
-            log(f"WARNING: processes {pids} outlived SIGKILL")
-            return
-        if time.monotonic() > deadline:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):  # gone meanwhile
-                    os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-
-
 def sparkner_command() -> list[str]:
     """The console script of this install (beside this interpreter, or the repository's)."""
     for script in (Path(sys.executable).with_name("sparkner"), REPO / ".venv" / "bin" / "sparkner"):
@@ -332,7 +186,7 @@ def run_annotate(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         start_new_session=True,
     )  # fmt: skip
-    sampler = MemorySampler(process.pid)
+    sampler = MemorySampler(process.pid, period=1.0)
     sampler.start()
 
     def relay() -> None:
@@ -355,7 +209,10 @@ def run_annotate(
     finally:
         # A finished driver's JVM and workers end by themselves; after an interruption,
         # nothing is waited for.
-        end_session(process.pid, grace_s=30 if process.poll() is not None else 0)
+        try:
+            kill_sessions([process.pid], grace_s=30 if process.poll() is not None else 0)
+        except RuntimeError as exc:  # some outlived SIGKILL
+            log(f"WARNING: {exc}")
     sampler.stop()
     relay_thread.join(timeout=30)
     if code != 0:

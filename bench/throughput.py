@@ -34,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procfs import MemorySampler
 from text_stages import REPO, load_notes
 
 # The figures of the performance issue (Spark NLP's clinical NER on a 2-core machine).
@@ -56,7 +56,7 @@ GOAL_SCALING = 1.8  # local[2] / local[1]
 GOAL_GROWTH = 0.85  # tokens/s at the largest table / at the smallest
 LATENCY_TOKENS = 100
 # Notes per call of the tagger for the ceiling: about 3 times the pipeline's calls
-# (sparkner.base.TEXT_BYTES_PER_CALL), where the tagger runs fastest (fuller batches of
+# (sparkner.udf.TEXT_BYTES_PER_CALL), where the tagger runs fastest (fuller batches of
 # sentences of one length), so that the ceiling is the tagger at its best.
 CEILING_NOTES_PER_CALL = 256
 
@@ -154,7 +154,10 @@ def role_light(spec: dict[str, Any]) -> dict[str, Any]:
     """``PretrainedPipeline(...).light_model.annotate``: throughput and single-note latency."""
     from sparkner.pretrained import PretrainedPipeline
 
-    light = PretrainedPipeline("ner_clinical_pipeline").light_model
+    model = spec["model"]
+    pipeline = (PretrainedPipeline.from_disk(model) if os.path.isdir(model)
+                else PretrainedPipeline(model))  # fmt: skip
+    light = pipeline.light_model
     corpus = load_notes(Path(spec["data"]))
     notes = repeat(corpus, spec["notes"])
 
@@ -212,150 +215,6 @@ def latency(light: Any, note: str, calls: int) -> dict[str, Any]:
     }
 
 
-class MemorySampler(threading.Thread):
-    """Samples the resident memory of this process and its descendants: the JVM and the
-    Python workers (processes of ``pyspark.daemon`` / ``pyspark.worker``), from ``/proc``."""
-
-    def __init__(self, period: float = 0.5) -> None:
-        super().__init__(name="memory-sampler", daemon=True)
-        self.period = period
-        self.phase = "start"
-        self.peaks: dict[str, dict[str, int]] = {}  # phase -> measure -> kB
-        self.hwm: dict[int, tuple[str, int]] = {}  # pid -> (role, VmHWM kB)
-        self.with_tensorflow: set[int] = set()
-        self._roles: dict[int, str] = {}
-        self._done = threading.Event()
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
-        self.sample()
-
-    def run(self) -> None:
-        while not self._done.wait(self.period):
-            self.sample()
-
-    @staticmethod
-    def _read(path: str) -> bytes:
-        try:
-            with open(path, "rb") as handle:
-                return handle.read()
-        except OSError:
-            return b""
-
-    def _descendants(self) -> dict[int, int]:
-        """pid -> parent pid, for the processes below this one."""
-        parents = {}
-        for name in os.listdir("/proc"):
-            if name.isdigit():
-                stat = self._read(f"/proc/{name}/stat")
-                if stat:
-                    parents[int(name)] = int(stat[stat.rfind(b")") + 2 :].split()[1])
-        children: dict[int, list[int]] = {}
-        for pid, parent in parents.items():
-            children.setdefault(parent, []).append(pid)
-        found, todo = {}, [os.getpid()]
-        while todo:
-            for child in children.get(todo.pop(), []):
-                found[child] = parents[child]
-                todo.append(child)
-        return found
-
-    def _role(self, pid: int, parent: int) -> str:
-        known = self._roles.get(pid)
-        if known:
-            return known
-        argv = self._read(f"/proc/{pid}/cmdline").split(b"\0")
-        role = "other"  # e.g. the spark-submit shell script before it execs java
-        if any(b"pyspark.daemon" in a or b"pyspark.worker" in a for a in argv):
-            role = "worker" if self._roles.get(parent) == "daemon" else "daemon"
-        elif argv and os.path.basename(argv[0]) == b"java":
-            role = "jvm"
-        if role != "other":
-            self._roles[pid] = role
-        return role
-
-    def _status(self, pid: int) -> dict[str, int]:
-        values = {}
-        for line in self._read(f"/proc/{pid}/status").splitlines():
-            key, _, rest = line.partition(b":")
-            if key in (b"VmRSS", b"VmHWM"):
-                values[key.decode()] = int(rest.split()[0])
-        return values
-
-    def sample(self) -> None:
-        me = os.getpid()
-        seen = {"driver": self._status(me)}
-        worker_rss, worker_sum, workers = 0, 0, 0
-        processes = sorted(self._descendants().items())  # parents have lower pids, mostly
-        for pid, parent in processes:
-            role = self._role(pid, parent)
-            if role == "other":
-                continue
-            status = self._status(pid)
-            if not status:
-                continue
-            old = self.hwm.get(pid, (role, 0))[1]
-            self.hwm[pid] = (role, max(old, status.get("VmHWM", 0)))
-            if role == "jvm":
-                seen["jvm"] = status
-            else:
-                worker_sum += status.get("VmRSS", 0)
-                if role == "worker":
-                    workers += 1
-                    worker_rss = max(worker_rss, status.get("VmRSS", 0))
-                    if pid not in self.with_tensorflow and b"tensorflow" in self._read(
-                        f"/proc/{pid}/maps"
-                    ):
-                        self.with_tensorflow.add(pid)
-        self.hwm[me] = ("driver", seen["driver"].get("VmHWM", 0))
-        peaks = self.peaks.setdefault(self.phase, {})
-        current = {
-            "driver_rss_kb": seen["driver"].get("VmRSS", 0),
-            "jvm_rss_kb": seen.get("jvm", {}).get("VmRSS", 0),
-            "one_worker_rss_kb": worker_rss,
-            "all_python_workers_rss_kb": worker_sum,
-            "python_workers": workers,
-            "workers_with_tensorflow": len(self.with_tensorflow),
-        }
-        for key, value in current.items():
-            peaks[key] = max(peaks.get(key, 0), value)
-
-    def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds used so far by this process ("driver"), the JVM and the Python workers
-        (daemon and workers; the daemon's share includes the workers it has reaped)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        me = os.getpid()
-        totals = {"driver": 0.0, "jvm": 0.0, "python": 0.0}
-        for pid, parent in [(me, 0), *self._descendants().items()]:
-            role = "driver" if pid == me else self._role(pid, parent)
-            stat = self._read(f"/proc/{pid}/stat")
-            if not stat or role == "other":
-                continue
-            # After the command name: utime, stime, cutime, cstime are fields 12-15 (0-based).
-            fields = stat[stat.rfind(b")") + 2 :].split()
-            used = sum(int(x) for x in fields[11:15]) / ticks
-            totals["python" if role in ("daemon", "worker") else role] += used
-        return totals
-
-    def summary(self) -> dict[str, Any]:
-        by_role: dict[str, list[int]] = {}
-        for role, kb in self.hwm.values():
-            by_role.setdefault(role, []).append(kb)
-        workers = [kb for pid, (role, kb) in self.hwm.items() if role == "worker"]
-        tf_workers = [self.hwm[pid][1] for pid in self.with_tensorflow if pid in self.hwm]
-        return {
-            "driver_hwm_kb": max(by_role.get("driver", [0])),
-            "jvm_hwm_kb": max(by_role.get("jvm", [0])),
-            "daemon_hwm_kb": max(by_role.get("daemon", [0])),
-            "worker_hwm_kb_max": max(workers, default=0),
-            "workers_seen": len(workers),
-            "workers_with_tensorflow": len(tf_workers),
-            "tensorflow_worker_hwm_kb_min": min(tf_workers, default=0),
-            "per_phase": self.peaks,
-        }
-
-
 def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     """The ``sparkner annotate`` job on ``spec['master']``: one warm-up job, then timed jobs."""
     import sparkner
@@ -370,7 +229,8 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
 
     def job(table: str, output: str) -> dict[str, Any]:
         out = os.path.join(spec["scratch"], output)
-        request = AnnotateJob(input=table, output=out, text_col="text", id_col="id", overwrite=True)
+        request = AnnotateJob(input=table, output=out, text_col="text", id_col="id",
+                              model=spec["model"], overwrite=True)  # fmt: skip
         cpu_before = sampler.cpu_seconds()
         begun = time.perf_counter()
         summary = annotate(spark, request, progress=None)
@@ -697,6 +557,11 @@ def main() -> int | None:
     parser.add_argument("--latency-calls", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run: a smoke run")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument(
+        "--model", default="ner_clinical_pipeline",
+        help="the pipeline of the LightPipeline and annotate-job measures: a bundled pipeline "
+        "or a saved pipeline folder (e.g. one stage less, to measure a stage's cost)",
+    )  # fmt: skip
     add_role_arguments(parser, ROLES)
     args = parser.parse_args()
     if serve_role(args, ROLES):
@@ -722,7 +587,8 @@ def main() -> int | None:
             tables[size] = os.path.join(scratch, f"notes-{size}.parquet")
             write_table(tables[size], repeat(notes, size))
         log(f"note tables written: {', '.join(f'{s:,}' for s in tables)} notes")
-        base = {"data": str(args.data), "runs": args.runs, "scratch": scratch}
+        base = {"data": str(args.data), "runs": args.runs, "scratch": scratch,
+                "model": args.model}  # fmt: skip
 
         def spec(**extra: Any) -> dict[str, Any]:
             return {**base, "load_average_before": os.getloadavg()[0], **extra}

@@ -1,7 +1,9 @@
 """sparkner: open clinical named-entity recognition for Apache Spark."""
 
 from sparkner.annotation import Annotation
+from sparkner.annotators.assertion import AssertionModel
 from sparkner.annotators.document_assembler import DocumentAssembler
+from sparkner.annotators.lexicon_matcher import LexiconMatcher, LexiconMatcherModel
 from sparkner.annotators.ner_converter import NerConverter
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.sentence_detector import SentenceDetector
@@ -12,9 +14,18 @@ from sparkner.session import start
 
 __version__ = "0.1.0"
 
+
+def version() -> str:
+    """sparkner's version (as ``sparknlp.version()``)."""
+    return __version__
+
+
 __all__ = [
     "Annotation",
+    "AssertionModel",
     "DocumentAssembler",
+    "LexiconMatcher",
+    "LexiconMatcherModel",
     "LightPipeline",
     "NerConverter",
     "NerDLApproach",
@@ -25,4 +36,5 @@ __all__ = [
     "WordEmbeddingsModel",
     "__version__",
     "start",
+    "version",
 ]

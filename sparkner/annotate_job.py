@@ -1,7 +1,8 @@
 """The batch job behind ``sparkner annotate``: a table of notes in, a table of entities out.
 
 One output row per entity: the note's id, ``chunk`` (the entity's text), ``entity``, ``begin``,
-``end`` (inclusive offsets into the note), ``sentence`` and ``confidence``. The pipeline runs
+``end`` (inclusive offsets into the note), ``sentence``, ``confidence`` and, when the pipeline
+asserts its chunks, ``assertion`` (present, absent, possible, ...). The pipeline runs
 once: the summary's counts (notes read, tokens, entities per type) are observed while the
 table is written. The table is written to a temporary folder beside the output and renamed
 into place when complete, so a failed or killed run never leaves a half-written table under
@@ -24,12 +25,12 @@ from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
-from sparkner.annotators.ner_converter import NerConverter
-from sparkner.annotators.ner_dl import NerDLModel
-from sparkner.base import has_arrow_udf
+from sparkner.annotation import ASSERTION, CHUNK, TOKEN
 from sparkner.fused import pipeline_udf
-from sparkner.ner.tags import entity_types
 from sparkner.pretrained import PretrainedPipeline
+from sparkner.stage import TextInputStage
+from sparkner.steps import describe, last_column_of_type, readers_of
+from sparkner.udf import has_arrow_udf
 
 INPUT_FORMATS = ("parquet", "csv", "json", "orc")
 OUTPUT_FORMATS = ("parquet", "csv", "json")
@@ -90,6 +91,8 @@ class Summary:
     seconds: float
     output: str
     output_format: str
+    # Entity type -> assertion label -> count, when the pipeline asserts its chunks.
+    entities_by_assertion: dict[str, dict[str, int]] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -104,10 +107,16 @@ class Summary:
 
     def lines(self) -> list[str]:
         by_type = ", ".join(f"{k} {v:,}" for k, v in sorted(self.entities_by_type.items()))
-        return [
+        lines = [
             f"rows read            {self.rows_read:,}",
             f"notes with entities  {self.notes_with_entities:,}",
             f"rows written         {self.entities:,} entities ({by_type or 'none'})",
+        ]
+        for entity, counts in sorted(self.entities_by_assertion.items()):
+            shown = ", ".join(f"{label} {n:,}" for label, n in counts.items() if n)
+            lines.append(f"  {entity:<19}{shown or 'none'}")
+        return [
+            *lines,
             f"tokens               {self.tokens:,}",
             f"time                 {self.seconds:.1f} s ({self.tokens_per_second:,.0f} tokens/s)",
             f"output               {self.output} ({self.output_format})",
@@ -176,25 +185,58 @@ def read_notes(spark: SparkSession, job: AnnotateJob) -> DataFrame:
 
 def load_pipeline(model: str) -> PipelineModel:
     """A bundled pipeline by name (``ner_clinical`` or ``ner_clinical_pipeline``), or a
-    folder with a saved PipelineModel that ends in a NerConverter."""
+    folder with a saved PipelineModel that writes a chunk column."""
     if os.path.isdir(model):
         return PretrainedPipeline.from_disk(model).model
     return PretrainedPipeline(model).model
 
 
-def _entity_types(pipeline: PipelineModel) -> list[str]:
-    taggers = [s for s in pipeline.stages if isinstance(s, NerDLModel)]
-    converters = [s for s in pipeline.stages if isinstance(s, NerConverter)]
-    if not taggers or not converters:
-        raise ValueError("the model must be a pipeline with a NerDLModel and a NerConverter")
-    white_list = converters[-1].getOrDefault(converters[-1].whiteList)
-    return [t for t in entity_types(taggers[-1].tags()) if not white_list or t in white_list]
+@dataclass(frozen=True)
+class JobColumns:
+    """The pipeline's columns the job uses, found by their annotator types, not by stage
+    classes or positions: the text it reads, the tokens it counts, the chunks it writes out
+    and the entity types those chunks can have."""
+
+    text: str
+    tokens: str
+    chunks: str
+    entity_types: tuple[str, ...]
+    # The assertion column that asserts the chunks, if the pipeline has one, and its labels.
+    assertion: str | None = None
+    assertion_labels: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, pipeline: PipelineModel) -> JobColumns:
+        try:
+            steps, text = describe(pipeline)
+            chunks = last_column_of_type(steps, CHUNK)
+            tokens = last_column_of_type(steps, TOKEN)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"the model cannot annotate notes: {exc}") from None
+        labels = next(step.labels for step in steps if step.output == chunks)
+        asserting = [s for s in readers_of(steps, chunks) if s.output_type == ASSERTION]
+        assertion = asserting[-1] if asserting else None
+        return cls(
+            text, tokens, chunks, tuple(labels or ()),
+            assertion.output if assertion else None,
+            tuple(assertion.labels or ()) if assertion else (),
+        )  # fmt: skip
+
+    @property
+    def outputs(self) -> list[str]:
+        """The annotation columns the job takes from the pipeline."""
+        return [self.chunks, *([self.assertion] if self.assertion else [])]
 
 
-def entity_rows(annotated: DataFrame, id_col: str, chunk_col: str) -> DataFrame:
-    """One row per chunk: id, chunk, entity, begin, end, sentence, confidence."""
+def entity_rows(
+    annotated: DataFrame, id_col: str, chunk_col: str, assertion_col: str | None = None
+) -> DataFrame:
+    """One row per chunk: id, chunk, entity, begin, end, sentence, confidence, and with
+    ``assertion_col`` (one annotation per chunk, in the chunks' order) ``assertion``."""
     chunk = F.col("c")
-    return annotated.select(id_col, F.explode(chunk_col).alias("c")).select(
+    kept = [id_col, *([assertion_col] if assertion_col else [])]
+    exploded = annotated.select(*kept, F.posexplode(chunk_col).alias("position", "c"))
+    columns = [
         id_col,
         chunk.result.alias("chunk"),
         chunk.metadata["entity"].alias("entity"),
@@ -202,7 +244,11 @@ def entity_rows(annotated: DataFrame, id_col: str, chunk_col: str) -> DataFrame:
         chunk.end.alias("end"),
         chunk.metadata["sentence"].cast("int").alias("sentence"),
         chunk.metadata["confidence"].cast("float").alias("confidence"),
-    )
+    ]
+    if assertion_col:
+        asserted = F.get(F.col(assertion_col), F.col("position"))
+        columns.append(asserted.result.alias("assertion"))
+    return exploded.select(*columns)
 
 
 def annotate(
@@ -211,7 +257,8 @@ def annotate(
     """Run the job: read, annotate, write the entity table, commit it; return the summary."""
     job.check()
     pipeline = load_pipeline(job.model)
-    types = _entity_types(pipeline)
+    columns = JobColumns.of(pipeline)
+    types = columns.entity_types
     files = HadoopFiles(spark)
     if not files.exists(job.input):
         raise FileNotFoundError(f"input {job.input}: no such file or folder")
@@ -227,8 +274,8 @@ def annotate(
     if job.partitions or notes.rdd.getNumPartitions() < partitions:
         notes = notes.repartition(partitions)
 
-    tagger_chunks = pipeline.stages[-1].getOutputCol()
-    annotated = chunks_and_token_counts(spark, pipeline, notes, job.text_col, id_col)
+    tagger_chunks = columns.chunks
+    annotated = chunks_and_token_counts(spark, pipeline, notes, job.text_col, id_col, columns)
     note_stats = Observation("notes")
     annotated = annotated.observe(
         note_stats,
@@ -240,7 +287,15 @@ def annotate(
     per_type: list[Column] = [
         F.sum(F.when(F.col("entity") == t, 1).otherwise(0)).alias(t) for t in types
     ]
-    table = entity_rows(annotated, id_col, tagger_chunks).observe(
+    labels = columns.assertion_labels if columns.assertion else ()
+    per_type += [
+        F.sum(F.when((F.col("entity") == t) & (F.col("assertion") == a), 1).otherwise(0)).alias(
+            f"{t}/{a}"
+        )
+        for t in types
+        for a in labels
+    ]
+    table = entity_rows(annotated, id_col, tagger_chunks, columns.assertion).observe(
         entity_stats, F.count(F.lit(1)).alias("entities"), *per_type
     )
 
@@ -254,6 +309,9 @@ def annotate(
         notes_with_entities=int(notes_seen["with_entities"] or 0),
         entities=int(entities_seen["entities"]),
         entities_by_type={t: int(entities_seen[t] or 0) for t in types},
+        entities_by_assertion={
+            t: {a: int(entities_seen[f"{t}/{a}"] or 0) for a in labels} for t in types
+        } if labels else {},
         tokens=int(notes_seen["tokens"] or 0),
         seconds=seconds,
         output=job.output,
@@ -262,31 +320,30 @@ def annotate(
 
 
 def chunks_and_token_counts(
-    spark: SparkSession, pipeline: PipelineModel, notes: DataFrame, text_col: str, id_col: str
-) -> DataFrame:
-    """The id, the number of ``tokens`` and the chunk column of every note.
+    spark: SparkSession, pipeline: PipelineModel, notes: DataFrame, text_col: str, id_col: str,
+    columns: JobColumns | None = None,
+) -> DataFrame:  # fmt: skip
+    """The id, the number of ``tokens``, the chunk column and the assertion column (if any)
+    of every note (``columns``: the pipeline's, found if not given).
 
     All stages run in one Python worker per task (:func:`sparkner.fused.pipeline_udf`), and
     only the chunks and counts come back to the JVM; on pyspark 4.0 the stages run one by one.
     """
-    chunks, tokens = pipeline.stages[-1].getOutputCol(), _token_column(pipeline)
+    columns = columns or JobColumns.of(pipeline)
+    tokens, outputs = columns.tokens, columns.outputs
     if not has_arrow_udf():
-        pipeline.stages[0].setInputCol(text_col)  # this job's own copy of the pipeline
+        for stage in pipeline.stages:  # this job's own copy of the pipeline
+            if isinstance(stage, TextInputStage):
+                stage.setInputCol(text_col)
         annotated = pipeline.transform(notes)
-        return annotated.select(id_col, F.size(tokens).alias("tokens"), chunks)
-    run = pipeline_udf(pipeline, spark, [chunks], counts=[tokens])
+        return annotated.select(id_col, F.size(tokens).alias("tokens"), *outputs)
+    run = pipeline_udf(pipeline, spark, outputs, counts=[tokens])
     result = notes.select(id_col, run(F.col(text_col)).alias("annotated"))
     return result.select(
         id_col,
         F.col(f"annotated.{tokens}_count").alias("tokens"),
-        F.col(f"annotated.{chunks}").alias(chunks),
+        *(F.col(f"annotated.{name}").alias(name) for name in outputs),
     )
-
-
-def _token_column(pipeline: PipelineModel) -> str:
-    from sparkner.annotators.tokenizer import Tokenizer
-
-    return next(s.getOutputCol() for s in pipeline.stages if isinstance(s, Tokenizer))
 
 
 class HadoopFiles:

@@ -38,9 +38,12 @@ ASSERTION = "assertion"
 LEXICON = "lexicon"
 
 # Keys of the column metadata: which annotator type a column holds, and for word embeddings,
-# which vectors (their storageRef) made them.
+# which vectors (their storageRef) made them, their dimension, and how to look them up again
+# (see sparkner.embeddings.lookup).
 ANNOTATOR_TYPE_KEY = "annotatorType"
 STORAGE_REF_KEY = "ref"
+DIMENSION_KEY = "dimension"
+LOOKUP_KEY = "sparknerLookup"
 
 ANNOTATION_SPARK_TYPE = StructType(
     [

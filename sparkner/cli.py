@@ -114,6 +114,11 @@ def _annotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _short(assertion: str | None) -> str:
+    """An assertion label that fits the demo's column."""
+    return {"associated_with_someone_else": "other"}.get(assertion or "", assertion or "")
+
+
 def _demo(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -132,11 +137,15 @@ def _demo(args: argparse.Namespace) -> int:
         summary = annotate(spark, job, progress=None)
         rows = spark.read.parquet(target).orderBy("id", "begin").collect()
     print(f"sparkner demo: {args.model} on {len(notes)} sample notes bundled with sparkner\n")
-    print(f"{'note':<22}{'begin':>6}{'end':>6}  {'entity':<10}{'conf':>6}  chunk")
+    asserted = bool(rows) and "assertion" in rows[0].asDict()
+    status = f"{'assertion':<13}" if asserted else ""
+    print(f"{'note':<22}{'begin':>6}{'end':>6}  {'entity':<10}{'conf':>6}  {status}chunk")
     for row in rows:
         confidence = "" if row.confidence is None else f"{row.confidence:.2f}"
         chunk = " ".join(row.chunk.split())  # a chunk across a line break stays on one line
-        print(f"{row.id:<22}{row.begin:>6}{row.end:>6}  {row.entity:<10}{confidence:>6}  {chunk}")
+        status = f"{_short(row.assertion):<13}" if asserted else ""
+        print(f"{row.id:<22}{row.begin:>6}{row.end:>6}  {row.entity:<10}{confidence:>6}  "
+              f"{status}{chunk}")
     print()
     print("\n".join(line for line in summary.lines() if not line.startswith("output")))
     return 0

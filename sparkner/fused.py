@@ -20,8 +20,8 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from sparkner.annotation import ANNOTATIONS_SPARK_TYPE
-from sparkner.base import TEXT_BYTES_PER_CALL, has_arrow_udf, vectorized_udf
-from sparkner.light_pipeline import Step, annotator_stages, plan_steps, run_steps
+from sparkner.steps import Step, annotator_stages, plan_steps, run_steps
+from sparkner.udf import TEXT_BYTES_PER_CALL, has_arrow_udf, vectorized_udf
 
 
 def pipeline_udf(

@@ -7,20 +7,14 @@ on an Arrow batch built from the texts, so both paths give the same annotations.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 from pyspark.ml import PipelineModel, Transformer
 
 from sparkner.annotation import Annotation, AnnotationBatch
-from sparkner.base import (
-    TEXT_BYTES_PER_CALL,
-    AnnotatorStage,
-    BatchFunction,
-    TextInputStage,
-    regroup,
-)
+from sparkner.steps import annotator_stages, plan_steps, run_steps
+from sparkner.udf import TEXT_BYTES_PER_CALL, regroup
 
 
 class LightPipeline:
@@ -67,61 +61,6 @@ class LightPipeline:
             )
         ]
         return rows if _is_list(target) else rows[0]
-
-
-def annotator_stages(
-    pipeline: PipelineModel | Sequence[Transformer],
-) -> tuple[list[AnnotatorStage], str]:
-    """The pipeline's stages, checked to be sparkner annotators, and the text column the
-    first text stage reads."""
-    stages = list(pipeline.stages if isinstance(pipeline, PipelineModel) else pipeline)
-    for stage in stages:
-        if not isinstance(stage, AnnotatorStage):
-            raise TypeError(
-                f"LightPipeline runs sparkner annotators only; stage {stage.uid} is a "
-                f"{type(stage).__name__}. Use pipeline.transform(dataframe) for it."
-            )
-    text_stages = [s for s in stages if isinstance(s, TextInputStage)]
-    if not text_stages:
-        raise ValueError("LightPipeline needs a DocumentAssembler (a stage that reads text)")
-    return stages, text_stages[0].getInputCol()
-
-
-@dataclass(frozen=True)
-class Step:
-    """One stage's batch function, the columns it reads and the column it writes."""
-
-    function: BatchFunction
-    inputs: tuple[str, ...]
-    output: str
-
-
-def plan_steps(
-    stages: Sequence[tuple[AnnotatorStage, BatchFunction]], input_col: str
-) -> list[Step]:
-    """Resolve each stage's input columns in order (checked here, not in a worker)."""
-    types: dict[str, str | None] = {input_col: None}
-    steps = []
-    for stage, function in stages:
-        names = stage.input_columns(types)
-        missing = [n for n in names if n not in types]
-        if missing:
-            raise ValueError(
-                f"{type(stage).__name__} reads column(s) {missing}, which no earlier stage "
-                f"writes; the pipeline's columns are {sorted(types)}"
-            )
-        steps.append(Step(function, tuple(names), stage.getOutputCol()))
-        types[stage.getOutputCol()] = stage.output_annotator_type
-    return steps
-
-
-def run_steps(steps: Sequence[Step], input_col: str, texts: pa.Array) -> dict[str, pa.Array]:
-    """Every output column for a batch of texts: the steps' functions, in order."""
-    columns: dict[str, pa.Array] = {input_col: texts}
-    for step in steps:
-        columns[step.output] = step.function(*(columns[n] for n in step.inputs))
-    del columns[input_col]
-    return columns
 
 
 def _is_list(target: object) -> bool:

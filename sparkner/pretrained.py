@@ -1,49 +1,94 @@
-"""Pretrained pipelines: raw text to entity chunks with a bundled tagger, offline.
+"""Pretrained pipelines: raw text to entity chunks with bundled models, offline.
 
-``PretrainedPipeline("ner_clinical_pipeline")`` is DocumentAssembler -> SentenceDetector ->
-Tokenizer -> WordEmbeddingsModel -> NerDLModel -> NerConverter with the bundled
-``ner_clinical`` tagger and the vectors it was trained with, and the column names of Spark NLP's
-pretrained pipelines (``document``, ``sentence``, ``token``, ``embeddings``, ``ner``,
-``ner_chunk``). Every bundled tagger ``ner_X`` has a pipeline ``ner_X_pipeline``.
+A bundled pipeline is data, not code: ``resources/<name>/pipeline.json`` lists its stages by
+class name, each with the bundled model it loads (``pretrained``) and its params, e.g.
+``ner_clinical_pipeline``: DocumentAssembler -> SentenceDetector -> Tokenizer ->
+WordEmbeddingsModel -> NerDLModel -> NerConverter with the columns of Spark NLP's pretrained
+pipelines (``document``, ``sentence``, ``token``, ``embeddings``, ``ner``, ``ner_chunk``). A
+new bundled pipeline is a new spec. Only sparkner's own stage classes can be named.
 """
 
 from __future__ import annotations
 
 import os
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 
-from sparkner.annotators.document_assembler import DocumentAssembler
-from sparkner.annotators.ner_converter import NerConverter
-from sparkner.annotators.ner_dl import NerDLModel
-from sparkner.annotators.sentence_detector import SentenceDetector
-from sparkner.annotators.tokenizer import Tokenizer
-from sparkner.annotators.word_embeddings import WordEmbeddingsModel
+from sparkner.formats import read_versioned_json
 from sparkner.light_pipeline import LightPipeline
+from sparkner.model import FolderModel
 from sparkner.persistence import check_saved_pipeline
-from sparkner.resources import bundled_names
+from sparkner.resources import bundled_folder, bundled_names
+from sparkner.stage import AnnotatorStage
+from sparkner.steps import annotator_stages
 
 PIPELINE_SUFFIX = "_pipeline"
+SPEC_FILE = "pipeline.json"
+SPEC_FORMAT = "sparkner-pipeline"
+SPEC_VERSION = 1
+
+
+class PipelineSpecError(ValueError):
+    """A pipeline spec names an unknown stage, param or model."""
 
 
 def available_pipelines() -> list[str]:
     """Names of the pretrained pipelines bundled with this sparkner."""
-    return [name + PIPELINE_SUFFIX for name in bundled_names("tagger.json")]
+    return bundled_names(SPEC_FILE)
+
+
+def stage_classes() -> dict[str, type[AnnotatorStage]]:
+    """sparkner's stage classes by name (those a spec may name): every concrete subclass of
+    :class:`AnnotatorStage` in sparkner's modules (``import sparkner`` imports them all)."""
+    found: dict[str, type[AnnotatorStage]] = {}
+    pending: list[type] = [AnnotatorStage]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("sparkner.") and not getattr(cls, "__abstractmethods__", ()):
+            found[cls.__name__] = cls
+    return found
+
+
+def pipeline_from_spec(path: str | os.PathLike[str]) -> PipelineModel:
+    """The fitted pipeline a spec file describes."""
+    spec = read_versioned_json(path, SPEC_FORMAT, SPEC_VERSION, PipelineSpecError, "pipeline spec")
+    entries = spec.get("stages")
+    if not isinstance(entries, list) or not entries:
+        raise PipelineSpecError(f"{path}: 'stages' must be a non-empty list")
+    classes = stage_classes()
+    return PipelineModel(stages=[_stage(entry, classes, f"{path}: stage {i}")
+                                 for i, entry in enumerate(entries)])  # fmt: skip
+
+
+def _stage(entry: Any, classes: dict[str, type[AnnotatorStage]], where: str) -> AnnotatorStage:
+    if not isinstance(entry, dict) or entry.get("stage") not in classes:
+        raise PipelineSpecError(f"{where}: 'stage' must be one of {sorted(classes)}")
+    cls = classes[entry["stage"]]
+    model = entry.get("pretrained")
+    if model is not None and not issubclass(cls, FolderModel):
+        raise PipelineSpecError(f"{where}: {cls.__name__} has no pretrained models")
+    stage = cls.pretrained(model) if model is not None else cls()
+    for name, value in (entry.get("params") or {}).items():
+        if not stage.hasParam(name):
+            raise PipelineSpecError(f"{where}: {cls.__name__} has no param {name!r}")
+        stage.set(stage.getParam(name), value)
+    return stage
 
 
 def pretrained_pipeline_model(name: str) -> PipelineModel:
-    """The fitted pipeline of a bundled tagger: ``ner_clinical_pipeline`` or ``ner_clinical``."""
-    tagger_name = name.removesuffix(PIPELINE_SUFFIX)
-    if tagger_name not in bundled_names("tagger.json"):
+    """A bundled pipeline by name: ``ner_clinical_pipeline``, or the model's name
+    ``ner_clinical``."""
+    full = name if name.endswith(PIPELINE_SUFFIX) else name + PIPELINE_SUFFIX
+    if full not in available_pipelines():
         raise ValueError(
             f"unknown pretrained pipeline {name!r}; available: {available_pipelines()}"
         )
-    tagger = NerDLModel.pretrained(tagger_name).setIncludeConfidence(True)
-    vectors = WordEmbeddingsModel.pretrained(tagger.getStorageRef())
-    stages = [DocumentAssembler(), SentenceDetector(), Tokenizer(), vectors, tagger, NerConverter()]
-    return PipelineModel(stages=stages)
+    return pipeline_from_spec(Path(bundled_folder(full, SPEC_FILE, "pipeline")) / SPEC_FILE)
 
 
 class PretrainedPipeline:
@@ -75,7 +120,11 @@ class PretrainedPipeline:
             self.model = PipelineModel.load(os.fspath(disk_location))
         else:
             self.model = pretrained_pipeline_model(name)
-        self.light_model = LightPipeline(self.model)
+
+    @cached_property
+    def light_model(self) -> LightPipeline:
+        """The same stages in the driver, built on first use."""
+        return LightPipeline(self.model)
 
     @classmethod
     def from_disk(cls, path: str | os.PathLike[str]) -> PretrainedPipeline:
@@ -84,7 +133,7 @@ class PretrainedPipeline:
 
     @property
     def text_column(self) -> str:
-        return self.light_model.input_col
+        return annotator_stages(self.model)[1]
 
     def transform(self, data: DataFrame) -> DataFrame:
         """All of the pipeline's columns added to ``data`` (which needs the text column)."""

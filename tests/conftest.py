@@ -1,16 +1,13 @@
-"""Shared fixtures: one local[2] SparkSession for the whole run, and the MTSamples notes."""
+"""Shared fixtures only: one local[2] SparkSession for the whole run, the MTSamples notes and
+the text stages. Helpers and paths are in tests_support.py."""
 
 from __future__ import annotations
 
 import lzma
-import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("SPARKNER_SHARED_DATA", REPO.parent / "shared" / "data"))
+from tests_support import SHARED_DATA
 
 
 @pytest.fixture(scope="session")
@@ -38,14 +35,3 @@ def text_pipeline_stages():
     from sparkner import DocumentAssembler, SentenceDetector, Tokenizer
 
     return [DocumentAssembler(), SentenceDetector(), Tokenizer()]
-
-
-def assert_offsets_valid(text: str, annotations) -> None:
-    """``text[begin:end + 1] == result`` for every annotation (dicts or Annotation objects)."""
-    for a in annotations:
-        if isinstance(a, dict):
-            begin, end, result = a["begin"], a["end"], a["result"]
-        else:
-            begin, end, result = a.begin, a.end, a.result
-        assert 0 <= begin <= end < len(text), (begin, end, len(text))
-        assert text[begin : end + 1] == result, (begin, end, result)

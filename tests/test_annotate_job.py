@@ -24,7 +24,7 @@ NOTES = [
     ("a-4", "12345 !!!"),
     ("a-5", 'She takes "metformin" for diabetes,\nand an MRI of the brain was normal.'),
 ]
-COLUMNS = ["note_id", "chunk", "entity", "begin", "end", "sentence", "confidence"]
+COLUMNS = ["note_id", "chunk", "entity", "begin", "end", "sentence", "confidence", "assertion"]
 
 
 def _write(tmp_path, fmt: str, notes=NOTES):
@@ -66,6 +66,11 @@ def test_parquet_in_parquet_out(spark, tmp_path):
     assert {("a-1", "pneumonia", "PROBLEM"), ("a-1", "ceftriaxone", "TREATMENT")} <= found
     assert spark.read.parquet(job.output).schema["sentence"].dataType.simpleString() == "int"
     assert not [n for n in os.listdir(tmp_path) if TEMP_MARKER in n]
+    # Every entity is asserted, and the summary counts them per type and assertion.
+    by_assertion = summary.entities_by_assertion
+    assert {t: sum(c.values()) for t, c in by_assertion.items()} == summary.entities_by_type
+    assert {r.assertion for r in rows} <= set(next(iter(by_assertion.values())))
+    assert any(line.strip().startswith("PROBLEM") for line in summary.lines())
 
 
 def test_csv_in_json_out_and_row_ids(spark, tmp_path):
@@ -228,3 +233,21 @@ def test_local1_equals_local2_equals_light_pipeline(spark, tmp_path):
         for (note_id, _), row in zip(NOTES, light, strict=True) for c in row["ner_chunk"]
     )  # fmt: skip
     assert table(one) == table(two) == expected and expected
+
+
+def test_the_assertion_column_is_the_light_pipelines(spark, tmp_path):
+    from sparkner.pretrained import PretrainedPipeline
+
+    notes = [*NOTES, ("a-6", "She denies chest pain. Mother had breast cancer.")]
+    job = AnnotateJob(_write(tmp_path, "parquet", notes), str(tmp_path / "out"),
+                      text_col="note", id_col="note_id")  # fmt: skip
+    annotate(spark, job, progress=None)
+    rows = spark.read.parquet(job.output).collect()
+    table = sorted((r.note_id, r.begin, r.end, r.assertion) for r in rows)
+    light = PretrainedPipeline().fullAnnotate([text for _, text in notes])
+    expected = sorted(
+        (note_id, a.begin, a.end, a.result)
+        for (note_id, _), row in zip(notes, light, strict=True) for a in row["assertion"]
+    )  # fmt: skip
+    assert table == expected
+    assert {"absent", "associated_with_someone_else"} <= {r[3] for r in table}

@@ -106,7 +106,7 @@ def test_train_from_brat_folders(spark, tmp_path, capsys):
 
 
 def test_bundled_clinical_recipe_loads():
-    from conftest import REPO
+    from tests_support import REPO
 
     from sparkner.training.ner import load_recipe
 
@@ -138,7 +138,9 @@ def test_annotate_a_parquet_file(spark, tmp_path, capsys):
     summary = json.loads(out)
     assert summary["rows_read"] == 3 and summary["entities"] >= 2
     table = spark.read.parquet(str(tmp_path / "out"))
-    assert table.columns == ["mrn", "chunk", "entity", "begin", "end", "sentence", "confidence"]
+    assert table.columns == [
+        "mrn", "chunk", "entity", "begin", "end", "sentence", "confidence", "assertion"
+    ]
     assert table.count() == summary["entities"]
     assert {"fever", "pneumonia"} <= {r.chunk for r in table.collect()}
     # The same output again is refused; with --overwrite it is replaced.

@@ -13,14 +13,13 @@ import random
 
 import pandas as pd
 import pytest
-from conftest import assert_offsets_valid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests_support import FRAGMENTS, ODD_CHARS, SEPARATORS, TEXTS
+from tests_support import FRAGMENTS, ODD_CHARS, SEPARATORS, TEXTS, assert_offsets_valid
 
 from sparkner.annotate_job import AnnotateJob, annotate
-from sparkner.base import has_arrow_udf
 from sparkner.pretrained import PretrainedPipeline
+from sparkner.udf import has_arrow_udf
 
 PATHOLOGICAL = {
     "megabyte": ("Fever and cough. " * 62_000)[:1_000_000],

@@ -37,9 +37,11 @@ NOTES = [
     ("note-5", "HISTORY: Type 2 diabetes on metformin.\nMRI of the brain showed no stroke."),
     ("note-6", "Patient 😀 reports cough; a chest x-ray was ordered and amoxicillin given."),
 ]
-ENTITY_COLUMNS = ["note_id", "chunk", "entity", "begin", "end", "sentence", "confidence"]
+ENTITY_COLUMNS = [
+    "note_id", "chunk", "entity", "begin", "end", "sentence", "confidence", "assertion"
+]
 ENTITY_TYPES = [pa.string(), pa.string(), pa.string(), pa.int32(), pa.int32(), pa.int32(),
-                pa.float32()]  # fmt: skip
+                pa.float32(), pa.string()]  # fmt: skip
 
 
 def load_example_module(name: str):

@@ -1,6 +1,6 @@
 """Failures in the middle of ``sparkner annotate``: Spark retries, the table stays all or nothing.
 
-* A Python worker that dies in the middle of a job (the test-only hook in ``sparkner/base.py``,
+* A Python worker that dies in the middle of a job (the test-only hook in ``sparkner/faults.py``,
   switched on by ``SPARKNER_TEST_KILL_WORKER``) is replaced and its task retried: the table and
   the summary's counts are those of an uninterrupted run.
 * A ``sparkner annotate`` process killed while it writes leaves no table under the output's
@@ -210,7 +210,7 @@ def test_a_killed_run_leaves_no_table_and_a_rerun_completes(many_notes, tmp_path
 @pytest.mark.slow
 def test_a_failed_task_shows_no_note_text(tmp_path):
     """Every task fails inside the Python worker, on every attempt (test-only switch
-    ``SPARKNER_TEST_FAIL_TASK`` in ``sparkner/base.py``): the job's output, its logs (the
+    ``SPARKNER_TEST_FAIL_TASK`` in ``sparkner/faults.py``): the job's output, its logs (the
     driver's JVM, which in local mode is also the executor's) and every file the run wrote
     for itself (temporary files, Spark's local folders, its event log) hold no note text."""
     marker = f"MARKER-FAILED-TASK-{secrets.token_hex(4)}"  # in no setting, only in the notes
@@ -229,7 +229,7 @@ def test_a_failed_task_shows_no_note_text(tmp_path):
                "--master", "local[2,2]"]  # fmt: skip
     out = _run(command, env=env)  # waits for the JVM to end (and clean up) by itself
     assert out.returncode == 1, out.stderr[-4000:]
-    error = "sparkner.base.InjectedTaskFailure: test-only failure injected by SPARKNER_TEST_FAIL"
+    error = "sparkner.faults.InjectedTaskFailure: test-only failure injected by SPARKNER_TEST_FAIL"
     assert error in out.stderr, out.stderr[-4000:]
     assert "failed 2 times; aborting job" in out.stderr, out.stderr[-4000:]
     assert marker not in out.stdout and marker not in out.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REPO
+from tests_support import REPO
 
 
 def test_every_subpackage_is_listed_in_pyproject():

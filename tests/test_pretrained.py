@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_offsets_valid
+from tests_support import assert_offsets_valid
 
 from sparkner.pretrained import PretrainedPipeline, available_pipelines
 from sparkner.resources import sample_notes
@@ -38,7 +38,7 @@ def test_finds_the_obvious_entities(clinical):
 
 def test_columns_are_spark_nlps(clinical):
     assert list(clinical.annotate("Fever.")) == [
-        "document", "sentence", "token", "embeddings", "ner", "ner_chunk"
+        "document", "sentence", "token", "embeddings", "ner", "ner_chunk", "assertion"
     ]  # fmt: skip
 
 

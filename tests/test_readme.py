@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
+from tests_support import REPO
 
 
 def test_readme_quickstart_runs(spark, capsys):
@@ -32,12 +32,15 @@ def test_readme_names_the_ci_commands():
 def test_readme_pretrained_pipeline_runs(spark, capsys):
     readme = (REPO / "README.md").read_text()
     section = readme.split("## Pretrained pipelines", 1)[1].split("\n## ", 1)[0]
-    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    exec(compile(code, "README.md", "exec"), {})
-    printed = capsys.readouterr().out
-    expected = re.search(r"# (\[.*\])", code).group(1)  # the comment shows what is printed
-    assert expected in printed
-    assert "Fever" in printed and "cough" in printed
+    first, *more = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    namespace: dict = {}
+    for number, code in enumerate([first, *more]):  # later blocks continue the first
+        exec(compile(code, "README.md", "exec"), namespace)
+        printed = capsys.readouterr().out
+        shown = re.findall(r"# (\[.*\])", code)  # the comments show what is printed
+        assert shown and all(expected in printed for expected in shown)
+        if number == 0:
+            assert "Fever" in printed and "cough" in printed
 
 
 def test_readme_demo_output_is_real(spark, capsys):

@@ -10,7 +10,8 @@ from pyspark.sql import functions as F
 
 from sparkner import DocumentAssembler, SentenceDetector, Tokenizer
 from sparkner.annotation import ANNOTATIONS_ARROW_TYPE, AnnotationBatch, build_annotations
-from sparkner.base import AnnotatorInputError, has_arrow_udf, regroup, vectorized_udf
+from sparkner.stage import AnnotatorInputError
+from sparkner.udf import has_arrow_udf, regroup, vectorized_udf
 
 
 @pytest.fixture(scope="module")

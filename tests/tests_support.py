@@ -1,15 +1,24 @@
-"""Small, learnable NER data for the tests (written by the tests, never copied from data)."""
+"""The tests' helpers (conftest.py holds the fixtures): paths, checks, small learnable NER data
+(written by the tests, never copied from data), hypothesis strategies, and the processes and
+tables of the end-to-end job tests."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import time
+import sys
 from pathlib import Path
 
 import pandas as pd
 from hypothesis import strategies as st
+
+# The processes of a session, from /proc: written once, for the benchmarks and the tests, in
+# bench/procfs.py (standard library only); appended, so that no bench script shadows a module.
+sys.path.append(str(Path(__file__).resolve().parent.parent / "bench"))
+from procfs import kill_sessions as kill_sessions  # re-exported for the tests
+from procfs import process_alive as process_alive
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("SPARKNER_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 DISEASES = ["breast cancer", "diabetes", "asthma", "hypertension", "colon cancer", "pneumonia",
             "migraine", "anemia", "heart failure", "gout"]  # fmt: skip
@@ -32,6 +41,17 @@ def tiny_conll(sentences: int = 160) -> str:
                 lines.append(f"{drug if word == '{m}' else word}\tO")
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def assert_offsets_valid(text: str, annotations) -> None:
+    """``text[begin:end + 1] == result`` for every annotation (dicts or Annotation objects)."""
+    for a in annotations:
+        if isinstance(a, dict):
+            begin, end, result = a["begin"], a["end"], a["result"]
+        else:
+            begin, end, result = a.begin, a.end, a.result
+        assert 0 <= begin <= end < len(text), (begin, end, len(text))
+        assert text[begin : end + 1] == result, (begin, end, result)
 
 
 def write_tiny_conll(path: Path, sentences: int = 160) -> Path:
@@ -106,48 +126,6 @@ SHORT_NOTES = [
     "Sore throat; rapid strep test positive. Amoxicillin for 10 days.",
     "Colonoscopy showed a polyp, removed by polypectomy. Biopsy pending.",
 ]
-
-
-def session_pids(session: int) -> list[int]:
-    """Live processes of a session: one started with start_new_session and all it started
-    (executor JVMs, Python daemons and workers, which at most change process group)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":  # fields: state ppid pgrp session
-            found.append(int(entry))
-    return found
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def kill_sessions(sessions: list[int], grace_s: float = 0, deadline_s: float = 60) -> list[int]:
-    """SIGKILL every process of the sessions, by id, until none is left; return their ids.
-    With ``grace_s``, first give them that long to end by themselves."""
-    seen: set[int] = set()
-    grace, deadline = time.monotonic() + grace_s, time.monotonic() + grace_s + deadline_s
-    while pids := [pid for session in sessions for pid in session_pids(session)]:
-        seen.update(pids)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"processes {pids} outlived SIGKILL")
-        if time.monotonic() > grace:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):  # gone meanwhile
-                    os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-    return sorted(seen)
 
 
 def entity_table(folder: Path) -> pd.DataFrame:

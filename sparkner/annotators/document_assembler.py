@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 import pyarrow as pa
-from pyspark import keyword_only
 
 from sparkner.annotation import DOCUMENT, as_array, build_annotations
-from sparkner.base import BatchFunction, TextInputStage
+from sparkner.stage import TextInputStage
+from sparkner.udf import BatchFunction
 
 
 def assemble_documents(texts: pa.Array) -> pa.Array:
@@ -36,12 +38,8 @@ class DocumentAssembler(TextInputStage):
     """Turns a text column (default ``text``) into a ``document`` column (default ``document``)."""
 
     output_annotator_type = DOCUMENT
+    stage_defaults: ClassVar[dict[str, Any]] = {"inputCol": "text", "outputCol": "document"}
 
-    @keyword_only
-    def __init__(self, *, inputCol: str = "text", outputCol: str = "document") -> None:
-        super().__init__()
-        self._setDefault(inputCol="text", outputCol="document")
-        self.set_params_from(self._input_kwargs)
 
     def batch_function(self) -> BatchFunction:
         return assemble_documents

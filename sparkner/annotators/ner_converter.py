@@ -7,13 +7,14 @@ its text is cut from the sentence that holds it, so ``text[begin:end + 1] == res
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark import keyword_only
-from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param import TypeConverters
 
 from sparkner.annotation import (
     CHUNK,
@@ -23,8 +24,10 @@ from sparkner.annotation import (
     AnnotationBatch,
     build_annotations,
 )
-from sparkner.base import AnnotatorTransformer, BatchFunction
-from sparkner.ner.tags import tag_spans
+from sparkner.ner.tags import entity_types, tag_spans
+from sparkner.params import declare
+from sparkner.stage import AnnotatorTransformer
+from sparkner.udf import BatchFunction
 
 
 def convert_to_chunks(
@@ -100,26 +103,23 @@ class NerConverter(AnnotatorTransformer):
     input_annotator_types = (DOCUMENT, TOKEN, NAMED_ENTITY)
     output_annotator_type = CHUNK
 
-    whiteList = Param(
-        Params._dummy(), "whiteList", "entity types to keep (empty: all)",
-        typeConverter=TypeConverters.toListString,
-    )  # fmt: skip
+    whiteList = declare(
+        "whiteList", "entity types to keep (empty: all)", TypeConverters.toListString, default=[]
+    )
+    stage_defaults: ClassVar[dict[str, Any]] = {
+        "inputCols": ["sentence", "token", "ner"], "outputCol": "ner_chunk"
+    }
 
-    @keyword_only
-    def __init__(
-        self,
-        *,
-        inputCols: list[str] | None = None,
-        outputCol: str | None = None,
-        whiteList: list[str] | None = None,
-    ) -> None:
-        super().__init__()
-        self._setDefault(inputCols=["sentence", "token", "ner"], outputCol="ner_chunk",
-                         whiteList=[])  # fmt: skip
-        self.set_params_from(self._input_kwargs)
 
-    def setWhiteList(self, value: list[str]) -> NerConverter:
-        return self._set(whiteList=list(value))
+    def output_labels(
+        self, input_labels: Sequence[tuple[str, ...] | None]
+    ) -> tuple[str, ...] | None:
+        """The entity types of the tagger's tags, less those the white list leaves out."""
+        tags = input_labels[2]
+        if tags is None:
+            return None
+        keep = self.getWhiteList()
+        return tuple(t for t in entity_types(list(tags)) if not keep or t in keep)
 
     def batch_function(self) -> BatchFunction:
         return partial(convert_to_chunks, white_list=tuple(self.getOrDefault(self.whiteList)))

@@ -3,30 +3,35 @@
 ``NerDLApproach`` trains in the driver on (sentence, token, word_embeddings, label) columns;
 ``NerDLModel`` tags every token (``named_entity``: one IOB tag per token) on the executors,
 loading the tagger once per Python worker from files that Spark ships.
+
+Both optionally read a ``lexicon`` column too (LexiconMatcherModel's matches), named as a
+fourth input: ``setInputCols(["sentence", "token", "embeddings", "lexicon"])``. Each token
+then gets a lexicon feature (O, or B-/I- of the class of the match it is in) beside its word
+vector; a tagger trained so records the classes and needs that column whenever it tags.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
+from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark import keyword_only
-from pyspark.ml import Estimator
-from pyspark.ml.param import Param, Params, TypeConverters
-from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
+from pyspark.ml.param import TypeConverters
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from sparkner.annotation import (
     ANNOTATIONS_ARROW_TYPE,
+    DIMENSION_KEY,
     DOCUMENT,
+    LEXICON,
     NAMED_ENTITY,
     STORAGE_REF_KEY,
     TOKEN,
@@ -34,22 +39,37 @@ from sparkner.annotation import (
     AnnotationBatch,
     build_annotations,
 )
-from sparkner.annotators.word_embeddings import DIMENSION_KEY, vector_lookup_of
-from sparkner.base import (
-    AnnotatorInputError,
-    AnnotatorTransformer,
-    BatchFunction,
-    InputColsParam,
-    OutputColParam,
-    annotator_type_of,
-    apply_setters,
-    at_least,
-    positive,
+from sparkner.embeddings.lookup import VectorLookup, token_vectors
+from sparkner.model import AnnotatorApproach, FolderModel
+from sparkner.ner.config import (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    TaggerFileError,
+    read_config,
+    read_weights,
 )
-from sparkner.ner.threads import LOCAL_OPS_AT_ONCE
-from sparkner.persistence import FolderStageReadWrite, scratch_folder
-from sparkner.resources import bundled_folder
+from sparkner.ner.data import (
+    TrainingData,
+    add_vocabulary,
+    collect_sentences,
+    collect_training_data,
+    span_codes,
+)
+from sparkner.ner.threads import LOCAL_OPS_AT_ONCE, configure_threads
+from sparkner.ner.training import TrainingSettings, evaluate_set, train_network
+from sparkner.params import (
+    HasIncludeConfidence,
+    HasStorageRef,
+    at_least,
+    declare,
+    fraction,
+    positive,
+    to_int,
+)
+from sparkner.persistence import scratch_folder
 from sparkner.shipping import FolderLocation, ship_folder
+from sparkner.stage import AnnotatorInputError, annotator_type_of
+from sparkner.udf import BatchFunction
 
 
 # -- inference: the batch function -------------------------------------------------------------
@@ -57,6 +77,8 @@ def tag_tokens(
     sentences: pa.Array | None,
     tokens: pa.Array | None,
     embeddings: pa.Array,
+    lexicon: pa.Array | None = None,
+    *,
     tagger_folder: FolderLocation,
     fingerprint: str,
     include_confidence: bool,
@@ -64,8 +86,9 @@ def tag_tokens(
     threads: int | None,
 ) -> pa.Array:
     """One ``named_entity`` annotation per embedded token: its tag, ``word`` and ``sentence``,
-    and the softmax score of the tag (``confidence``) or of every tag."""
-    from sparkner.ner.tagger import Tagger
+    and the softmax score of the tag (``confidence``) or of every tag. ``lexicon``: the
+    rows' lexicon matches, for (and only for) a tagger trained with lexicon features."""
+    from sparkner.ner.tagger import Tagger  # loads TensorFlow: only where a tagger runs
 
     tagger = Tagger.load(tagger_folder.resolve(), fingerprint, threads)
     batch = AnnotationBatch(embeddings)
@@ -77,11 +100,13 @@ def tag_tokens(
             f"for every token (the tagger was trained on {dim}-d vectors)"
         )
     vectors = values.reshape(len(batch), dim).astype(np.float32, copy=False)
-    return _tag(tagger, batch, vectors, include_confidence, include_all_scores)
+    return _tag(tagger, batch, vectors, lexicon, include_confidence, include_all_scores)
 
 
 def tag_looked_up_tokens(
     tokens: pa.Array,
+    lexicon: pa.Array | None = None,
+    *,
     store: FolderLocation,
     case_sensitive: bool,
     tagger_folder: FolderLocation,
@@ -92,21 +117,21 @@ def tag_looked_up_tokens(
 ) -> pa.Array:
     """:func:`tag_tokens` for tokens whose vectors the tagger looks up itself, as the
     WordEmbeddingsModel that made the embeddings column does (same store, same rule)."""
-    from sparkner.annotators.word_embeddings import token_vectors
-    from sparkner.ner.tagger import Tagger
+    from sparkner.ner.tagger import Tagger  # loads TensorFlow: only where a tagger runs
 
     tagger = Tagger.load(tagger_folder.resolve(), fingerprint, threads)
     batch = AnnotationBatch(tokens)
     _, vectors = token_vectors(batch.annotations.field("result"), store, case_sensitive)
-    return _tag(tagger, batch, vectors, include_confidence, include_all_scores)
+    return _tag(tagger, batch, vectors, lexicon, include_confidence, include_all_scores)
 
 
 def _tag(
-    tagger: Any, batch: AnnotationBatch, vectors: np.ndarray, include_confidence: bool,
-    include_all_scores: bool,
+    tagger: Any, batch: AnnotationBatch, vectors: np.ndarray, lexicon: pa.Array | None,
+    include_confidence: bool, include_all_scores: bool,
 ) -> pa.Array:  # fmt: skip
     words = batch.annotations.field("result")
-    tag_ids, scores = tagger.tag(vectors, words, batch.sentence_offsets())
+    codes = _lexicon_codes(tagger.config.lexicon_classes, batch, lexicon)
+    tag_ids, scores = tagger.tag(vectors, words, batch.sentence_offsets(), lexicon=codes)
     names = pa.array(tagger.config.tags, pa.string())
     metadata: dict[str, Any] = {
         "word": words,
@@ -124,6 +149,25 @@ def _tag(
     )  # fmt: skip
 
 
+def _lexicon_codes(
+    classes: list[str], tokens: AnnotationBatch, lexicon: pa.Array | None
+) -> np.ndarray | None:
+    """The tokens' lexicon codes for a tagger trained with ``classes`` (None without)."""
+    if not classes:
+        if lexicon is not None:
+            raise ValueError(
+                "NerDLModel: this tagger was trained without lexicon features, but was given "
+                "a lexicon column; leave it out of inputCols"
+            )
+        return None
+    if lexicon is None:
+        raise ValueError(
+            f"NerDLModel: this tagger was trained with lexicon features (classes {classes}); "
+            f"add the lexicon column to inputCols"
+        )
+    return span_codes(tokens.row_offsets, tokens.begin, AnnotationBatch(lexicon), classes)
+
+
 def _task_threads(spark: SparkSession) -> int:
     # One task per core: each worker's TensorFlow gets the task's cores, no more.
     return int(spark.sparkContext.getConf().get("spark.task.cpus", "1"))
@@ -134,104 +178,87 @@ def _decimal(values: np.ndarray) -> pa.Array:
 
 
 # -- params ---------------------------------------------------------------------------------
-class _NerParams(Params):
-    includeConfidence = Param(
-        Params._dummy(), "includeConfidence",
-        "whether each tag carries its softmax score as metadata 'confidence'",
-        typeConverter=TypeConverters.toBoolean,
-    )  # fmt: skip
-    includeAllConfidenceScores = Param(
-        Params._dummy(), "includeAllConfidenceScores",
+class _NerParams(HasStorageRef, HasIncludeConfidence):
+    includeAllConfidenceScores = declare(
+        "includeAllConfidenceScores",
         "whether each token carries the score of every tag (metadata key: the tag)",
-        typeConverter=TypeConverters.toBoolean,
+        TypeConverters.toBoolean, default=False,
     )  # fmt: skip
-    storageRef = Param(
-        Params._dummy(), "storageRef",
-        "the word vectors the tagger was trained with; checked at transform()",
-        typeConverter=TypeConverters.toString,
-    )  # fmt: skip
-
-    def _set_ner_defaults(self) -> None:
-        self._setDefault(
-            inputCols=["sentence", "token", "embeddings"], outputCol="ner",
-            includeConfidence=False, includeAllConfidenceScores=False,
-        )  # fmt: skip
-
-    def setIncludeConfidence(self, value: bool) -> Any:
-        return self._set(includeConfidence=value)
-
-    def setIncludeAllConfidenceScores(self, value: bool) -> Any:
-        return self._set(includeAllConfidenceScores=value)
-
-    def getStorageRef(self) -> str:
-        return self.getOrDefault(self.storageRef)
+    stage_defaults: ClassVar[dict[str, Any]] = {
+        "inputCols": ["sentence", "token", "embeddings"], "outputCol": "ner"
+    }
 
 
 # -- the fitted model ----------------------------------------------------------------------
-class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
-    """Tags tokens with a trained tagger (inputs: sentences, tokens, word embeddings)."""
+class NerDLModel(FolderModel, _NerParams):
+    """Tags tokens with a trained tagger (inputs: sentences, tokens, word embeddings, and
+    for a tagger trained with lexicon features, the lexicon matches)."""
 
     input_annotator_types = (DOCUMENT, TOKEN, WORD_EMBEDDINGS)
+    optional_input_types = (LEXICON,)
     output_annotator_type = NAMED_ENTITY
-    # The embeddings carry the tokens' spans, words and sentences: only they are sent.
-    reads_inputs = (False, False, True)
+    bundled_marker = CONFIG_FILE
+    default_pretrained = "ner_clinical"
+    files_kind = "tagger"
 
-    @keyword_only
-    def __init__(
-        self,
-        *,
-        inputCols: list[str] | None = None,
-        outputCol: str | None = None,
-        includeConfidence: bool | None = None,
-        includeAllConfidenceScores: bool | None = None,
-    ) -> None:
-        super().__init__()
-        self._set_ner_defaults()
-        self._tagger_folder: str | None = None
-        self._fingerprint = ""
-        self.set_params_from(self._input_kwargs)
+    @property
+    def reads_inputs(self) -> tuple[bool, ...]:  # type: ignore[override]
+        # The embeddings carry the tokens' spans, words and sentences: only they are sent
+        # (and the lexicon matches, where the tagger reads them).
+        return (False, False, True) + (True,) * (len(self.getInputCols()) - 3)
 
-    def attach_files(self, folder: str | os.PathLike[str]) -> NerDLModel:
-        """Use the tagger saved in ``folder`` (checked now, not inside a job)."""
-        from sparkner.ner.config import WEIGHTS_FILE, read_config, read_weights
+    def lexicon_classes(self) -> list[str]:
+        """The lexicon classes the tagger was trained with (empty: no lexicon features)."""
+        return list(read_config(self.files_folder()).lexicon_classes)
 
+    def input_columns(self, column_types: Mapping[str, str | None] | None = None) -> list[str]:
+        names = super().input_columns(column_types)
+        if self._files_folder is not None:
+            self._check_lexicon_input(names)
+        return names
+
+    def _check_lexicon_input(self, names: list[str]) -> None:
+        """A lexicon column if and only if the tagger was trained with one."""
+        classes = self.lexicon_classes()
+        given = list(self.getInputCols())
+        if classes and len(names) == 3:
+            raise AnnotatorInputError(
+                f"{self._describe()}: this tagger was trained with lexicon features (classes "
+                f"{classes}) and needs the lexicon column (annotator type 'lexicon', written by "
+                f"LexiconMatcherModel) in inputCols, which is {given}; e.g. "
+                f"setInputCols({[*given, 'lexicon']})"
+            )
+        if not classes and len(names) > 3:
+            raise AnnotatorInputError(
+                f"{self._describe()}: this tagger was trained without lexicon features: "
+                f"inputCols {given} has {len(given)} columns, expected 3 (of annotator types "
+                f"{list(self.input_annotator_types)}); leave the lexicon column {names[3]!r} "
+                f"out of inputCols"
+            )
+
+    def check_files(self, folder: str) -> str:
+        """The config and the weights are read now: a damaged file is refused here."""
         config = read_config(folder)
         weights = Path(folder) / WEIGHTS_FILE
         if not weights.is_file():
-            from sparkner.ner.config import TaggerFileError
-
             raise TaggerFileError(f"{folder}: no {WEIGHTS_FILE}")
         data = weights.read_bytes()
-        read_weights(weights, data)  # a damaged file is refused now, not in a task
-        self._tagger_folder = os.path.realpath(folder)
-        self._fingerprint = hashlib.sha256(data).hexdigest()[:16]
+        read_weights(weights, data)
         if config.storage_ref:
             self._set(storageRef=config.storage_ref)
-        return self
-
-    def files_folder(self) -> str:
-        if self._tagger_folder is None:
-            raise ValueError(
-                "NerDLModel has no tagger: fit a NerDLApproach, load a saved model, or use "
-                "NerDLModel.pretrained()"
-            )
-        return self._tagger_folder
+        return hashlib.sha256(data).hexdigest()[:16]
 
     def tags(self) -> list[str]:
-        from sparkner.ner.config import read_config
-
         return list(read_config(self.files_folder()).tags)
+
+    def output_labels(
+        self, input_labels: Sequence[tuple[str, ...] | None]
+    ) -> tuple[str, ...] | None:
+        return tuple(self.tags())
 
     def training_record(self) -> dict[str, Any]:
         """Settings and per-epoch figures of the training run that made this tagger."""
-        from sparkner.ner.config import read_config
-
         return dict(read_config(self.files_folder()).extra)
-
-    @classmethod
-    def pretrained(cls, name: str = "ner_clinical") -> NerDLModel:
-        """A tagger bundled with the package, loaded offline."""
-        return cls().attach_files(bundled_folder(name, "tagger.json", "tagger"))
 
     def check_input_schema(self, schema: StructType) -> None:
         super().check_input_schema(schema)
@@ -240,8 +267,6 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
     def _check_dimension(self, schema: StructType) -> None:
         """Vectors of the dimension the tagger was trained on, where the column records it
         (a WordEmbeddingsModel's does): refused here, not in a task."""
-        from sparkner.ner.config import read_config
-
         names = self.input_columns({f.name: annotator_type_of(f) for f in schema.fields})
         field = schema[names[2]]
         found = (field.metadata or {}).get(DIMENSION_KEY)
@@ -253,160 +278,86 @@ class NerDLModel(FolderStageReadWrite, AnnotatorTransformer, _NerParams):
                 f"use the same embeddings as in training"
             )
 
-    def _function(self, location: FolderLocation, threads: int) -> BatchFunction:
-        return partial(
-            tag_tokens,
-            tagger_folder=location,
-            fingerprint=self._fingerprint,
-            include_confidence=self.getOrDefault(self.includeConfidence),
-            include_all_scores=self.getOrDefault(self.includeAllConfidenceScores),
-            threads=threads,
-        )
+    def _tagging(self, spark: SparkSession | None) -> dict[str, Any]:
+        """The settings of a tagging function, but for where the tagger's files are."""
+        return {
+            "fingerprint": self.fingerprint,
+            "include_confidence": self.getIncludeConfidence(),
+            "include_all_scores": self.getIncludeAllConfidenceScores(),
+            "threads": LOCAL_OPS_AT_ONCE if spark is None else _task_threads(spark),
+        }
 
-    def batch_function(self) -> BatchFunction:
-        return self._function(FolderLocation(self.files_folder()), threads=LOCAL_OPS_AT_ONCE)
-
-    def spark_batch_function(self, spark: SparkSession) -> BatchFunction:
-        location = ship_folder(spark, self.files_folder(), self._fingerprint)
-        return self._function(location, _task_threads(spark))
+    def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
+        return partial(tag_tokens, tagger_folder=files, **self._tagging(spark))
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
         self.check_input_schema(dataset.schema)
         column_types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
         names = self.input_columns(column_types)
-        embeddings = names[2]
-        lookup = vector_lookup_of(dataset.schema[embeddings])
+        lookup = VectorLookup.of_column(dataset.schema[names[2]])
         tokens = lookup and dataset.schema.fieldNames().count(lookup.token_column) == 1
         if not lookup or not tokens:
             return super()._transform(dataset)
         # The embeddings column was made here from a token column: look the vectors up in
-        # the executors rather than receive them (see word_embeddings.LOOKUP_KEY).
+        # the executors rather than receive them (see sparkner.embeddings.lookup).
         spark = dataset.sparkSession
         function = partial(
             tag_looked_up_tokens,
             store=ship_folder(spark, lookup.folder, lookup.fingerprint),
             case_sensitive=lookup.case_sensitive,
-            tagger_folder=ship_folder(spark, self.files_folder(), self._fingerprint),
-            fingerprint=self._fingerprint,
-            include_confidence=self.getOrDefault(self.includeConfidence),
-            include_all_scores=self.getOrDefault(self.includeAllConfidenceScores),
-            threads=_task_threads(spark),
+            tagger_folder=self.shipped_files(spark),
+            **self._tagging(spark),
         )
+        columns = [lookup.token_column, *names[3:]]  # and the lexicon column, if any
         return self.annotate_with(
-            dataset, [lookup.token_column], [ANNOTATIONS_ARROW_TYPE], function, names
+            dataset, columns, [ANNOTATIONS_ARROW_TYPE] * len(columns), function, names
         )
 
 
 # -- training ------------------------------------------------------------------------------
-class NerDLApproach(
-    Estimator, InputColsParam, OutputColParam, _NerParams, DefaultParamsReadable,
-    DefaultParamsWritable,
-):  # fmt: skip
+class NerDLApproach(AnnotatorApproach, _NerParams):
     """Trains a :class:`NerDLModel` in the driver from labelled, embedded tokens."""
 
-    labelColumn = Param(Params._dummy(), "labelColumn", "the named_entity column of gold tags",
-                        typeConverter=TypeConverters.toString)  # fmt: skip
-    maxEpochs = Param(Params._dummy(), "maxEpochs", "maximum number of epochs",
-                      typeConverter=TypeConverters.toInt)  # fmt: skip
-    lr = Param(Params._dummy(), "lr", "learning rate (Adam)", typeConverter=TypeConverters.toFloat)
-    po = Param(Params._dummy(), "po", "learning rate decay: lr / (1 + po * epoch)",
-               typeConverter=TypeConverters.toFloat)  # fmt: skip
-    batchSize = Param(Params._dummy(), "batchSize", "sentences per batch",
-                      typeConverter=TypeConverters.toInt)  # fmt: skip
-    dropout = Param(Params._dummy(), "dropout", "dropout rate",
-                    typeConverter=TypeConverters.toFloat)  # fmt: skip
-    validationSplit = Param(
-        Params._dummy(), "validationSplit",
+    model_class = NerDLModel
+    labelColumn = declare("labelColumn", "the named_entity column of gold tags",
+                          TypeConverters.toString, default="label")  # fmt: skip
+    maxEpochs = declare("maxEpochs", "maximum number of epochs", to_int, at_least(1), default=30)
+    lr = declare("lr", "learning rate (Adam)", TypeConverters.toFloat, positive, default=1e-3)
+    po = declare("po", "learning rate decay: lr / (1 + po * epoch)", TypeConverters.toFloat,
+                 at_least(0), default=0.005)  # fmt: skip
+    batchSize = declare("batchSize", "sentences per batch", to_int, at_least(1), default=16)
+    dropout = declare("dropout", "dropout rate", TypeConverters.toFloat, fraction, default=0.5)
+    validationSplit = declare(
+        "validationSplit",
         "fraction of training sentences held out to validate each epoch (0: none)",
-        typeConverter=TypeConverters.toFloat,
+        TypeConverters.toFloat, fraction, default=0.0,
     )  # fmt: skip
-    randomSeed = Param(Params._dummy(), "randomSeed", "seed for initialization, batching, dropout",
-                       typeConverter=TypeConverters.toInt)  # fmt: skip
-    enableOutputLogs = Param(Params._dummy(), "enableOutputLogs",
-                             "whether to write the epoch log to outputLogsPath",
-                             typeConverter=TypeConverters.toBoolean)  # fmt: skip
-    outputLogsPath = Param(Params._dummy(), "outputLogsPath", "folder for the training log",
-                           typeConverter=TypeConverters.toString)  # fmt: skip
-    useBestModel = Param(Params._dummy(), "useBestModel",
-                         "keep the epoch with the best validation F1, not the last",
-                         typeConverter=TypeConverters.toBoolean)  # fmt: skip
-    verbose = Param(Params._dummy(), "verbose", "whether to show a progress bar per epoch",
-                    typeConverter=TypeConverters.toBoolean)  # fmt: skip
-    patience = Param(Params._dummy(), "patience",
-                     "stop after this many epochs without a better validation F1 (0: never)",
-                     typeConverter=TypeConverters.toInt)  # fmt: skip
-    hiddenSize = Param(Params._dummy(), "hiddenSize", "LSTM units per direction",
-                       typeConverter=TypeConverters.toInt)  # fmt: skip
-    lstmLayers = Param(Params._dummy(), "lstmLayers", "number of BiLSTM layers",
-                       typeConverter=TypeConverters.toInt)  # fmt: skip
-    charFilters = Param(Params._dummy(), "charFilters",
-                        "filters of the character CNN (its features per word)",
-                        typeConverter=TypeConverters.toInt)  # fmt: skip
+    randomSeed = declare("randomSeed", "seed for initialization, batching, dropout", to_int,
+                         default=0)  # fmt: skip
+    enableOutputLogs = declare("enableOutputLogs",
+                               "whether to write the epoch log to outputLogsPath",
+                               TypeConverters.toBoolean, default=False)  # fmt: skip
+    outputLogsPath = declare("outputLogsPath", "folder for the training log",
+                             TypeConverters.toString)  # fmt: skip
+    useBestModel = declare("useBestModel",
+                           "keep the epoch with the best validation F1, not the last",
+                           TypeConverters.toBoolean, default=True)  # fmt: skip
+    # Spark NLP users pass a level (0, 1, 2): any true value prints the epochs.
+    verbose = declare("verbose", "whether to print each epoch's figures", bool,
+                      default=False)  # fmt: skip
+    patience = declare("patience",
+                       "stop after this many epochs without a better validation F1 (0: never)",
+                       to_int, at_least(0), default=5)  # fmt: skip
+    hiddenSize = declare("hiddenSize", "LSTM units per direction", to_int, at_least(1),
+                         default=100)  # fmt: skip
+    lstmLayers = declare("lstmLayers", "number of BiLSTM layers", to_int, at_least(1),
+                         default=1)  # fmt: skip
+    charFilters = declare("charFilters", "filters of the character CNN (its features per word)",
+                          to_int, at_least(1), default=30)  # fmt: skip
 
-    @keyword_only
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__()
-        self._set_ner_defaults()
-        self._setDefault(
-            labelColumn="label", maxEpochs=30, lr=1e-3, po=0.005, batchSize=16, dropout=0.5,
-            validationSplit=0.0, randomSeed=0, enableOutputLogs=False, useBestModel=True,
-            verbose=False, patience=5, hiddenSize=100, lstmLayers=1, charFilters=30,
-        )  # fmt: skip
+    def __init__(self, **params: Any) -> None:
         self._test_dataset: DataFrame | str | None = None
-        apply_setters(self, self._input_kwargs)
-
-    # Fluent setters, checked where a bad value would only fail later.
-    def setLabelColumn(self, value: str) -> NerDLApproach:
-        return self._set(labelColumn=value)
-
-    def setMaxEpochs(self, value: int) -> NerDLApproach:
-        return self._set(maxEpochs=at_least("maxEpochs", value, 1))
-
-    def setLr(self, value: float) -> NerDLApproach:
-        return self._set(lr=positive("lr", value))
-
-    def setPo(self, value: float) -> NerDLApproach:
-        return self._set(po=at_least("po", value, 0))
-
-    def setBatchSize(self, value: int) -> NerDLApproach:
-        return self._set(batchSize=at_least("batchSize", value, 1))
-
-    def setDropout(self, value: float) -> NerDLApproach:
-        if not 0 <= float(value) < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {value}")
-        return self._set(dropout=float(value))
-
-    def setValidationSplit(self, value: float) -> NerDLApproach:
-        if not 0 <= float(value) < 1:
-            raise ValueError(f"validationSplit must be in [0, 1), got {value}")
-        return self._set(validationSplit=float(value))
-
-    def setRandomSeed(self, value: int) -> NerDLApproach:
-        return self._set(randomSeed=int(value))
-
-    def setEnableOutputLogs(self, value: bool) -> NerDLApproach:
-        return self._set(enableOutputLogs=value)
-
-    def setOutputLogsPath(self, value: str) -> NerDLApproach:
-        return self._set(outputLogsPath=value)
-
-    def setUseBestModel(self, value: bool) -> NerDLApproach:
-        return self._set(useBestModel=value)
-
-    def setVerbose(self, value: bool | int) -> NerDLApproach:
-        return self._set(verbose=bool(value))
-
-    def setPatience(self, value: int) -> NerDLApproach:
-        return self._set(patience=at_least("patience", value, 0))
-
-    def setHiddenSize(self, value: int) -> NerDLApproach:
-        return self._set(hiddenSize=at_least("hiddenSize", value, 1))
-
-    def setLstmLayers(self, value: int) -> NerDLApproach:
-        return self._set(lstmLayers=at_least("lstmLayers", value, 1))
-
-    def setCharFilters(self, value: int) -> NerDLApproach:
-        return self._set(charFilters=at_least("charFilters", value, 1))
+        super().__init__(**params)
 
     def setTestDataset(self, value: DataFrame | str) -> NerDLApproach:
         """A held-out set evaluated after every epoch (a DataFrame, or a Parquet path of one,
@@ -416,21 +367,20 @@ class NerDLApproach(
         return self
 
     def _fit(self, dataset: DataFrame) -> NerDLModel:
+        # These load TensorFlow: only where a tagger is trained.
         from sparkner.ner.network import TaggerConfig, TaggerNetwork
         from sparkner.ner.tagger import Tagger
-        from sparkner.ner.threads import configure_threads
-        from sparkner.ner.training import TrainingSettings, evaluate_set, train_network
 
-        columns = self._check_training_columns(dataset.schema)
+        *columns, lexicon = self._check_training_columns(dataset.schema)
         storage_ref = _storage_ref(dataset.schema, columns[2])
-        data = collect_training_data(dataset, *columns)
+        data = collect_training_data(dataset, *columns, lexicon=lexicon)
         self._split_validation(data)
         if self._test_dataset is not None:
             test = self._test_dataset
             frame = dataset.sparkSession.read.parquet(test) if isinstance(test, str) else test
-            self._check_training_columns(frame.schema)
-            add_vocabulary(data, frame, columns[2])
-            data.test = collect_sentences(frame, *columns, data)
+            *test_columns, test_lexicon = self._check_training_columns(frame.schema)
+            add_vocabulary(data, frame, test_columns[2])
+            data.test = collect_sentences(frame, *test_columns, data, lexicon=test_lexicon)
 
         configure_threads(LOCAL_OPS_AT_ONCE)  # training runs in the driver, a process of its own
         # Characters of the training words only: held-out text must not shape the model.
@@ -441,6 +391,7 @@ class NerDLApproach(
             storage_ref=storage_ref, hidden=self.getOrDefault(self.hiddenSize),
             layers=self.getOrDefault(self.lstmLayers), dropout=self.getOrDefault(self.dropout),
             char_filters=self.getOrDefault(self.charFilters),
+            lexicon_classes=list(data.lexicon_classes),
         )  # fmt: skip
         network = TaggerNetwork(config, seed=self.getOrDefault(self.randomSeed))
         log_lines: list[str] = []
@@ -470,20 +421,12 @@ class NerDLApproach(
         folder = scratch_folder("sparkner-tagger-")
         network.save(folder)
         self._write_log(log_lines)
-        model = NerDLModel(
-            inputCols=self.getOrDefault(self.inputCols),
-            outputCol=self.getOrDefault(self.outputCol),
-            includeConfidence=self.getOrDefault(self.includeConfidence),
-            includeAllConfidenceScores=self.getOrDefault(self.includeAllConfidenceScores),
-        )
-        return model.attach_files(folder)
+        return self.new_model().attach_files(folder)
 
-    def _check_training_columns(self, schema: StructType) -> tuple[str, str, str, str]:
-        probe = NerDLModel(inputCols=self.getOrDefault(self.inputCols))
-        AnnotatorTransformer.check_input_schema(probe, schema)
-        sentence, token, embeddings = probe.input_columns(
-            {f.name: annotator_type_of(f) for f in schema.fields}
-        )
+    def _check_training_columns(self, schema: StructType) -> tuple[str, str, str, str, str | None]:
+        """The sentence, token, embeddings and label columns, and the lexicon column (None
+        if inputCols names none)."""
+        sentence, token, embeddings, *lexicon = self.check_input_columns(schema)
         label = self.getOrDefault(self.labelColumn)
         fields = {f.name: f for f in schema.fields}
         if label not in fields:
@@ -497,9 +440,9 @@ class NerDLApproach(
                 f"NerDLApproach: label column {label!r} holds {found!r} annotations, expected "
                 f"'named_entity'"
             )
-        return sentence, token, embeddings, label
+        return sentence, token, embeddings, label, (lexicon[0] if lexicon else None)
 
-    def _split_validation(self, data) -> None:
+    def _split_validation(self, data: TrainingData) -> None:
         fraction = self.getOrDefault(self.validationSplit)
         if not fraction:
             return
@@ -517,8 +460,6 @@ class NerDLApproach(
         def log(line: str) -> None:
             lines.append(line)
             if verbose:
-                import sys
-
                 print(line, file=sys.stderr, flush=True)
 
         return log
@@ -535,114 +476,6 @@ class NerDLApproach(
         path = os.path.join(folder, f"{self.uid}.log")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
-
-
-# -- collecting training data without holding it as Python objects ---------------------------
-def collect_training_data(frame: DataFrame, sentence: str, token: str, embeddings: str, label: str):
-    """Distinct words with their vectors (deduplicated by Spark), then word and tag ids."""
-    from sparkner.ner.training import TrainingData
-
-    data = TrainingData(
-        words=[], vectors=np.zeros((0, 0), np.float32), tags=[],
-        train=None,  # type: ignore[arg-type]
-    )  # fmt: skip
-    add_vocabulary(data, frame, embeddings)
-    data.train = collect_sentences(frame, sentence, token, embeddings, label, data, grow_tags=True)
-    if len(data.train) == 0:
-        raise ValueError("NerDLApproach: the training data has no labelled sentences")
-    return data
-
-
-def add_vocabulary(data, frame: DataFrame, embeddings: str) -> None:
-    """Add the distinct words of ``frame`` and their vectors to ``data`` (Spark dedupes them,
-    so only one vector per distinct word reaches the driver)."""
-    vocabulary = (
-        frame.select(F.explode(embeddings).alias("e"))
-        .select(F.col("e.result").alias("word"), F.col("e.embeddings").alias("vector"))
-        .dropDuplicates(["word"])
-        .toArrow()
-    )
-    if vocabulary.num_rows == 0:
-        if not data.words:
-            raise ValueError("NerDLApproach: the training data has no embedded tokens")
-        return
-    words = vocabulary.column("word").combine_chunks()
-    vector_lists = vocabulary.column("vector").combine_chunks()
-    lengths = pc.list_value_length(vector_lists).to_numpy(zero_copy_only=False)
-    dim = int(lengths.max())
-    expected = data.vectors.shape[1] if data.words else dim
-    if dim == 0 or (lengths != expected).any():
-        raise ValueError(
-            f"NerDLApproach: column {embeddings!r} must hold one {expected}-dimensional vector "
-            f"per token; found dimensions {sorted(set(lengths.tolist()))[:5]}"
-        )
-    vectors = vector_lists.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
-    known = pc.is_in(words, value_set=pa.array(data.words, pa.string()))
-    new = pc.invert(known).to_numpy(zero_copy_only=False)
-    data.words.extend(pc.filter(words, pc.invert(known)).to_pylist())
-    fresh = vectors[new].astype(np.float32)
-    data.vectors = fresh if data.vectors.size == 0 else np.concatenate([data.vectors, fresh])
-
-
-def collect_sentences(
-    frame: DataFrame, sentence: str, token: str, embeddings: str, label: str, data,
-    grow_tags: bool = False,
-):  # fmt: skip
-    """Sentences of ``frame`` as ids into ``data``'s vocabulary and tag set."""
-    from sparkner.ner.training import SentenceSet
-
-    table = frame.select(
-        F.col(f"{embeddings}.result").alias("words"),
-        F.transform(embeddings, lambda e: e["metadata"]["sentence"]).alias("sentence"),
-        F.col(f"{label}.result").alias("tags"),
-        F.col(f"{embeddings}.begin").alias("begins"),
-        F.col(f"{label}.begin").alias("tag_begins"),
-    ).toArrow()
-    word_counts = pc.fill_null(pc.list_value_length(table.column("words")), 0)
-    tag_counts = pc.fill_null(pc.list_value_length(table.column("tags")), 0)
-    same = pc.equal(word_counts, tag_counts)
-    if (
-        not pc.all(same).as_py()
-        or not pc.all(
-            pc.equal(
-                pc.list_flatten(table.column("begins")), pc.list_flatten(table.column("tag_begins"))
-            )
-        ).as_py()
-    ):
-        bad = [i for i, ok in enumerate(same.to_pylist()) if not ok][:1]
-        where = f" (first at row {bad[0]})" if bad else ""
-        raise ValueError(
-            f"NerDLApproach: the label column {label!r} is not aligned with the tokens of "
-            f"{embeddings!r}: each token needs one tag at the same begin{where}"
-        )
-    words = pc.list_flatten(table.column("words"))
-    word_ids = pc.index_in(words, value_set=pa.array(data.words, pa.string()))
-    word_ids = pc.fill_null(word_ids, -1).to_numpy(zero_copy_only=False).astype(np.int32)
-    # Tags go through a dictionary encoding: one Python string per distinct tag, not per token.
-    flat_tags = pc.fill_null(pc.list_flatten(table.column("tags")), "O")
-    encoded = pc.dictionary_encode(flat_tags).combine_chunks()
-    distinct = encoded.dictionary.to_pylist()
-    index = {t: i for i, t in enumerate(data.tags)}
-    if grow_tags:
-        for tag in sorted(set(distinct), key=lambda t: (t != "O", t)):
-            index.setdefault(tag, len(index))
-        data.tags[:] = list(index)
-    unknown = sorted(t for t in distinct if t not in index)
-    if unknown:
-        raise ValueError(f"NerDLApproach: tags {unknown[:5]} do not occur in the training data")
-    mapping = np.array([index[t] for t in distinct], dtype=np.int16)
-    tag_ids = mapping[encoded.indices.to_numpy(zero_copy_only=False)]
-    rows = np.repeat(np.arange(table.num_rows), word_counts.to_numpy(zero_copy_only=False))
-    sentence_ids = pc.cast(
-        pc.fill_null(pc.list_flatten(table.column("sentence")), "0"), pa.int64()
-    ).to_numpy(zero_copy_only=False)
-    if len(rows):
-        change = (rows[1:] != rows[:-1]) | (sentence_ids[1:] != sentence_ids[:-1])
-        starts = np.flatnonzero(np.concatenate([[True], change]))
-    else:
-        starts = np.zeros(0, dtype=np.int64)
-    offsets = np.concatenate([starts, [len(rows)]]).astype(np.int64)
-    return SentenceSet(word_ids, tag_ids, offsets)
 
 
 def _storage_ref(schema: StructType, column: str) -> str:

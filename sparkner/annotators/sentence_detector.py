@@ -12,15 +12,26 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-from pyspark import keyword_only
-from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param import TypeConverters
 
 from sparkner.annotation import DOCUMENT, AnnotationBatch, build_annotations
 from sparkner.annotators.abbreviations import NON_FINAL_ABBREVIATIONS
-from sparkner.base import AnnotatorTransformer, BatchFunction, non_negative
+from sparkner.params import (
+    HasMaxLength,
+    HasMinLength,
+    at_least,
+    declare,
+    one_of,
+    regular_expressions,
+    to_int,
+    to_list_of,
+)
+from sparkner.stage import AnnotatorTransformer
+from sparkner.udf import BatchFunction
 
 BOUND_STRATEGIES = ("none", "append", "prepend")
 
@@ -296,141 +307,53 @@ def detect_sentences(documents: pa.Array, rules: SentenceRules) -> pa.Array:
     )
 
 
-class _SentenceParams(Params):
-    useAbbreviations = Param(
-        Params._dummy(), "useAbbreviations",
-        "whether known abbreviations ('Dr.', 'e.g.') never end a sentence",
-        typeConverter=TypeConverters.toBoolean,
-    )  # fmt: skip
-    abbreviations = Param(
-        Params._dummy(), "abbreviations",
-        "abbreviations (lower case, without the final period) that never end a sentence",
-        typeConverter=TypeConverters.toListString,
-    )  # fmt: skip
-    detectLists = Param(
-        Params._dummy(), "detectLists",
-        "whether numbered and bulleted list items start new sentences",
-        typeConverter=TypeConverters.toBoolean,
-    )  # fmt: skip
-    detectHeaders = Param(
-        Params._dummy(), "detectHeaders",
-        "whether ALL-CAPS section headers ('MEDICATIONS:') are sentences of their own",
-        typeConverter=TypeConverters.toBoolean,
-    )  # fmt: skip
-    customBounds = Param(
-        Params._dummy(), "customBounds",
-        "regular expressions that always separate sentences",
-        typeConverter=TypeConverters.toListString,
-    )  # fmt: skip
-    customBoundsStrategy = Param(
-        Params._dummy(), "customBoundsStrategy",
-        "what happens to a custom bound's text: 'none' (belongs to no sentence), 'append' "
-        "(ends the sentence before it) or 'prepend' (starts the sentence after it)",
-        typeConverter=TypeConverters.toString,
-    )  # fmt: skip
-    useCustomBoundsOnly = Param(
-        Params._dummy(), "useCustomBoundsOnly",
-        "whether only the custom bounds separate sentences",
-        typeConverter=TypeConverters.toBoolean,
-    )  # fmt: skip
-    splitLength = Param(
-        Params._dummy(), "splitLength",
-        "sentences longer than this many characters are cut at whitespace (0: never)",
-        typeConverter=TypeConverters.toInt,
-    )  # fmt: skip
-    minLength = Param(
-        Params._dummy(), "minLength",
-        "sentences shorter than this many characters are dropped",
-        typeConverter=TypeConverters.toInt,
-    )  # fmt: skip
-    maxLength = Param(
-        Params._dummy(), "maxLength",
-        "sentences longer than this many characters are dropped (0: no limit)",
-        typeConverter=TypeConverters.toInt,
-    )  # fmt: skip
-
-
-class SentenceDetector(AnnotatorTransformer, _SentenceParams):
+class SentenceDetector(AnnotatorTransformer, HasMinLength, HasMaxLength):
     """Splits ``document`` annotations into one ``document`` annotation per sentence."""
 
     input_annotator_types = (DOCUMENT,)
     output_annotator_type = DOCUMENT
+    stage_defaults: ClassVar[dict[str, Any]] = {"inputCols": ["document"], "outputCol": "sentence"}
 
-    @keyword_only
-    def __init__(
-        self,
-        *,
-        inputCols: list[str] | None = None,
-        outputCol: str = "sentence",
-        useAbbreviations: bool = True,
-        abbreviations: list[str] | None = None,
-        detectLists: bool = True,
-        detectHeaders: bool = True,
-        customBounds: list[str] | None = None,
-        customBoundsStrategy: str = "none",
-        useCustomBoundsOnly: bool = False,
-        splitLength: int = 0,
-        minLength: int = 0,
-        maxLength: int = 0,
-    ) -> None:
-        super().__init__()
-        defaults = SentenceRules()
-        self._setDefault(
-            inputCols=["document"],
-            outputCol="sentence",
-            useAbbreviations=defaults.use_abbreviations,
-            abbreviations=list(defaults.abbreviations),
-            detectLists=defaults.detect_lists,
-            detectHeaders=defaults.detect_headers,
-            customBounds=[],
-            customBoundsStrategy=defaults.custom_bounds_strategy,
-            useCustomBoundsOnly=defaults.use_custom_bounds_only,
-            splitLength=defaults.split_length,
-            minLength=defaults.min_length,
-            maxLength=defaults.max_length,
-        )
-        self.set_params_from(self._input_kwargs)
+    useAbbreviations = declare(
+        "useAbbreviations", "whether known abbreviations ('Dr.', 'e.g.') never end a sentence",
+        TypeConverters.toBoolean, default=SentenceRules.use_abbreviations,
+    )  # fmt: skip
+    abbreviations = declare(
+        "abbreviations",
+        "abbreviations (lower case, without the final period) that never end a sentence",
+        to_list_of(lambda a: a.lower().rstrip(".")),
+        default=list(SentenceRules.abbreviations),
+    )  # fmt: skip
+    detectLists = declare(
+        "detectLists", "whether numbered and bulleted list items start new sentences",
+        TypeConverters.toBoolean, default=SentenceRules.detect_lists,
+    )  # fmt: skip
+    detectHeaders = declare(
+        "detectHeaders",
+        "whether ALL-CAPS section headers ('MEDICATIONS:') are sentences of their own",
+        TypeConverters.toBoolean, default=SentenceRules.detect_headers,
+    )  # fmt: skip
+    customBounds = declare(
+        "customBounds", "regular expressions that always separate sentences",
+        TypeConverters.toListString, regular_expressions, default=[],
+    )  # fmt: skip
+    customBoundsStrategy = declare(
+        "customBoundsStrategy",
+        "what happens to a custom bound's text: 'none' (belongs to no sentence), 'append' "
+        "(ends the sentence before it) or 'prepend' (starts the sentence after it)",
+        TypeConverters.toString, one_of(BOUND_STRATEGIES),
+        default=SentenceRules.custom_bounds_strategy,
+    )  # fmt: skip
+    useCustomBoundsOnly = declare(
+        "useCustomBoundsOnly", "whether only the custom bounds separate sentences",
+        TypeConverters.toBoolean, default=SentenceRules.use_custom_bounds_only,
+    )  # fmt: skip
+    splitLength = declare(
+        "splitLength",
+        "sentences longer than this many characters are cut at whitespace (0: never)",
+        to_int, at_least(0), default=SentenceRules.split_length,
+    )  # fmt: skip
 
-    def setUseAbbreviations(self, value: bool) -> SentenceDetector:
-        return self._set(useAbbreviations=value)
-
-    def setAbbreviations(self, value: list[str]) -> SentenceDetector:
-        return self._set(abbreviations=[a.lower().rstrip(".") for a in value])
-
-    def setDetectLists(self, value: bool) -> SentenceDetector:
-        return self._set(detectLists=value)
-
-    def setDetectHeaders(self, value: bool) -> SentenceDetector:
-        return self._set(detectHeaders=value)
-
-    def setCustomBounds(self, value: list[str]) -> SentenceDetector:
-        for bound in value:
-            try:
-                re.compile(bound)
-            except re.error as exc:
-                raise ValueError(
-                    f"customBounds: {bound!r} is not a valid regular expression: {exc}"
-                ) from exc
-        return self._set(customBounds=list(value))
-
-    def setCustomBoundsStrategy(self, value: str) -> SentenceDetector:
-        if value not in BOUND_STRATEGIES:
-            raise ValueError(
-                f"customBoundsStrategy must be one of {BOUND_STRATEGIES}, got {value!r}"
-            )
-        return self._set(customBoundsStrategy=value)
-
-    def setUseCustomBoundsOnly(self, value: bool) -> SentenceDetector:
-        return self._set(useCustomBoundsOnly=value)
-
-    def setSplitLength(self, value: int) -> SentenceDetector:
-        return self._set(splitLength=non_negative("splitLength", value))
-
-    def setMinLength(self, value: int) -> SentenceDetector:
-        return self._set(minLength=non_negative("minLength", value))
-
-    def setMaxLength(self, value: int) -> SentenceDetector:
-        return self._set(maxLength=non_negative("maxLength", value))
 
     def rules(self) -> SentenceRules:
         return SentenceRules(

@@ -14,15 +14,17 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-from pyspark import keyword_only
-from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param import TypeConverters
 
 from sparkner.annotation import DOCUMENT, TOKEN, AnnotationBatch, build_annotations
 from sparkner.annotators.abbreviations import TOKEN_ABBREVIATIONS
-from sparkner.base import AnnotatorTransformer, BatchFunction, non_negative
+from sparkner.params import HasMaxLength, HasMinLength, declare, no_empty_strings, to_list_of
+from sparkner.stage import AnnotatorTransformer
+from sparkner.udf import BatchFunction
 
 
 @dataclass(frozen=True)
@@ -142,95 +144,39 @@ def tokenize(sentences: pa.Array, rules: TokenRules) -> pa.Array:
     return build_annotations(TOKEN, row_offsets, begin, end, results, {"sentence": sentence})
 
 
-class _TokenizerParams(Params):
-    exceptions = Param(
-        Params._dummy(), "exceptions",
-        "words or phrases always kept as one token (e.g. 'St. Jude', 'COVID-19 PCR')",
-        typeConverter=TypeConverters.toListString,
-    )  # fmt: skip
-    caseSensitiveExceptions = Param(
-        Params._dummy(), "caseSensitiveExceptions",
-        "whether exceptions match only with the same letter case",
-        typeConverter=TypeConverters.toBoolean,
-    )  # fmt: skip
-    splitChars = Param(
-        Params._dummy(), "splitChars",
-        "characters that always separate tokens, e.g. ['-'] to split 'x-ray' into 3 tokens",
-        typeConverter=TypeConverters.toListString,
-    )  # fmt: skip
-    abbreviations = Param(
-        Params._dummy(), "abbreviations",
-        "abbreviations (without the final period) kept together with their period",
-        typeConverter=TypeConverters.toListString,
-    )  # fmt: skip
-    minLength = Param(
-        Params._dummy(), "minLength", "tokens shorter than this are dropped",
-        typeConverter=TypeConverters.toInt,
-    )  # fmt: skip
-    maxLength = Param(
-        Params._dummy(), "maxLength", "tokens longer than this are dropped (0: no limit)",
-        typeConverter=TypeConverters.toInt,
-    )  # fmt: skip
-
-
-class Tokenizer(AnnotatorTransformer, _TokenizerParams):
+class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
     """Splits sentence ``document`` annotations into ``token`` annotations."""
 
     input_annotator_types = (DOCUMENT,)
     output_annotator_type = TOKEN
+    stage_defaults: ClassVar[dict[str, Any]] = {"inputCols": ["sentence"], "outputCol": "token"}
 
-    @keyword_only
-    def __init__(
-        self,
-        *,
-        inputCols: list[str] | None = None,
-        outputCol: str = "token",
-        exceptions: list[str] | None = None,
-        caseSensitiveExceptions: bool = True,
-        splitChars: list[str] | None = None,
-        abbreviations: list[str] | None = None,
-        minLength: int = 0,
-        maxLength: int = 0,
-    ) -> None:
-        super().__init__()
-        defaults = TokenRules()
-        self._setDefault(
-            inputCols=["sentence"],
-            outputCol="token",
-            exceptions=[],
-            caseSensitiveExceptions=defaults.case_sensitive_exceptions,
-            splitChars=[],
-            abbreviations=list(defaults.abbreviations),
-            minLength=defaults.min_length,
-            maxLength=defaults.max_length,
-        )
-        self.set_params_from(self._input_kwargs)
+    exceptions = declare(
+        "exceptions",
+        "words or phrases always kept as one token (e.g. 'St. Jude', 'COVID-19 PCR')",
+        TypeConverters.toListString, no_empty_strings, default=[],
+    )  # fmt: skip
+    caseSensitiveExceptions = declare(
+        "caseSensitiveExceptions", "whether exceptions match only with the same letter case",
+        TypeConverters.toBoolean, default=TokenRules.case_sensitive_exceptions,
+    )  # fmt: skip
+    splitChars = declare(
+        "splitChars",
+        "characters that always separate tokens, e.g. ['-'] to split 'x-ray' into 3 tokens",
+        TypeConverters.toListString, default=[],
+    )  # fmt: skip
+    abbreviations = declare(
+        "abbreviations",
+        "abbreviations (without the final period) kept together with their period",
+        to_list_of(lambda a: a.rstrip(".")), default=list(TOKEN_ABBREVIATIONS),
+    )  # fmt: skip
 
-    def setExceptions(self, value: list[str]) -> Tokenizer:
-        if any(not e for e in value):
-            raise ValueError("exceptions: an exception cannot be an empty string")
-        return self._set(exceptions=list(value))
 
     def addException(self, value: str) -> Tokenizer:
-        return self.setExceptions([*self.getOrDefault(self.exceptions), value])
-
-    def setCaseSensitiveExceptions(self, value: bool) -> Tokenizer:
-        return self._set(caseSensitiveExceptions=value)
-
-    def setSplitChars(self, value: list[str]) -> Tokenizer:
-        return self._set(splitChars=list(value))
+        return self.setExceptions([*self.getExceptions(), value])
 
     def addSplitChars(self, value: str) -> Tokenizer:
-        return self.setSplitChars([*self.getOrDefault(self.splitChars), value])
-
-    def setAbbreviations(self, value: list[str]) -> Tokenizer:
-        return self._set(abbreviations=[a.rstrip(".") for a in value if a.rstrip(".")])
-
-    def setMinLength(self, value: int) -> Tokenizer:
-        return self._set(minLength=non_negative("minLength", value))
-
-    def setMaxLength(self, value: int) -> Tokenizer:
-        return self._set(maxLength=non_negative("maxLength", value))
+        return self.setSplitChars([*self.getSplitChars(), value])
 
     def rules(self) -> TokenRules:
         return TokenRules(

@@ -42,10 +42,24 @@ class TaggerConfig:
     layers: int = 1
     dropout: float = 0.5
     extra: dict = field(default_factory=dict)  # training settings and figures, for the record
+    # The classes of the lexicon column the tagger was trained with, in the order of its
+    # features (empty: no lexicon features; tagger.json then has no such key).
+    lexicon_classes: list[str] = field(default_factory=list)
 
     @property
     def num_tags(self) -> int:
         return len(self.tags)
+
+    @property
+    def lexicon_width(self) -> int:
+        """Size of the per-token lexicon one-hot (O, then B-c, I-c per class), or 0."""
+        return 1 + 2 * len(self.lexicon_classes) if self.lexicon_classes else 0
+
+    def lexicon_labels(self) -> list[str]:
+        """The names of the lexicon codes (as sparkner.lexicon.matcher.token_class_labels)."""
+        if not self.lexicon_classes:
+            return []
+        return ["O"] + [f"{p}-{c}" for c in self.lexicon_classes for p in ("B", "I")]
 
     def char_index(self) -> dict[str, int]:
         return {c: i + 2 for i, c in enumerate(self.chars)}
@@ -55,9 +69,17 @@ def read_config(folder: str | os.PathLike[str]) -> TaggerConfig:
     path = Path(folder) / CONFIG_FILE
     data = read_versioned_json(path, FORMAT_NAME, FORMAT_VERSION, TaggerFileError, "saved tagger")
     try:
-        return TaggerConfig(**data)
+        config = TaggerConfig(**data)
     except TypeError as exc:
         raise TaggerFileError(f"{path}: unexpected or missing settings ({exc})") from None
+    classes = config.lexicon_classes
+    if (
+        not isinstance(classes, list)
+        or not all(isinstance(c, str) and c for c in classes)
+        or len(set(classes)) != len(classes)
+    ):
+        raise TaggerFileError(f"{path}: lexicon_classes must be distinct class names")
+    return config
 
 
 def add_to_record(folder: str | os.PathLike[str], **entries: object) -> None:

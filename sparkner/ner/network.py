@@ -43,7 +43,7 @@ class TaggerNetwork(tf.Module):
         )
         self.char_bias = tf.Variable(tf.zeros([c.char_filters]), name="char_bias")
         self.lstm: list[tuple[tf.Variable, tf.Variable, tf.Variable]] = []
-        width = c.word_dim + c.char_filters
+        width = c.word_dim + c.char_filters + c.lexicon_width
         for layer in range(c.layers):
             for direction in ("fw", "bw"):
                 kernel = tf.Variable(
@@ -70,14 +70,17 @@ class TaggerNetwork(tf.Module):
         lengths: tf.Tensor,
         dropout_rate: float | tf.Tensor = 0.0,
         noise: tf.random.Generator | None = None,
+        lexicon: tf.Tensor | None = None,
     ) -> tf.Tensor:
         """Per-token tag scores [batch, time, tags] from word vectors [batch, time, dim],
         character ids [batch, time, chars] and sentence lengths [batch]: the training path,
-        differentiable (the LSTM as a scan)."""
+        differentiable (the LSTM as a scan). ``lexicon``: the tokens' lexicon codes [batch,
+        time] for a tagger with lexicon features."""
         shape = tf.shape(chars)
         per_word = self.word_char_features(tf.reshape(chars, [-1, shape[2]]))
         char_features = tf.reshape(per_word, [shape[0], shape[1], self.config.char_filters])
-        return self.emissions_from(vectors, char_features, lengths, dropout_rate, noise)
+        return self.emissions_from(vectors, char_features, lengths, dropout_rate, noise,
+                                   lexicon=lexicon)  # fmt: skip
 
     def emissions_from(
         self,
@@ -87,11 +90,27 @@ class TaggerNetwork(tf.Module):
         dropout_rate: float | tf.Tensor = 0.0,
         noise: tf.random.Generator | None = None,
         fused: bool = False,
+        lexicon: tf.Tensor | None = None,
     ) -> tf.Tensor:
         """Tag scores from word vectors and the tokens' character features [batch, time,
         filters] (inference computes those once per distinct word). ``fused=True`` runs the
-        LSTM in one kernel per direction, for inference only (its gradient is wrong)."""
-        features = tf.concat([vectors, char_features], axis=-1)
+        LSTM in one kernel per direction, for inference only (its gradient is wrong).
+
+        A tagger trained with lexicon features (``config.lexicon_classes``) also takes the
+        tokens' lexicon codes [batch, time] (0: O, 1 + 2c: B of class c, 2 + 2c: I of c),
+        fed to the BiLSTM as a one-hot beside the word vector and the char features."""
+        parts = [vectors, char_features]
+        width = self.config.lexicon_width
+        if width:
+            if lexicon is None:
+                raise ValueError(
+                    "this tagger was trained with lexicon features "
+                    f"({self.config.lexicon_classes}): give the tokens' lexicon codes"
+                )
+            parts.append(tf.one_hot(tf.cast(lexicon, tf.int32), width, dtype=vectors.dtype))
+        elif lexicon is not None:
+            raise ValueError("this tagger was trained without lexicon features")
+        features = tf.concat(parts, axis=-1)
         features = _dropout(features, dropout_rate, noise)
         for kernel, bias, direction in self.lstm:
             if direction == "fw":
@@ -116,6 +135,8 @@ class TaggerNetwork(tf.Module):
         path = Path(folder)
         path.mkdir(parents=True, exist_ok=True)
         config = {"format": FORMAT_NAME, "version": FORMAT_VERSION, **asdict(self.config)}
+        if not config["lexicon_classes"]:
+            del config["lexicon_classes"]  # a tagger without lexicon features: as before
         (path / CONFIG_FILE).write_text(json.dumps(config, indent=1) + "\n")
         np.savez(path / WEIGHTS_FILE, **{v.name.split(":")[0]: v.numpy() for v in self.variables})
 

@@ -37,16 +37,26 @@ class Tagger:
         filters = self.config.char_filters
         # Fixed signatures: one trace for every batch shape, no retracing per length.
         # The fused LSTM kernel: fast on short batches, and inference needs no gradient.
-        self._emissions = tf.function(
-            lambda vectors, char_features, lengths: network.emissions_from(
-                vectors, char_features, lengths, fused=True
-            ),
-            input_signature=[
-                tf.TensorSpec([None, None, dim], tf.float32),
-                tf.TensorSpec([None, None, filters], tf.float32),
-                tf.TensorSpec([None], tf.int32),
-            ],
-        )
+        signature = [
+            tf.TensorSpec([None, None, dim], tf.float32),
+            tf.TensorSpec([None, None, filters], tf.float32),
+            tf.TensorSpec([None], tf.int32),
+        ]
+        if self.config.lexicon_width:
+            # A tagger with lexicon features also takes the tokens' lexicon codes.
+            self._emissions = tf.function(
+                lambda vectors, char_features, lengths, lexicon: network.emissions_from(
+                    vectors, char_features, lengths, fused=True, lexicon=lexicon
+                ),
+                input_signature=[*signature, tf.TensorSpec([None, None], tf.int32)],
+            )
+        else:
+            self._emissions = tf.function(
+                lambda vectors, char_features, lengths: network.emissions_from(
+                    vectors, char_features, lengths, fused=True
+                ),
+                input_signature=signature,
+            )
         self._word_char_features = tf.function(
             network.word_char_features, input_signature=[tf.TensorSpec([None, None], tf.int32)]
         )
@@ -84,25 +94,42 @@ class Tagger:
         rows = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
         return table, rows.astype(np.int64)
 
+    @property
+    def uses_lexicon(self) -> bool:
+        """Whether the tagger was trained with lexicon features (and needs the codes)."""
+        return bool(self.config.lexicon_width)
+
     def tag(
-        self, vectors: np.ndarray, words: pa.Array | Sequence[str], offsets: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, vectors: np.ndarray, words: pa.Array | Sequence[str], offsets: np.ndarray,
+        lexicon: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """:meth:`predict` for tokens given as text: the char-CNN runs once per distinct word."""
         table, rows = self.word_char_ids(words)
-        return self.predict(vectors, table, offsets, char_rows=rows)
+        return self.predict(vectors, table, offsets, char_rows=rows, lexicon=lexicon)
 
     def predict(
         self, vectors: np.ndarray, chars: np.ndarray, offsets: np.ndarray,
-        char_rows: np.ndarray | None = None,
+        char_rows: np.ndarray | None = None, lexicon: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """Tag ids and per-tag probabilities for every token.
 
         ``vectors`` [tokens, dim] and ``chars`` [tokens, width] hold the tokens of all
         sentences one after another; ``offsets`` (sentences + 1) says where each starts.
         With ``char_rows`` [tokens], ``chars`` is a table of words instead and token ``i``'s
-        character ids are ``chars[char_rows[i]]``. Returns tag ids [tokens] and softmax
-        scores [tokens, tags] of the emissions.
+        character ids are ``chars[char_rows[i]]``. ``lexicon`` [tokens]: the tokens'
+        lexicon codes (:func:`sparkner.ner.data.lexicon_codes`), for a tagger trained with
+        lexicon features only. Returns tag ids [tokens] and softmax scores [tokens, tags] of
+        the emissions.
         """
+        if self.uses_lexicon != (lexicon is not None):
+            raise ValueError(
+                f"this tagger was trained with lexicon features {self.config.lexicon_classes}: "
+                "give the tokens' lexicon codes"
+                if self.uses_lexicon
+                else "this tagger was trained without lexicon features: give no lexicon codes"
+            )
+        if lexicon is not None and len(lexicon) != len(vectors):
+            raise ValueError(f"{len(lexicon)} lexicon codes for {len(vectors)} tokens")
         char_table = chars
         char_rows = np.arange(len(chars)) if char_rows is None else char_rows
         total = len(vectors)
@@ -123,7 +150,7 @@ class Tagger:
                 stop += 1
             batch = order[start:stop]
             self._predict_batch(batch, offsets, lengths, vectors, word_features, char_rows,
-                                tags, scores)  # fmt: skip
+                                tags, scores, lexicon)  # fmt: skip
             start = stop
         return tags, scores
 
@@ -144,8 +171,9 @@ class Tagger:
         return np.concatenate(parts)
 
     def _predict_batch(
-        self, sentences, offsets, lengths, vectors, word_features, char_rows, tags, scores
-    ) -> None:
+        self, sentences, offsets, lengths, vectors, word_features, char_rows, tags, scores,
+        lexicon=None,
+    ) -> None:  # fmt: skip
         steps = int(lengths[sentences].max())
         positions = offsets[sentences][:, None] + np.arange(steps)[None, :]
         valid = np.arange(steps)[None, :] < lengths[sentences][:, None]
@@ -153,9 +181,10 @@ class Tagger:
         batch_vectors = np.where(valid[:, :, None], vectors[take], 0.0).astype(np.float32)
         batch_chars = np.where(valid[:, :, None], word_features[char_rows[take]], 0.0)
         batch_lengths = lengths[sentences].astype(np.int32)
-        emissions = self._emissions(
-            batch_vectors, batch_chars.astype(np.float32), batch_lengths
-        ).numpy()
+        inputs = [batch_vectors, batch_chars.astype(np.float32), batch_lengths]
+        if lexicon is not None:
+            inputs.append(np.where(valid, lexicon[take], 0).astype(np.int32))
+        emissions = self._emissions(*inputs).numpy()
         net = self.network
         paths = viterbi_decode(
             emissions, batch_lengths, net.transitions.numpy(), net.start.numpy(), net.end.numpy()

@@ -14,45 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sparkner.evaluation import evaluate_tags
-
-
-@dataclass
-class SentenceSet:
-    """Sentences as flat token arrays: word ids into a vocabulary, tag ids, offsets."""
-
-    word_ids: np.ndarray  # int32 [tokens]
-    tag_ids: np.ndarray  # int16 [tokens]
-    offsets: np.ndarray  # int64 [sentences + 1]
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
-
-    def subset(self, sentences: np.ndarray) -> SentenceSet:
-        lengths = self.lengths[sentences]
-        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        take = (
-            np.concatenate(
-                [np.arange(self.offsets[s], self.offsets[s + 1]) for s in sentences]
-            ).astype(np.int64)
-            if len(sentences)
-            else np.zeros(0, np.int64)
-        )
-        return SentenceSet(self.word_ids[take], self.tag_ids[take], offsets)
-
-
-@dataclass
-class TrainingData:
-    words: list[str]  # the vocabulary of distinct tokens
-    vectors: np.ndarray  # float32 [words, dim]
-    tags: list[str]
-    train: SentenceSet
-    validation: SentenceSet | None = None
-    test: SentenceSet | None = None
+from sparkner.metrics import evaluate_tags
+from sparkner.ner.data import SentenceSet, TrainingData
 
 
 @dataclass
@@ -111,16 +74,21 @@ def batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> l
 
 
 def padded(data: TrainingData, sentences: SentenceSet, chars: np.ndarray, chosen: np.ndarray):
-    """Padded arrays for a batch: vectors, char ids, tag ids, lengths."""
+    """Padded arrays for a batch: vectors, char ids, tag ids, lengths, and the lexicon
+    codes where the sentences have them."""
     lengths = sentences.lengths[chosen]
     steps = int(lengths.max())
     positions = sentences.offsets[chosen][:, None] + np.arange(steps)[None, :]
     valid = np.arange(steps)[None, :] < lengths[:, None]
-    ids = np.where(valid, sentences.word_ids[np.where(valid, positions, 0)], -1)
+    take = np.where(valid, positions, 0)
+    ids = np.where(valid, sentences.word_ids[take], -1)
     vectors = np.where(valid[:, :, None], data.vectors[ids], 0.0).astype(np.float32)
     char_ids = np.where(valid[:, :, None], chars[ids], 0).astype(np.int32)
-    tags = np.where(valid, sentences.tag_ids[np.where(valid, positions, 0)], 0).astype(np.int32)
-    return vectors, char_ids, tags, lengths.astype(np.int32)
+    tags = np.where(valid, sentences.tag_ids[take], 0).astype(np.int32)
+    arrays = (vectors, char_ids, tags, lengths.astype(np.int32))
+    if sentences.lexicon is None:
+        return arrays
+    return (*arrays, np.where(valid, sentences.lexicon[take], 0).astype(np.int32))
 
 
 def train_network(network, data: TrainingData, settings: TrainingSettings, tagger_factory):
@@ -139,19 +107,23 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
     chars = np.concatenate([chars, np.zeros((1, chars.shape[1]), np.int32)])  # row -1: padding
     dim = network.config.word_dim
     dropout = float(settings.dropout)
+    uses_lexicon = bool(network.config.lexicon_width)
+    _check_lexicon(data, network.config.lexicon_classes)
+    signature = [
+        tf.TensorSpec([None, None, dim], tf.float32),
+        tf.TensorSpec([None, None, None], tf.int32),
+        tf.TensorSpec([None, None], tf.int32),
+        tf.TensorSpec([None], tf.int32),
+        tf.TensorSpec([], tf.float32),
+    ]
+    if uses_lexicon:
+        signature.append(tf.TensorSpec([None, None], tf.int32))
 
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([None, None, dim], tf.float32),
-            tf.TensorSpec([None, None, None], tf.int32),
-            tf.TensorSpec([None, None], tf.int32),
-            tf.TensorSpec([None], tf.int32),
-            tf.TensorSpec([], tf.float32),
-        ]
-    )
-    def step(vectors, char_ids, tags, lengths, lr):
+    @tf.function(input_signature=signature)
+    def step(vectors, char_ids, tags, lengths, lr, lexicon=None):
         with tf.GradientTape() as tape:
-            loss = batch_loss(network, vectors, char_ids, tags, lengths, dropout, noise)
+            loss = batch_loss(network, vectors, char_ids, tags, lengths, dropout, noise,
+                              lexicon=lexicon)  # fmt: skip
         grads = tape.gradient(loss, variables)
         grads, _ = tf.clip_by_global_norm([tf.convert_to_tensor(g) for g in grads], 5.0)
         optimizer.apply(grads, lr)
@@ -169,7 +141,9 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
         groups = batches(data.train.lengths, settings.batch_size, rng)
         started, total_loss, shown = time.perf_counter(), 0.0, 0.0
         for number, chosen in enumerate(groups, start=1):
-            loss = step(*padded(data_with_pad, data.train, chars, chosen), np.float32(lr))
+            vectors, char_ids, tags, lengths, *lexicon = padded(data_with_pad, data.train,
+                                                                 chars, chosen)  # fmt: skip
+            loss = step(vectors, char_ids, tags, lengths, np.float32(lr), *lexicon)
             total_loss += float(loss) * len(chosen)
             # Redraw the bar at most twice a second, and at the end of the epoch.
             if settings.verbose and (time.perf_counter() - shown > 0.5 or number == len(groups)):
@@ -203,7 +177,19 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
     return records
 
 
-def batch_loss(network, vectors, char_ids, tags, lengths, dropout=0.0, noise=None):
+def _check_lexicon(data: TrainingData, classes: list[str]) -> None:
+    """Every sentence set has lexicon codes if and only if the network takes them."""
+    for name in ("train", "validation", "test"):
+        sentences = getattr(data, name)
+        if sentences is not None and (sentences.lexicon is not None) != bool(classes):
+            has = "has" if sentences.lexicon is not None else "has no"
+            raise ValueError(
+                f"the {name} sentences {has} lexicon codes, but the network's lexicon "
+                f"classes are {classes}"
+            )
+
+
+def batch_loss(network, vectors, char_ids, tags, lengths, dropout=0.0, noise=None, lexicon=None):
     """The training objective: the CRF's mean negative log-likelihood of the gold tags.
 
     The LSTM steps as a scan (the network's default): TensorFlow's fused LSTM kernel has a
@@ -213,7 +199,7 @@ def batch_loss(network, vectors, char_ids, tags, lengths, dropout=0.0, noise=Non
 
     from sparkner.ner.crf import crf_log_likelihood
 
-    emissions = network.emissions(vectors, char_ids, lengths, dropout, noise)
+    emissions = network.emissions(vectors, char_ids, lengths, dropout, noise, lexicon=lexicon)
     log_likelihood = crf_log_likelihood(
         emissions, tags, lengths, network.transitions, network.start, network.end
     )
@@ -224,7 +210,8 @@ def evaluate_set(tagger, data: TrainingData, sentences: SentenceSet, chars: np.n
     """Entity-level (strict) micro P/R/F1 of the tagger on a sentence set."""
     ids = sentences.word_ids
     vectors = np.concatenate([data.vectors, np.zeros((1, data.vectors.shape[1]), np.float32)])
-    predicted, _ = tagger.predict(vectors[ids], chars, sentences.offsets, char_rows=ids)
+    predicted, _ = tagger.predict(vectors[ids], chars, sentences.offsets, char_rows=ids,
+                                  lexicon=sentences.lexicon)  # fmt: skip
     names = np.array(data.tags, dtype=object)
     gold_tags = names[sentences.tag_ids.astype(np.int64)]
     pred_tags = names[predicted]

@@ -15,13 +15,17 @@ inference), with these documented rules:
 - entities that touch no token are counted as ``unaligned``.
 
 Offsets are character offsets into the ``.txt`` read as-is (``\\r`` kept), as brat counts them.
+
+``span_convention="clinical"`` first extends MACCROBAT's heads by the modifiers linked to them
+(:mod:`sparkner.training.clinical_spans`, which reads events and relations with
+:func:`read_standoff`); the rules above then apply to the extended spans.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +38,10 @@ from sparkner.annotation import (
     AnnotationBatch,
     build_annotations,
 )
+from sparkner.annotators.document_assembler import DocumentAssembler
+from sparkner.annotators.sentence_detector import SentenceDetector
+from sparkner.annotators.tokenizer import Tokenizer
+from sparkner.light_pipeline import LightPipeline
 from sparkner.training.conll import training_frame
 
 
@@ -58,6 +66,28 @@ class AlignmentReport:
     unaligned: int = 0
 
 
+def _fragments(
+    path: str | os.PathLike[str], number: int, spans: str, text_length: int
+) -> list[tuple[int, int]]:
+    """The ``start end[;start end...]`` offsets of a ``T`` line, checked against the text."""
+    fragments = []
+    for fragment in spans.split(";"):
+        bounds = fragment.split()
+        try:
+            begin, end = int(bounds[0]), int(bounds[1])
+        except (IndexError, ValueError):
+            raise BratFormatError(
+                f"{path}, line {number}: expected 'start end' offsets, found {fragment!r}"
+            ) from None
+        if not 0 <= begin < end <= text_length:
+            raise BratFormatError(
+                f"{path}, line {number}: span {begin}-{end} is outside the text "
+                f"({text_length} characters)"
+            )
+        fragments.append((begin, end))
+    return fragments
+
+
 def read_ann(path: str | os.PathLike[str], text_length: int) -> list[Entity]:
     """The text-bound (``T``) annotations of a ``.ann`` file, one entity per fragment."""
     entities: list[Entity] = []
@@ -70,21 +100,87 @@ def read_ann(path: str | os.PathLike[str], text_length: int) -> list[Entity]:
             if len(parts) < 2:
                 raise BratFormatError(f"{path}, line {number}: expected 'T<n><TAB>Type start end'")
             type_name, _, spans = parts[1].partition(" ")
-            for fragment in spans.split(";"):
-                bounds = fragment.split()
-                try:
-                    begin, end = int(bounds[0]), int(bounds[1])
-                except (IndexError, ValueError):
-                    raise BratFormatError(
-                        f"{path}, line {number}: expected 'start end' offsets, found {fragment!r}"
-                    ) from None
-                if not 0 <= begin < end <= text_length:
-                    raise BratFormatError(
-                        f"{path}, line {number}: span {begin}-{end} is outside the text "
-                        f"({text_length} characters)"
-                    )
+            for begin, end in _fragments(path, number, spans, text_length):
                 entities.append(Entity(type_name, begin, end))
     return entities
+
+
+@dataclass(frozen=True)
+class TextBound:
+    """A ``T`` line: an entity with its fragments (character offsets) and its surface text."""
+
+    id: str
+    type: str
+    fragments: tuple[tuple[int, int], ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Relation:
+    """An ``R`` line: ``R1<TAB>MODIFY Arg1:T4 Arg2:E3`` (arguments are T or E ids)."""
+
+    id: str
+    type: str
+    arg1: str
+    arg2: str
+
+
+@dataclass
+class Standoff:
+    """The parts of one ``.ann`` file that span conventions need: entities, the trigger of
+    each event (``E3<TAB>Sign_symptom:T5`` -> ``{"E3": "T5"}``) and binary relations.
+    Attributes (``A``), equivalences (``*``) and notes (``#``) are left out."""
+
+    textbounds: dict[str, TextBound] = field(default_factory=dict)
+    events: dict[str, str] = field(default_factory=dict)
+    relations: list[Relation] = field(default_factory=list)
+
+    def entity_of(self, ref: str) -> str:
+        """The ``T`` id a reference names: an event's trigger, or the id itself."""
+        return self.events.get(ref, ref)
+
+
+def parse_standoff(
+    lines: Iterable[str], text_length: int, source: str | os.PathLike[str] = "<ann>"
+) -> Standoff:
+    """Parse brat standoff lines (``T``, ``E``, ``R``; others ignored); ``source`` names the
+    file in errors."""
+    standoff = Standoff()
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        parts = line.split("\t")
+        kind = line[:1]
+        if kind not in ("T", "E", "R"):
+            continue
+        if len(parts) < 2 or not parts[1].strip():
+            raise BratFormatError(f"{source}, line {number}: expected '{kind}<n><TAB>...'")
+        ident, body = parts[0], parts[1]
+        if kind == "T":
+            type_name, _, spans = body.partition(" ")
+            fragments = tuple(_fragments(source, number, spans, text_length))
+            surface = parts[2] if len(parts) > 2 else ""
+            standoff.textbounds[ident] = TextBound(ident, type_name, fragments, surface)
+        elif kind == "E":
+            # "Sign_symptom:T5 [Role:Tn ...]": the first item is the type and the trigger.
+            _, colon, trigger = body.split()[0].partition(":")
+            if not colon or not trigger:
+                raise BratFormatError(f"{source}, line {number}: expected 'Type:T<n>'")
+            standoff.events[ident] = trigger
+        else:
+            name, *args = body.split()
+            named = dict(a.partition(":")[::2] for a in args)
+            if "Arg1" not in named or "Arg2" not in named:
+                raise BratFormatError(
+                    f"{source}, line {number}: expected 'Type Arg1:<id> Arg2:<id>'"
+                )
+            standoff.relations.append(Relation(ident, name, named["Arg1"], named["Arg2"]))
+    return standoff
+
+
+def read_standoff(path: str | os.PathLike[str], text_length: int) -> Standoff:
+    """:func:`parse_standoff` of a ``.ann`` file."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return parse_standoff(handle, text_length, path)
 
 
 def resolve_overlaps(entities: list[Entity], report: AlignmentReport) -> list[Entity]:
@@ -122,11 +218,6 @@ def labelled_table(
 ) -> pa.Table:
     """NER training columns (id, text, document, sentence, token, label) of texts whose
     entities (non-overlapping, character offsets) are known; a text without any is all O."""
-    from sparkner.annotators.document_assembler import DocumentAssembler
-    from sparkner.annotators.sentence_detector import SentenceDetector
-    from sparkner.annotators.tokenizer import Tokenizer
-    from sparkner.light_pipeline import LightPipeline
-
     stages = [DocumentAssembler(), SentenceDetector(), Tokenizer()]
     columns = LightPipeline(stages).annotate_batch(texts)
     tokens = AnnotationBatch(columns["token"])
@@ -151,18 +242,34 @@ def labelled_table(
     )
 
 
+SPAN_CONVENTIONS = ("annotated", "clinical")
+
+
 class Brat:
-    """Reads a folder of brat ``.txt`` / ``.ann`` pairs into NER training columns."""
+    """Reads a folder of brat ``.txt`` / ``.ann`` pairs into NER training columns.
+
+    ``span_convention``: ``"annotated"`` takes each entity's span as written; ``"clinical"``
+    extends the spans of MACCROBAT's heads by the modifiers that MODIFY them, as the 2010
+    i2b2/VA guidelines mark concepts (:mod:`sparkner.training.clinical_spans`; the label map
+    must then name labels, not functions).
+    """
 
     def __init__(
         self,
         label_map: Mapping[str, str | Callable[[str], str | None]],
         documents: list[str] | None = None,
+        span_convention: str = "annotated",
     ) -> None:
         if not label_map:
             raise ValueError("label_map must map at least one brat type to a label")
+        if span_convention not in SPAN_CONVENTIONS:
+            raise ValueError(f"span_convention must be one of {SPAN_CONVENTIONS}, "
+                             f"got {span_convention!r}")  # fmt: skip
+        if span_convention == "clinical" and any(callable(v) for v in label_map.values()):
+            raise ValueError("the clinical span convention needs a label map of labels only")
         self.label_map = dict(label_map)
         self.documents = documents  # document ids (file stems) to read; None: all
+        self.span_convention = span_convention
         self.report = AlignmentReport()
 
     def read_table(self, folder: str | os.PathLike[str]) -> pa.Table:
@@ -181,14 +288,28 @@ class Brat:
         entities = []
         for stem, text in zip(stems, texts, strict=True):
             ann = root / f"{stem}.ann"
-            mapped = []
-            for e in read_ann(ann, len(text)) if ann.exists() else []:
-                rule = self.label_map.get(e.type)
-                label = rule(text[e.begin : e.end]) if callable(rule) else rule
-                if label:
-                    mapped.append(Entity(label, e.begin, e.end))
+            if self.span_convention == "clinical":
+                mapped = self._clinical(ann, text) if ann.exists() else []
+            else:
+                mapped = self._annotated(ann, text) if ann.exists() else []
             entities.append(resolve_overlaps(mapped, self.report))
         return labelled_table(stems, texts, entities, self.report)
+
+    def _annotated(self, ann: Path, text: str) -> list[Entity]:
+        mapped = []
+        for e in read_ann(ann, len(text)):
+            rule = self.label_map.get(e.type)
+            label = rule(text[e.begin : e.end]) if callable(rule) else rule
+            if label:
+                mapped.append(Entity(label, e.begin, e.end))
+        return mapped
+
+    def _clinical(self, ann: Path, text: str) -> list[Entity]:
+        # clinical_spans reads this module's standoff types: imported here, not in a cycle.
+        from sparkner.training.clinical_spans import extend_spans
+
+        spans = extend_spans(read_standoff(ann, len(text)), text, self.label_map)
+        return [Entity(s.label, s.begin, s.end) for s in spans]
 
     def readDataset(self, spark: SparkSession, folder: str | os.PathLike[str]) -> DataFrame:
         return training_frame(spark, self.read_table(folder))

@@ -16,11 +16,14 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
+from sparkner.annotators.lexicon_matcher import LexiconMatcherModel
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.word_embeddings import WordEmbeddingsModel
 from sparkner.evaluation import Evaluation, evaluate_dataframe
 from sparkner.formats import read_settings
+from sparkner.lexicon.store import HEADER_FILE
 from sparkner.ner.config import add_to_record
+from sparkner.resources import bundled_folder
 from sparkner.training.brat import AlignmentReport, Brat, labelled_table
 from sparkner.training.clinical import CHIA_LABELS, MACCROBAT_LABELS, section_headers
 from sparkner.training.conll import CoNLL, training_frame
@@ -28,6 +31,15 @@ from sparkner.training.corpora import brat_group, mtsamples_texts
 from sparkner.training.splits import split_keys
 
 LABEL_MAPS = {"maccrobat": MACCROBAT_LABELS, "chia": CHIA_LABELS}
+
+# The column a recipe's lexicon writes, and the tagger's inputs that read it.
+LEXICON_COLUMN = "lexicon"
+LEXICON_INPUT_COLS = ["sentence", "token", "embeddings", LEXICON_COLUMN]
+
+# How MACCROBAT's spans are read: "clinical" extends heads by their modifiers as the 2010
+# i2b2/VA guidelines mark concepts ("chronic cough"; sparkner.training.clinical_spans),
+# "maccrobat" keeps the heads as annotated ("cough"). Chia keeps its own spans either way.
+SPAN_CONVENTIONS = ("clinical", "maccrobat")
 
 
 @dataclass
@@ -41,9 +53,14 @@ class NerRecipe:
     # [{"folder": "maccrobat", "labels": "maccrobat"}, ...]; labels name a mapping of
     # sparkner.training.clinical.
     brat: list[dict[str, str]] = field(default_factory=list)
+    # For brat folders labelled "maccrobat": one of SPAN_CONVENTIONS.
+    span_convention: str = "clinical"
     split_seed: int = 13
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     embeddings: str = "embeddings_clinical"
+    # A bundled lexicon (e.g. "lexicon_clinical") whose matches the tagger gets as per-token
+    # features (NerDLApproach's optional lexicon input); empty: none.
+    lexicon: str = ""
     # Section headers of unlabeled notes, added to the training split as entity-free
     # sentences: {"file": "unlabeled/mtsamples.csv.xz", "min_count": 30}.
     headers: dict[str, Any] = field(default_factory=dict)
@@ -71,10 +88,25 @@ def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
                 f"{path}: each brat entry needs 'folder' and 'labels' (one of "
                 f"{sorted(LABEL_MAPS)}), got {corpus}"
             )
+    if recipe.span_convention not in SPAN_CONVENTIONS:
+        raise ValueError(
+            f"{path}: span_convention is one of {list(SPAN_CONVENTIONS)}, "
+            f"got {recipe.span_convention!r}"
+        )
     approach = NerDLApproach()
     for key in recipe.settings:
         if not approach.hasParam(key):
             raise ValueError(f"{path}: settings.{key} is not a NerDLApproach parameter")
+    if recipe.lexicon:
+        try:
+            bundled_folder(recipe.lexicon, HEADER_FILE, "lexicon")
+        except ValueError as exc:
+            raise ValueError(f"{path}: lexicon: {exc}") from None
+        if "inputCols" in recipe.settings:
+            raise ValueError(
+                f"{path}: with a lexicon, the recipe sets inputCols itself "
+                f"({LEXICON_INPUT_COLS}); leave settings.inputCols out"
+            )
     return recipe
 
 
@@ -92,7 +124,7 @@ def read_split(
         path = data / relative
         if not path.is_file():
             raise FileNotFoundError(f"{relative}: not found under the data folder {data}")
-        return vectors.transform(CoNLL().readDataset(spark, str(path)))
+        return _with_lexicon(recipe, vectors.transform(CoNLL().readDataset(spark, str(path))))
     frames = []
     for entry in recipe.brat:
         if corpus is not None and entry["folder"] != corpus:
@@ -104,7 +136,8 @@ def read_split(
         splits = split_keys((brat_group(s) for s in stems), recipe.split_seed,
                             recipe.split_fractions)  # fmt: skip
         chosen = [s for s in stems if splits[brat_group(s)] == split]
-        reader = Brat(LABEL_MAPS[entry["labels"]], documents=chosen)
+        reader = Brat(LABEL_MAPS[entry["labels"]], documents=chosen,
+                      span_convention=brat_convention(recipe, entry))  # fmt: skip
         frames.append(reader.readDataset(spark, str(folder)).drop("id"))
     if not frames:
         raise ValueError(f"recipe {recipe.name!r} has no brat folder {corpus!r}")
@@ -113,7 +146,22 @@ def read_split(
     frame = frames[0]
     for other in frames[1:]:
         frame = frame.unionByName(other)
-    return vectors.transform(frame)
+    return _with_lexicon(recipe, vectors.transform(frame))
+
+
+def _with_lexicon(recipe: NerRecipe, frame: DataFrame) -> DataFrame:
+    """``frame`` with the recipe's lexicon matches (column ``lexicon``), if it names one."""
+    if not recipe.lexicon:
+        return frame
+    matcher = LexiconMatcherModel.pretrained(recipe.lexicon)
+    return matcher.setInputCols(["document", "token"]).setOutputCol(LEXICON_COLUMN).transform(frame)
+
+
+def brat_convention(recipe: NerRecipe, entry: dict[str, str]) -> str:
+    """The brat reader's span convention for one of the recipe's brat folders."""
+    if entry["labels"] == "maccrobat" and recipe.span_convention == "clinical":
+        return "clinical"
+    return "annotated"
 
 
 def _header_sentences(spark: SparkSession, recipe: NerRecipe, data: Path) -> DataFrame:
@@ -150,6 +198,8 @@ def train_recipe(
 
 def _approach(recipe: NerRecipe) -> NerDLApproach:
     approach = NerDLApproach()
+    if recipe.lexicon:
+        approach.setInputCols(LEXICON_INPUT_COLS)
     for key, value in recipe.settings.items():
         approach._set(**{key: value})
     return approach

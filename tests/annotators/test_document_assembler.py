@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from conftest import assert_offsets_valid
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import assert_offsets_valid
 
 from sparkner.annotation import AnnotationBatch
 from sparkner.annotators.document_assembler import DocumentAssembler, assemble_documents

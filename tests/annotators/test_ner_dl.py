@@ -19,7 +19,7 @@ from sparkner import (
     WordEmbeddingsModel,
 )
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
-from sparkner.base import AnnotatorInputError
+from sparkner.stage import AnnotatorInputError
 from sparkner.training.conll import CoNLL
 
 
@@ -310,3 +310,165 @@ def test_training_refuses_mixed_dimensions(training_frame):
     expected = r"'embeddings' must hold one 200-dimensional vector per token; found dimensions"
     with pytest.raises(ValueError, match=expected + r" \[100, 200\]"):
         NerDLApproach().setMaxEpochs(1).fit(mixed)
+
+
+# -- lexicon features: the LexiconMatcherModel's column as an optional fourth input -----------
+LEXICON_TERMS = {"DISEASE": ["colon cancer", "asthma", "gout", "heart failure"],
+                 "DRUG": ["aspirin", "insulin"]}  # fmt: skip
+LEXICON_INPUTS = ["sentence", "token", "embeddings", "lexicon"]
+
+
+@pytest.fixture(scope="module")
+def lexicon_model(training_frame):
+    from sparkner.annotators.lexicon_matcher import LexiconMatcher
+
+    return LexiconMatcher().setTerms(LEXICON_TERMS).fit(training_frame)
+
+
+@pytest.fixture(scope="module")
+def lexicon_ner_model(training_frame, lexicon_model) -> NerDLModel:
+    frame = lexicon_model.transform(training_frame).cache()
+    approach = (
+        NerDLApproach().setInputCols(LEXICON_INPUTS).setMaxEpochs(4).setLr(0.01).setBatchSize(8)
+        .setRandomSeed(1).setIncludeConfidence(True).setTestDataset(frame.limit(20))
+    )  # fmt: skip
+    return approach.fit(frame)
+
+
+@pytest.fixture(scope="module")
+def lexicon_pipeline(embeddings, lexicon_model, lexicon_ner_model) -> PipelineModel:
+    return PipelineModel(stages=[DocumentAssembler(), SentenceDetector(), Tokenizer(), embeddings,
+                                 lexicon_model, lexicon_ner_model])  # fmt: skip
+
+
+LEXICON_TEXTS = [
+    "Her brother has colon cancer .", "He takes aspirin daily . She has gout .", None, "",
+    "The patient has asthma and heart failure .", "History of migraine in the family .",
+]  # fmt: skip
+
+
+def _ner_view(annotations):
+    return [(a.begin, a.end, a.result, a.metadata["confidence"]) for a in annotations]
+
+
+def test_lexicon_tagger_records_its_classes_and_learns(lexicon_ner_model, lexicon_pipeline):
+    from sparkner.ner.config import read_config
+
+    assert lexicon_ner_model.lexicon_classes() == ["DISEASE", "DRUG"]
+    assert read_config(lexicon_ner_model.files_folder()).lexicon_width == 5
+    assert lexicon_ner_model.getInputCols() == LEXICON_INPUTS
+    record = lexicon_ner_model.training_record()
+    assert "f1" in record["test"] and record["training_sentences"] == 160
+    result = LightPipeline(lexicon_pipeline).annotate("Her brother has colon cancer .")
+    assert result["ner"] == ["O", "O", "O", "B-Disease", "I-Disease", "O"]
+
+
+def test_lexicon_tagger_same_tags_on_spark_fused_light_and_saved(spark, lexicon_pipeline,
+                                                                  tmp_path):  # fmt: skip
+    from pyspark.sql import functions as F
+
+    from sparkner.fused import pipeline_udf
+    from sparkner.udf import has_arrow_udf
+
+    frame = spark.createDataFrame(list(enumerate(LEXICON_TEXTS)), "id int, text string")
+    frame = frame.repartition(2)
+    light = [_ner_view(r["ner"]) for r in LightPipeline(lexicon_pipeline).fullAnnotate(
+        LEXICON_TEXTS)]  # fmt: skip
+    assert [len(v) for v in light] == [6, 9, 0, 0, 8, 7]
+    # Stage by stage: the tagger looks the vectors up itself, with the lexicon column sent.
+    rows = lexicon_pipeline.transform(frame).select("id", "ner").orderBy("id").collect()
+    assert [_ner_view(r.ner) for r in rows] == light
+    # The embeddings column read as is (its origin unknown): the plain batch function.
+    upstream = frame
+    for stage in lexicon_pipeline.stages[:5]:
+        upstream = stage.transform(upstream)
+    plain = upstream.withColumn("embeddings", F.col("embeddings").alias(
+        "embeddings", metadata={"annotatorType": "word_embeddings"}))  # fmt: skip
+    rows = lexicon_pipeline.stages[5].transform(plain).select("id", "ner").orderBy("id")
+    assert [_ner_view(r.ner) for r in rows.collect()] == light
+    if has_arrow_udf():
+        run = pipeline_udf(lexicon_pipeline, spark, ["ner"])
+        fused = frame.select("id", run("text").alias("out")).orderBy("id").collect()
+        assert [_ner_view(r.out.ner) for r in fused] == light
+    path = str(tmp_path / "lexicon_ner_pipeline")
+    lexicon_pipeline.write().save(path)
+    loaded = PipelineModel.load(path)
+    assert loaded.stages[5].getInputCols() == LEXICON_INPUTS
+    again = [_ner_view(r["ner"]) for r in LightPipeline(loaded).fullAnnotate(LEXICON_TEXTS)]
+    assert again == light
+
+
+def test_lexicon_column_needed_by_a_lexicon_tagger_only(spark, lexicon_ner_model, ner_model,
+                                                         embeddings, lexicon_model):  # fmt: skip
+    frame = spark.createDataFrame([("The patient has asthma .",)], "text string")
+    stages = [DocumentAssembler(), SentenceDetector(), Tokenizer(), embeddings, lexicon_model]
+    prepared = PipelineModel(stages=stages).transform(frame)
+    without = NerDLModel().attach_files(lexicon_ner_model.files_folder())
+    expected = (
+        r"trained with lexicon features \(classes \['DISEASE', 'DRUG'\]\) and needs the "
+        r"lexicon column .* in inputCols, which is \['sentence', 'token', 'embeddings'\]; e\.g\. "
+        r"setInputCols\(\['sentence', 'token', 'embeddings', 'lexicon'\]\)"
+    )
+    with pytest.raises(AnnotatorInputError, match=expected):
+        without.transform(prepared)
+    with pytest.raises(AnnotatorInputError, match=expected):
+        LightPipeline(PipelineModel(stages=[*stages, without]))
+    with pytest.raises(ValueError, match="trained with lexicon features"):
+        without.batch_function()(None, None, prepared.select("embeddings").toArrow()[0])
+    plain = NerDLModel().attach_files(ner_model.files_folder()).setInputCols(LEXICON_INPUTS)
+    expected = r"trained without lexicon features: inputCols .* has 4 columns, expected 3"
+    with pytest.raises(AnnotatorInputError, match=expected + r".*'lexicon' out of inputCols"):
+        plain.transform(prepared)
+    with pytest.raises(AnnotatorInputError, match=r"has 5 columns, expected 3 .*optionally"):
+        plain.setInputCols([*LEXICON_INPUTS, "token"]).transform(prepared)
+    # A missing column itself is named as for any stage.
+    with pytest.raises(AnnotatorInputError, match="input column 'lexicon' does not exist"):
+        lexicon_ner_model.transform(prepared.drop("lexicon"))
+
+
+# Digests of the bundled taggers' tags (begin, end, tag) on the sample notes, recorded before
+# taggers had lexicon features (their confidences were checked bit-identical then too).
+BUNDLED_TAG_DIGESTS = {"ner_clinical": "831b3e79bb137970", "ner_bc5cdr": "c9098f8918d12834"}
+
+
+def test_bundled_taggers_tag_as_before():
+    """The bundled taggers (no lexicon features) on the sample notes: the same tags as
+    before lexicon features existed."""
+    import hashlib
+
+    from sparkner.resources import sample_notes
+
+    notes = list(sample_notes().values())
+    digests = {}
+    for name in BUNDLED_TAG_DIGESTS:
+        ner = NerDLModel.pretrained(name)
+        assert ner.lexicon_classes() == [] and ner.getInputCols() == LEXICON_INPUTS[:3]
+        light = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(),
+                               WordEmbeddingsModel.pretrained(), ner])  # fmt: skip
+        rows = [[(a.begin, a.end, a.result) for a in r["ner"]] for r in light.fullAnnotate(notes)]
+        digests[name] = hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
+    assert digests == BUNDLED_TAG_DIGESTS
+
+
+def test_recipe_with_a_bundled_lexicon(spark, tmp_path):
+    """``lexicon: lexicon_clinical`` in a recipe: its splits get the lexicon column and the
+    approach reads it; an unknown lexicon is refused when the recipe is read."""
+    from tests_support import write_tiny_conll
+
+    from sparkner.training.ner import _approach, load_recipe, read_split
+
+    write_tiny_conll(tmp_path / "train.tsv", sentences=8)
+    config = tmp_path / "r.yaml"
+    config.write_text("name: r\ntrain: train.tsv\ndev: train.tsv\nlexicon: lexicon_clinical\n")
+    recipe = load_recipe(config)
+    assert _approach(recipe).getInputCols() == LEXICON_INPUTS
+    frame = read_split(spark, recipe, tmp_path, "train")
+    matches = {(a.result, a.metadata["entity"]) for r in frame.collect() for a in r.lexicon}
+    assert ("asthma", "PROBLEM") in matches and ("insulin", "TREATMENT") in matches
+    assert _approach(recipe).check_input_columns(frame.schema) == LEXICON_INPUTS
+    config.write_text("name: r\ntrain: train.tsv\ndev: train.tsv\nlexicon: nope\n")
+    with pytest.raises(ValueError, match=r"r\.yaml: lexicon: unknown pretrained lexicon 'nope'"):
+        load_recipe(config)
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("name: r\ntrain: train.tsv\ndev: train.tsv\n")
+    assert "lexicon" not in read_split(spark, load_recipe(plain), tmp_path, "dev").columns

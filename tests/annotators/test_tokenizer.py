@@ -8,10 +8,9 @@ import re
 from itertools import pairwise
 
 import pytest
-from conftest import assert_offsets_valid
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests_support import TEXTS
+from tests_support import TEXTS, assert_offsets_valid
 
 from sparkner.annotation import AnnotationBatch
 from sparkner.annotators.document_assembler import DocumentAssembler

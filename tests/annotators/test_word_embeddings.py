@@ -13,8 +13,8 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from sparkner import DocumentAssembler, LightPipeline, SentenceDetector, Tokenizer
 from sparkner.annotation import WORD_EMBEDDINGS
 from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
-from sparkner.base import AnnotatorInputError, AnnotatorTransformer
 from sparkner.embeddings.store import StoreError
+from sparkner.stage import AnnotatorInputError, AnnotatorTransformer
 
 VECTORS = "4 3\nchest 1 2 3\npain 4 5 6\nCT 7 8 9\nbp 0.5 0.5 0.5\n"
 NOTES = ["Chest pain. CT ok.", None, "", "BP 120/80 😀"]

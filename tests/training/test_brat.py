@@ -91,7 +91,7 @@ def test_bad_arguments():
 
 
 def test_maccrobat_reads_completely():
-    from conftest import SHARED_DATA
+    from tests_support import SHARED_DATA
 
     folder = SHARED_DATA / "maccrobat"
     if not folder.is_dir():

@@ -60,7 +60,7 @@ def test_conll_2003_documents(tmp_path, spark):
 
 
 def test_real_training_file_reads_completely(spark):
-    from conftest import SHARED_DATA
+    from tests_support import SHARED_DATA
 
     path = SHARED_DATA / "ncbi_disease" / "dev.tsv"
     if not path.exists():
