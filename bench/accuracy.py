@@ -1,15 +1,17 @@
 """Train a tagger from scratch with its recipe and score it on the official test split.
 
     python bench/accuracy.py --data ncbi_disease|bc5cdr [--data-dir ../shared/data] [--save DIR]
-    python bench/accuracy.py --data clinical [--data-dir ../shared/data]
+    python bench/accuracy.py --data clinical [--data-dir ../shared/data] [--model DIR]
 
 Prints strict and relaxed entity-level precision / recall / F1 per type, the dev figures of
 the kept epoch, the training time, and one JSON line. Model selection sees the dev split
 only; the test split is read once, here, for the final figure.
 
-``--data clinical`` trains nothing: it scores the bundled ``ner_clinical`` on the MACCROBAT
-test split of ``conf/ner_clinical.yaml`` twice, with the spans in the clinical (2010
-i2b2/VA) convention and with MACCROBAT's own spans, and prints one JSON line with both.
+``--data clinical`` trains nothing: it scores the bundled ``ner_clinical`` (or the tagger
+folder ``--model``) on the MACCROBAT test split of ``conf/ner_clinical.yaml`` twice, with the
+spans in the clinical (2010 i2b2/VA) convention and with MACCROBAT's own spans, then on the
+Chia test split (its own spans), and prints one JSON line with all three. A tagger trained
+with lexicon features gets the recipe's bundled lexicon (``lexicon_clinical``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
     parser.add_argument("--save", type=Path, help="also save the trained tagger's files here")
+    parser.add_argument("--model", type=Path, help="--data clinical: a tagger folder to score")
     args = parser.parse_args()
     if args.data == "clinical":
-        return bundled_clinical(args.data_dir)
+        return bundled_clinical(args.data_dir, args.model)
 
     import sparkner
     from sparkner.training.ner import dev_figures, evaluate_split, load_recipe, train_recipe
@@ -73,8 +76,9 @@ def main() -> None:
     )
 
 
-def bundled_clinical(data_dir: Path) -> None:
-    """The bundled ner_clinical on the MACCROBAT test split, in both span conventions."""
+def bundled_clinical(data_dir: Path, folder: Path | None = None) -> None:
+    """ner_clinical (or the tagger in ``folder``) on the MACCROBAT test split in both span
+    conventions, and on the Chia test split."""
     import dataclasses
 
     import sparkner
@@ -82,22 +86,28 @@ def bundled_clinical(data_dir: Path) -> None:
     from sparkner.training.ner import SPAN_CONVENTIONS, evaluate_split, load_recipe
 
     recipe = load_recipe(REPO / "conf" / "ner_clinical.yaml")
-    model = NerDLModel.pretrained("ner_clinical")
+    model = NerDLModel().attach_files(folder) if folder else NerDLModel.pretrained()
+    if model.lexicon_classes():
+        recipe = dataclasses.replace(recipe, lexicon=recipe.lexicon or "lexicon_clinical")
+        model.setInputCols(["sentence", "token", "embeddings", "lexicon"])
     spark = sparkner.start(master="local[2]")
     figures = {}
-    for convention in SPAN_CONVENTIONS:
+    runs = [(f"MACCROBAT test split, {c} spans", c, "maccrobat") for c in SPAN_CONVENTIONS]
+    runs.append(("Chia test split", recipe.span_convention, "chia/chia_without_scope"))
+    for title, convention, corpus in runs:
         spans = dataclasses.replace(recipe, span_convention=convention)
-        result = evaluate_split(spark, model, spans, data_dir, "test", "maccrobat")
-        print(f"MACCROBAT test split, {convention} spans:")
+        result = evaluate_split(spark, model, spans, data_dir, "test", corpus)
+        print(f"{title}:")
         print(result.table())
-        figures[convention] = {
+        figures[convention if corpus == "maccrobat" else "chia"] = {
             "strict": result.as_dict()["strict"],
             "strict_f1": round(result.strict.micro.f1, 4),
             "relaxed_f1": round(result.relaxed.micro.f1, 4),
         }
     spark.stop()
-    print(json.dumps({"bench": "accuracy", "data": "clinical", "model": "ner_clinical",
-                      "split": "maccrobat test", **figures}))  # fmt: skip
+    print(json.dumps({"bench": "accuracy", "data": "clinical",
+                      "model": str(folder) if folder else "ner_clinical",
+                      "split": "test", **figures}))  # fmt: skip
 
 
 if __name__ == "__main__":

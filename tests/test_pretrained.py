@@ -27,10 +27,10 @@ def test_bundled_pipelines_are_listed():
 
 
 def test_finds_the_obvious_entities(clinical):
-    chunks = clinical.fullAnnotate(NOTE)["ner_chunk"]
+    chunks = clinical.fullAnnotate(NOTE)[0]["ner_chunk"]
     assert {
         ("fever", "PROBLEM"), ("cough", "PROBLEM"), ("pneumonia", "PROBLEM"),
-        ("CT", "TEST"), ("ceftriaxone", "TREATMENT"),
+        ("chest CT", "TEST"), ("ceftriaxone", "TREATMENT"),
     } <= _entities(chunks)  # fmt: skip
     assert all(0.0 < float(c.metadata["confidence"]) <= 1.0 for c in chunks)
     assert clinical.annotate(NOTE)["ner_chunk"] == [c.result for c in chunks]
@@ -97,7 +97,8 @@ def test_bad_arguments(kwargs, message):
 
 def test_short_name_and_other_tagger():
     chemicals = PretrainedPipeline("ner_bc5cdr_pipeline")
-    found = _entities(chemicals.fullAnnotate("Cisplatin caused acute renal failure.")["ner_chunk"])
+    (row,) = chemicals.fullAnnotate("Cisplatin caused acute renal failure.")
+    found = _entities(row["ner_chunk"])
     assert ("Cisplatin", "Chemical") in found
 
 
