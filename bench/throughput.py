@@ -155,8 +155,13 @@ def role_light(spec: dict[str, Any]) -> dict[str, Any]:
     from sparkner.pretrained import PretrainedPipeline
 
     model = spec["model"]
-    pipeline = (PretrainedPipeline.from_disk(model) if os.path.isdir(model)
-                else PretrainedPipeline(model))  # fmt: skip
+    if os.path.isdir(model):  # a saved pipeline: Spark ML reads its metadata (not timed)
+        import sparkner
+
+        sparkner.start(master="local[1]")
+        pipeline = PretrainedPipeline.from_disk(model)
+    else:
+        pipeline = PretrainedPipeline(model)
     light = pipeline.light_model
     corpus = load_notes(Path(spec["data"]))
     notes = repeat(corpus, spec["notes"])

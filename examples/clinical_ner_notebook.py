@@ -108,14 +108,15 @@ entities.groupBy("entity").count().orderBy(F.desc("count"), "entity").show()
 text = notes["note-4-clinic"]
 print(pipeline.annotate(text)["ner_chunk"])
 
-result = pipeline.fullAnnotate(text)
-for chunk, assertion in zip(result["ner_chunk"], result["assertion"]):
+result = pipeline.fullAnnotate(text)[0]  # a list: one dict per text
+for chunk, assertion in zip(result["ner_chunk"], result["assertion"], strict=True):
     entity, confidence = chunk.metadata["entity"], float(chunk.metadata["confidence"])
     print(f"{chunk.begin:>4} {chunk.end:>4}  {entity:<10} {confidence:.2f}  "
           f"{assertion.result:<9} {chunk.result}")
 
-negated = pipeline.fullAnnotate("She denies chest pain. No evidence of pneumonia.")
-print([(c.result, a.result) for c, a in zip(negated["ner_chunk"], negated["assertion"])])
+negated = pipeline.fullAnnotate("She denies chest pain. No evidence of pneumonia.")[0]
+pairs = zip(negated["ner_chunk"], negated["assertion"], strict=True)
+print([(c.result, a.result) for c, a in pairs])
 
 # COMMAND ----------
 

@@ -3,11 +3,12 @@
 from sparkner.annotation import Annotation
 from sparkner.annotators.assertion import AssertionModel
 from sparkner.annotators.document_assembler import DocumentAssembler
+from sparkner.annotators.finisher import EmbeddingsFinisher, Finisher
 from sparkner.annotators.lexicon_matcher import LexiconMatcher, LexiconMatcherModel
 from sparkner.annotators.ner_converter import NerConverter
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.sentence_detector import SentenceDetector
-from sparkner.annotators.tokenizer import Tokenizer
+from sparkner.annotators.tokenizer import Tokenizer, TokenizerModel
 from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
 from sparkner.light_pipeline import LightPipeline
 from sparkner.session import start
@@ -24,6 +25,8 @@ __all__ = [
     "Annotation",
     "AssertionModel",
     "DocumentAssembler",
+    "EmbeddingsFinisher",
+    "Finisher",
     "LexiconMatcher",
     "LexiconMatcherModel",
     "LightPipeline",
@@ -32,6 +35,7 @@ __all__ = [
     "NerDLModel",
     "SentenceDetector",
     "Tokenizer",
+    "TokenizerModel",
     "WordEmbeddings",
     "WordEmbeddingsModel",
     "__version__",

@@ -36,6 +36,7 @@ NAMED_ENTITY = "named_entity"
 CHUNK = "chunk"
 ASSERTION = "assertion"
 LEXICON = "lexicon"
+POS = "pos"
 
 # Keys of the column metadata: which annotator type a column holds, and for word embeddings,
 # which vectors (their storageRef) made them, their dimension, and how to look them up again
@@ -202,7 +203,9 @@ def build_annotations(
     """Build an annotation column from flat, per-annotation columns.
 
     ``row_offsets`` (length rows + 1) says which annotations belong to which row. Every
-    annotation gets the same metadata keys; integer arrays are written as decimal strings.
+    annotation gets the same metadata keys, less those whose value is null for it (a key
+    with no value is left out, never written as null); integer arrays are written as
+    decimal strings.
     ``embeddings`` is a (annotations, dim) float32 matrix, or None for none.
     """
     count = len(begin)
@@ -237,6 +240,14 @@ def _metadata_maps(
     order = (np.arange(width)[None, :] * count + np.arange(count)[:, None]).ravel()
     values = pc.take(pa.concat_arrays(columns), pa.array(order))
     names = pc.take(pa.array(keys, pa.string()), pa.array(np.tile(np.arange(width), count)))
+    if values.null_count:
+        # A null value means "no such key" for that annotation (as in Spark NLP, whose
+        # metadata maps never hold nulls): the key is left out of its map.
+        present = pc.is_valid(values).to_numpy(zero_copy_only=False)
+        kept = present.reshape(count, width).sum(axis=1)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(kept)]).astype(np.int32))
+        mask = pa.array(present)
+        names, values = pc.filter(names, mask), pc.filter(values, mask)
     return pa.MapArray.from_arrays(offsets, names, values)
 
 

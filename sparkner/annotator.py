@@ -6,10 +6,11 @@ from sparkner.annotators.lexicon_matcher import LexiconMatcher, LexiconMatcherMo
 from sparkner.annotators.ner_converter import NerConverter
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.sentence_detector import SentenceDetector
-from sparkner.annotators.tokenizer import Tokenizer
+from sparkner.annotators.tokenizer import Tokenizer, TokenizerModel
 from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
 
 __all__ = [
     "AssertionModel", "LexiconMatcher", "LexiconMatcherModel", "NerConverter", "NerDLApproach",
-    "NerDLModel", "SentenceDetector", "Tokenizer", "WordEmbeddings", "WordEmbeddingsModel",
+    "NerDLModel", "SentenceDetector", "Tokenizer", "TokenizerModel", "WordEmbeddings",
+    "WordEmbeddingsModel",
 ]  # fmt: skip

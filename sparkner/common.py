@@ -1,4 +1,7 @@
-"""What Spark NLP users import from ``sparknlp.common``: the annotation type and ``ReadAs``."""
+"""What Spark NLP users import from ``sparknlp.common``: the annotation type, ``ReadAs`` and
+``CoverageResult``."""
+
+from dataclasses import dataclass
 
 from sparkner.annotation import Annotation
 
@@ -11,4 +14,15 @@ class ReadAs:
     BINARY = "BINARY"
 
 
-__all__ = ["Annotation", "ReadAs"]
+@dataclass(frozen=True)
+class CoverageResult:
+    """How many tokens the word vectors know (``WordEmbeddingsModel.overallCoverage``):
+    ``covered`` of ``total``, and ``percentage``, the share covered as a fraction in [0, 1]
+    (as in Spark NLP; NaN when there are no tokens)."""
+
+    covered: int
+    total: int
+    percentage: float
+
+
+__all__ = ["Annotation", "CoverageResult", "ReadAs"]

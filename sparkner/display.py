@@ -9,7 +9,7 @@ Example::
 
     from sparkner.display import render
 
-    result = light_pipeline.fullAnnotate(note)
+    result = light_pipeline.fullAnnotate(note)[0]
     html = render(note, result["ner_chunk"], assertions=result["assertion"])
     displayHTML(html)  # Databricks; in Jupyter: IPython.display.HTML(html)
 
@@ -122,14 +122,14 @@ def render(
     """Return ``text`` as an HTML fragment with each chunk highlighted and labelled.
 
     ``chunks`` may hold :class:`sparkner.annotation.Annotation` objects (what
-    ``LightPipeline.fullAnnotate(text)["ner_chunk"]`` returns), ``pyspark.sql.Row``
+    ``LightPipeline.fullAnnotate(text)[0]["ner_chunk"]`` returns), ``pyspark.sql.Row``
     values of a chunk column, or dicts with ``begin``, ``end`` (inclusive), optional
     ``result`` and either ``metadata`` (with ``entity``, optional ``confidence``) or
     ``entity``. None items are skipped. The entity type is ``metadata["entity"]``, then
     an ``entity`` field, then ``"ENTITY"``.
 
     ``assertions`` may hold assertion annotations in the same forms (what
-    ``fullAnnotate(text)["assertion"]`` returns, or a row's ``assertion`` column), each with
+    ``fullAnnotate(text)[0]["assertion"]`` returns, or a row's ``assertion`` column), each with
     the label as ``result``. An annotation goes to the chunk whose index in ``chunks`` its
     ``metadata["chunk"]`` gives; one without ``metadata["chunk"]`` goes to the chunk at its
     own position (the n-th assertion to the n-th chunk, None items counting). None items and

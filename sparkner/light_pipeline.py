@@ -6,11 +6,13 @@ on an Arrow batch built from the texts, so both paths give the same annotations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import pyarrow as pa
 from pyspark.ml import PipelineModel, Transformer
+from pyspark.sql import DataFrame
 
 from sparkner.annotation import Annotation, AnnotationBatch
 from sparkner.steps import annotator_stages, plan_steps, run_steps
@@ -25,9 +27,24 @@ class LightPipeline:
     ['Patient', 'denies', 'chest', 'pain', '.']
     """
 
-    def __init__(self, pipeline: PipelineModel | Sequence[Transformer]) -> None:
+    def __init__(
+        self, pipeline: PipelineModel | Sequence[Transformer], parse_embeddings: bool = False
+    ) -> None:
+        # parse_embeddings: Spark NLP's keyword, accepted; embeddings are always returned.
+        self.pipeline_model = (
+            pipeline if isinstance(pipeline, PipelineModel) else PipelineModel(list(pipeline))
+        )
         self.stages, self.input_col = annotator_stages(pipeline)
         self._steps = plan_steps([(s, s.batch_function()) for s in self.stages], self.input_col)
+
+    def transform(self, dataframe: DataFrame) -> DataFrame:
+        """The whole pipeline (finishers included) on a DataFrame, by Spark, as Spark NLP's
+        ``LightPipeline.transform``."""
+        return self.pipeline_model.transform(dataframe)
+
+    def getIgnoreUnsupported(self) -> bool:
+        """Spark NLP's: whether unsupported stages are skipped (finishers always are)."""
+        return True
 
     def output_columns(self) -> list[str]:
         return [stage.getOutputCol() for stage in self.stages]
@@ -43,16 +60,17 @@ class LightPipeline:
     def annotate(self, target: str | Sequence[str | None] | None) -> Any:
         """Column -> list of result strings, for one text (a dict) or a list (a list of dicts);
         ``None`` counts as one missing text (empty lists)."""
-        texts = _texts(target)
+        texts = _texts(target, "annotate")
         rows = [
             row for batch in self._batches(texts) for row in _per_row(batch, lambda b: b.result)
         ]
         return rows if _is_list(target) else rows[0]
 
-    def fullAnnotate(self, target: str | Sequence[str | None] | None) -> Any:
-        """Column -> list of :class:`Annotation`, for one text or a list of texts."""
-        texts = _texts(target)
-        rows = [
+    def fullAnnotate(self, target: str | Sequence[str | None] | None) -> list[dict[str, Any]]:
+        """A list with one dict (column -> list of :class:`Annotation`) per text: for a list
+        of texts, and for one text too (a list of one), as in Spark NLP."""
+        texts = _texts(target, "fullAnnotate")
+        return [
             row
             for batch in self._batches(texts)
             for row in _per_row(
@@ -60,15 +78,28 @@ class LightPipeline:
                 lambda b: [Annotation.from_row(r) for r in b.annotations.to_pylist()],
             )
         ]
-        return rows if _is_list(target) else rows[0]
 
 
 def _is_list(target: object) -> bool:
     return target is not None and not isinstance(target, str)
 
 
-def _texts(target: str | Sequence[str | None] | None) -> list[str | None]:
-    return list(target) if _is_list(target) else [target]  # type: ignore[arg-type]
+def _texts(target: str | Sequence[str | None] | None, method: str) -> list[str | None]:
+    """The texts of a target: one text, None, or a list of texts. A dict is refused (as in
+    Spark NLP), not read as its keys."""
+    if isinstance(target, Mapping | AbstractSet) or (
+        _is_list(target) and not isinstance(target, Iterable)
+    ):
+        raise TypeError(
+            f"{method} takes a text or a list of texts, not a {type(target).__name__}"
+        )
+    texts = list(target) if _is_list(target) else [target]  # type: ignore[arg-type]
+    wrong = next((t for t in texts if t is not None and not isinstance(t, str)), None)
+    if wrong is not None:
+        raise TypeError(
+            f"{method} takes texts (str), got a {type(wrong).__name__} in the list"
+        )
+    return texts
 
 
 def _per_row(batch: dict[str, pa.Array], values_of: Any) -> Iterator[dict[str, list[Any]]]:

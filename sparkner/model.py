@@ -81,8 +81,15 @@ class FolderModel(FolderStageReadWrite, AnnotatorTransformer):
         return self._fingerprint
 
     @classmethod
-    def pretrained(cls, name: str | None = None) -> Any:
-        """A model bundled with the package, loaded offline."""
+    def pretrained(
+        cls, name: str | None = None, lang: str = "en", remote_loc: str | None = None
+    ) -> Any:
+        """A model bundled with the package, loaded offline. ``lang`` and ``remote_loc`` are
+        Spark NLP's: the bundled models are English, and nothing is downloaded."""
+        if lang != "en":
+            raise ValueError(f"lang={lang!r}: sparkner's bundled models are English ('en')")
+        if remote_loc is not None:
+            raise ValueError("remote_loc: sparkner downloads nothing; its models are bundled")
         kind = cls.pretrained_kind or cls.files_kind
         folder = bundled_folder(name or cls.default_pretrained, cls.bundled_marker, kind)
         return cls().attach_files(folder)

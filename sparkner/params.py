@@ -11,6 +11,7 @@ every param a fluent ``setX`` and a ``getX`` unless the class writes its own.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -97,6 +98,43 @@ def to_list_of(normalize: Callable[[str], str]) -> Callable[[Any], list[str]]:
         return [n for n in (normalize(v) for v in TypeConverters.toListString(value)) if n]
 
     return convert
+
+
+_WARNED: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """A :class:`UserWarning`, given once per process whatever the warnings filters say."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, UserWarning, stacklevel=4)
+
+
+def warn_unless(
+    convert: Callable[[Any], Any], expected: Any, message: str
+) -> Callable[[Any], Any]:
+    """A converter that warns (once) when the value is not ``expected``: a Spark NLP param
+    whose other values sparkner accepts but does not implement."""
+
+    def converter(value: Any) -> Any:
+        converted = convert(value)
+        if converted != expected:
+            warn_once(message)
+        return converted
+
+    return converter
+
+
+def no_effect(convert: Callable[[Any], Any], message: str) -> Callable[[Any], Any]:
+    """A converter that warns (once) whenever the param is set: a Spark NLP param that
+    sparkner accepts so that code runs, and ignores."""
+
+    def converter(value: Any) -> Any:
+        converted = convert(value)
+        warn_once(message)
+        return converted
+
+    return converter
 
 
 # -- the base of every sparkner stage's params ---------------------------------------------

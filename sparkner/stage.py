@@ -46,6 +46,12 @@ def annotator_type_of(field: StructField) -> str | None:
     return (field.metadata or {}).get(ANNOTATOR_TYPE_KEY)
 
 
+class FinisherStage:
+    """Marks a stage that turns annotation columns into plain columns (the Finisher and the
+    EmbeddingsFinisher): it annotates nothing, so the LightPipeline and the fused UDF skip it
+    (as Spark NLP's LightPipeline does)."""
+
+
 class AnnotatorStage(Transformer, HasOutputCol, DefaultParamsReadable, DefaultParamsWritable):
     """Base of every stage that writes an annotation column.
 

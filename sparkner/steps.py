@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 from pyspark.ml import PipelineModel, Transformer
 
-from sparkner.stage import AnnotatorStage, TextInputStage
+from sparkner.stage import AnnotatorStage, FinisherStage, TextInputStage
 from sparkner.udf import BatchFunction
 
 
@@ -21,8 +21,10 @@ def annotator_stages(
     pipeline: PipelineModel | Sequence[Transformer],
 ) -> tuple[list[AnnotatorStage], str]:
     """The pipeline's stages, checked to be sparkner annotators, and the text column the
-    first text stage reads."""
+    first text stage reads. Finishers (:class:`~sparkner.stage.FinisherStage`) are left
+    out: they only reshape annotation columns for Spark."""
     stages = list(pipeline.stages if isinstance(pipeline, PipelineModel) else pipeline)
+    stages = [stage for stage in stages if not isinstance(stage, FinisherStage)]
     for stage in stages:
         if not isinstance(stage, AnnotatorStage):
             raise TypeError(

@@ -121,3 +121,21 @@ def test_metadata_lookup_with_uneven_maps():
     batch = AnnotationBatch(column)
     assert batch.metadata("sentence").to_pylist() == ["0", "4", None]
     assert batch.int_metadata("sentence", default=9).tolist() == [0, 4, 9]
+
+
+def test_null_metadata_values_are_left_out_of_the_maps():
+    import numpy as np
+
+    from sparkner.annotation import AnnotationBatch, build_annotations
+
+    column = build_annotations(
+        "chunk", np.array([0, 2, 3]), [0, 5, 0], [3, 8, 1], ["pain", "fever", "CT"],
+        {"entity": ["P", "P", "T"], "confidence": [None, "0.9000", None]},
+    )  # fmt: skip
+    rows = column.to_pylist()
+    assert [dict(a["metadata"]) for row in rows for a in row] == [
+        {"entity": "P"}, {"entity": "P", "confidence": "0.9000"}, {"entity": "T"},
+    ]  # fmt: skip
+    batch = AnnotationBatch(column)
+    assert batch.metadata("confidence").to_pylist() == [None, "0.9000", None]
+    assert batch.metadata("entity").to_pylist() == ["P", "P", "T"]

@@ -63,11 +63,38 @@ def test_annotate_one_text_and_a_list(text_model):
 
 
 def test_full_annotate_gives_annotations_with_metadata(text_model):
-    result = LightPipeline(text_model).fullAnnotate("Chest pain. No fever.")
+    (result,) = LightPipeline(text_model).fullAnnotate("Chest pain. No fever.")
     tokens = result["token"]
     assert all(isinstance(t, Annotation) for t in tokens)
     assert tokens[3] == Annotation("token", 12, 13, "No", {"sentence": "1"}, [])
     assert [s.metadata["sentence"] for s in result["sentence"]] == ["0", "1"]
+
+
+def test_full_annotate_returns_a_list_for_one_text_too(text_model):
+    light = LightPipeline(text_model)
+    one = light.fullAnnotate("Chest pain.")
+    assert isinstance(one, list) and len(one) == 1
+    assert [t.result for t in one[0]["token"]] == ["Chest", "pain", "."]
+    assert light.fullAnnotate(None) == [{"document": [], "sentence": [], "token": []}]
+    assert len(light.fullAnnotate(["a", "b"])) == 2
+    assert isinstance(light.annotate("Chest pain."), dict)  # annotate keeps Spark NLP's dict
+
+
+@pytest.mark.parametrize("method", ["annotate", "fullAnnotate"])
+@pytest.mark.parametrize(
+    "target", [{"text": "Chest pain."}, {"Chest pain."}, 42, ["a", 1]], ids=str
+)
+def test_what_is_not_a_text_or_a_list_of_texts_is_refused(text_model, method, target):
+    with pytest.raises(TypeError, match=f"{method} takes"):
+        getattr(LightPipeline(text_model), method)(target)
+
+
+def test_transform_runs_the_pipeline_model(spark, text_model):
+    frame = spark.createDataFrame([("Chest pain. Fever.",)], "text string")
+    light = LightPipeline(text_model)
+    assert light.transform(frame).selectExpr("size(sentence)").first()[0] == 2
+    stages = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer()])
+    assert stages.transform(frame).columns == ["text", "document", "sentence", "token"]
 
 
 def test_light_pipeline_accepts_a_plain_list_of_stages():

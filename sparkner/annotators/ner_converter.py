@@ -25,7 +25,7 @@ from sparkner.annotation import (
     build_annotations,
 )
 from sparkner.ner.tags import entity_types, tag_spans
-from sparkner.params import declare
+from sparkner.params import declare, warn_unless
 from sparkner.stage import AnnotatorTransformer
 from sparkner.udf import BatchFunction
 
@@ -34,7 +34,8 @@ def convert_to_chunks(
     sentences: pa.Array, tokens: pa.Array, entities: pa.Array, white_list: tuple[str, ...]
 ) -> pa.Array:
     """Chunks with metadata ``entity``, ``sentence``, ``chunk`` (index within the row) and
-    ``confidence`` (mean of the tokens' confidences; null when the tags carry none)."""
+    ``confidence`` (mean of the tokens' confidences; the key is left out when the tags carry
+    none, as in Spark NLP)."""
     tags = AnnotationBatch(entities)
     docs = AnnotationBatch(sentences)
     rows = tags.row_of()
@@ -67,20 +68,25 @@ def convert_to_chunks(
             texts.append(text)
             entity_types.append(entity)
             chunk_sentences.append(int(sentence_ids[lo]))
-            chunk_scores.append(
-                None if scores is None else float(np.nanmean(scores[lo + first : lo + last + 1]))
-            )
+            span_scores = None if scores is None else scores[lo + first : lo + last + 1]
+            chunk_scores.append(None if span_scores is None else _mean(span_scores))
             counts[row] += 1
     row_offsets = np.concatenate([[0], np.cumsum(counts)])
     index = np.arange(len(begins)) - np.repeat(row_offsets[:-1], counts)
     confidence_strings = pa.array(
-        [None if v is None else f"{v:.4f}" for v in chunk_scores], pa.string()
+        [None if v is None or v != v else f"{v:.4f}" for v in chunk_scores], pa.string()
     )
     return build_annotations(
         CHUNK, row_offsets, begins, ends, texts,
         {"entity": entity_types, "sentence": np.asarray(chunk_sentences, dtype=np.int64),
          "chunk": index, "confidence": confidence_strings},
     )  # fmt: skip
+
+
+def _mean(values: np.ndarray) -> float | None:
+    """The mean of the scores that exist (None if no token of the chunk has one)."""
+    known = values[~np.isnan(values)]
+    return float(known.mean()) if len(known) else None
 
 
 def _cut(begin, end, row, doc_rows, doc_texts, doc_begins, doc_ends) -> str | None:
@@ -106,6 +112,15 @@ class NerConverter(AnnotatorTransformer):
     whiteList = declare(
         "whiteList", "entity types to keep (empty: all)", TypeConverters.toListString, default=[]
     )
+    preservePosition = declare(
+        "preservePosition",
+        "accepted for Spark NLP code: chunks always keep their tokens' positions in the "
+        "original text (True); False warns and changes nothing",
+        warn_unless(TypeConverters.toBoolean, True,
+                    "NerConverter.setPreservePosition(False) has no effect: sparkner's chunks "
+                    "always keep their positions in the original text"),
+        default=True,
+    )  # fmt: skip
     stage_defaults: ClassVar[dict[str, Any]] = {
         "inputCols": ["sentence", "token", "ner"], "outputCol": "ner_chunk"
     }

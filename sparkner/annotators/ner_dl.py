@@ -63,6 +63,7 @@ from sparkner.params import (
     at_least,
     declare,
     fraction,
+    no_effect,
     positive,
     to_int,
 )
@@ -251,6 +252,11 @@ class NerDLModel(FolderModel, _NerParams):
     def tags(self) -> list[str]:
         return list(read_config(self.files_folder()).tags)
 
+    def getClasses(self) -> list[str]:
+        """The tags the tagger can write, e.g. ``['O', 'B-PROBLEM', ...]`` (Spark NLP's
+        ``NerDLModel.getClasses()``)."""
+        return self.tags()
+
     def output_labels(
         self, input_labels: Sequence[tuple[str, ...] | None]
     ) -> tuple[str, ...] | None:
@@ -315,6 +321,13 @@ class NerDLModel(FolderModel, _NerParams):
 
 
 # -- training ------------------------------------------------------------------------------
+def _ignored(setter: str) -> str:
+    return (
+        f"NerDLApproach.{setter} has no effect in sparkner: its tagger is a TensorFlow 2 "
+        f"network built for any tag set and vector dimension, with no graph files"
+    )
+
+
 class NerDLApproach(AnnotatorApproach, _NerParams):
     """Trains a :class:`NerDLModel` in the driver from labelled, embedded tokens."""
 
@@ -354,6 +367,20 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
                          default=1)  # fmt: skip
     charFilters = declare("charFilters", "filters of the character CNN (its features per word)",
                           to_int, at_least(1), default=30)  # fmt: skip
+    # Spark NLP's TensorFlow 1 graph settings: accepted so that its code runs, and ignored
+    # (sparkner builds its network in TensorFlow 2 for any tag set and dimension).
+    graphFolder = declare("graphFolder", "Spark NLP's folder of TensorFlow graphs (no effect)",
+                          no_effect(TypeConverters.toString, _ignored("setGraphFolder")))
+    configProtoBytes = declare(
+        "configProtoBytes", "Spark NLP's TensorFlow ConfigProto (no effect)",
+        no_effect(TypeConverters.toListInt, _ignored("setConfigProtoBytes")),
+    )  # fmt: skip
+    useContrib = declare("useContrib", "Spark NLP's TensorFlow contrib LSTM switch (no effect)",
+                         no_effect(TypeConverters.toBoolean, _ignored("setUseContrib")))
+    enableMemoryOptimizer = declare(
+        "enableMemoryOptimizer", "Spark NLP's TensorFlow memory optimizer switch (no effect)",
+        no_effect(TypeConverters.toBoolean, _ignored("setEnableMemoryOptimizer")),
+    )  # fmt: skip
 
     def __init__(self, **params: Any) -> None:
         self._test_dataset: DataFrame | str | None = None

@@ -9,6 +9,7 @@ punctuation mark.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import unicodedata
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 from pyspark.ml.param import TypeConverters
+from pyspark.sql import DataFrame
 
 from sparkner.annotation import DOCUMENT, TOKEN, AnnotationBatch, build_annotations
 from sparkner.annotators.abbreviations import TOKEN_ABBREVIATIONS
@@ -172,6 +174,29 @@ class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
     )  # fmt: skip
 
 
+    exceptionsPath = declare(
+        "exceptionsPath",
+        "a UTF-8 text file of exceptions, one a line, read when set and added to exceptions",
+        TypeConverters.toString,
+    )  # fmt: skip
+
+    def setExceptionsPath(
+        self, path: str, read_as: str = "TEXT", options: dict[str, str] | None = None
+    ) -> Tokenizer:
+        """Add the exceptions in a text file, one a line (blank lines skipped), as Spark NLP's
+        ``setExceptionsPath(path, ReadAs.TEXT)``. The file is read now and its exceptions
+        join ``exceptions`` (so a saved stage keeps them); errors name the file and line."""
+        if str(read_as).upper() != "TEXT":
+            raise ValueError(
+                f"setExceptionsPath: read_as must be ReadAs.TEXT ('TEXT'), got {read_as!r}"
+            )
+        if options and str(options.get("format", "text")).lower() != "text":
+            raise ValueError(f"setExceptionsPath: options format must be 'text', got {options}")
+        found = read_exceptions(path)
+        known = list(self.getExceptions())
+        self._set(exceptionsPath=str(path))
+        return self.setExceptions(known + [e for e in found if e not in known])
+
     def addException(self, value: str) -> Tokenizer:
         return self.setExceptions([*self.getExceptions(), value])
 
@@ -190,3 +215,43 @@ class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
 
     def batch_function(self) -> BatchFunction:
         return partial(tokenize, rules=self.rules())
+
+    def fit(self, dataset: DataFrame, params: Any = None) -> Any:
+        """A :class:`TokenizerModel` with these params (Spark NLP's Tokenizer is an
+        estimator: ``Tokenizer().fit(df)``). The input column is checked against
+        ``dataset``; nothing is learnt, so a Tokenizer also works as a transformer in a
+        Pipeline. ``params``: a param map applied first, or a list of them (a list of
+        models)."""
+        if isinstance(params, list | tuple):
+            return [self.fit(dataset, p) for p in params]
+        stage = self.copy(params) if params else self
+        stage.check_input_schema(dataset.schema)
+        return stage._copyValues(TokenizerModel())
+
+
+class TokenizerModel(Tokenizer):
+    """A fitted Tokenizer (what ``Tokenizer().fit(df)`` returns): the same params and
+    tokens."""
+
+
+def read_exceptions(path: str | os.PathLike[str]) -> list[str]:
+    """The exceptions in a UTF-8 text file, one a line; blank lines are skipped and the
+    ends of lines trimmed. A line that is not text is refused with its number."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such exceptions file")
+    found: list[str] = []
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"{path}, line {number}: not UTF-8 text ({exc.reason})") from None
+            bad = next((c for c in line if unicodedata.category(c) in ("Cc", "Cs")), None)
+            if bad is not None:
+                raise ValueError(
+                    f"{path}, line {number}: holds the control character {bad!r}; an exception "
+                    f"is one line of text"
+                )
+            if line:
+                found.append(line)
+    return found

@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.ml.param import TypeConverters
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from sparkner.annotation import (
@@ -30,6 +31,7 @@ from sparkner.annotation import (
     build_annotations,
     column_metadata,
 )
+from sparkner.common import CoverageResult
 from sparkner.embeddings.lookup import VectorLookup, token_vectors
 from sparkner.embeddings.readers import FORMATS, TEXT, read_vectors
 from sparkner.embeddings.store import (
@@ -74,6 +76,15 @@ def embed_tokens(
     )
 
 
+def _coverage_counts(embeddings_col: str) -> tuple[Column, Column]:
+    """Per row: the annotations not marked ``isOOV = "true"``, and all annotations."""
+    annotations = F.coalesce(F.col(embeddings_col), F.array())
+    known = F.filter(
+        annotations, lambda a: F.coalesce(a["metadata"]["isOOV"], F.lit("false")) != "true"
+    )
+    return F.size(known), F.size(annotations)
+
+
 class _EmbeddingsParams(HasStorageRef, HasCaseSensitive, HasDimension):
     stage_defaults: ClassVar[dict[str, Any]] = {
         "inputCols": ["sentence", "token"], "outputCol": "embeddings"
@@ -100,6 +111,34 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
         header = open_store(folder).header
         self._set(dimension=header.dimension, storageRef=header.storage_ref)
         return header.fingerprint
+
+    # -- coverage, as Spark NLP's static methods -------------------------------------------------
+    @staticmethod
+    def withCoverageColumn(
+        dataset: DataFrame, embeddings_col: str, output_col: str = "coverage"
+    ) -> DataFrame:
+        """``dataset`` with ``output_col``: per row, a struct of ``covered`` (tokens the
+        vectors know: metadata ``isOOV`` is not "true"), ``total`` and ``percentage`` (a
+        fraction; null for a row without tokens). Spark SQL only, no Python UDF."""
+        covered, total = _coverage_counts(embeddings_col)
+        percentage = F.when(total > 0, covered.cast("float") / total).cast("float")
+        return dataset.withColumn(
+            output_col,
+            F.struct(covered.alias("covered"), total.alias("total"),
+                     percentage.alias("percentage")),
+        )  # fmt: skip
+
+    @staticmethod
+    def overallCoverage(dataset: DataFrame, embeddings_col: str) -> CoverageResult:
+        """The tokens of ``embeddings_col`` (a ``word_embeddings`` column) the vectors know,
+        over the whole DataFrame."""
+        covered, total = _coverage_counts(embeddings_col)
+        row = dataset.agg(
+            F.coalesce(F.sum(covered), F.lit(0)).alias("covered"),
+            F.coalesce(F.sum(total), F.lit(0)).alias("total"),
+        ).first()
+        known, count = int(row["covered"]), int(row["total"])
+        return CoverageResult(known, count, known / count if count else float("nan"))
 
     def store_info(self) -> dict[str, Any]:
         return read_header(self.files_folder()).to_json()

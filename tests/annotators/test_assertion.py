@@ -29,7 +29,7 @@ def _asserted(row) -> list[tuple[str, str]]:
 
 
 def test_the_clinical_pipeline_asserts_every_chunk(clinical):
-    row = clinical.fullAnnotate(NOTE)
+    (row,) = clinical.fullAnnotate(NOTE)
     assert len(row["assertion"]) == len(row["ner_chunk"])
     for chunk, assertion in zip(row["ner_chunk"], row["assertion"], strict=True):
         assert (assertion.begin, assertion.end) == (chunk.begin, chunk.end)

@@ -23,7 +23,7 @@ def bundled(text_pipeline_stages) -> PipelineModel:
 
 
 def test_bundled_lexicon_finds_clinical_terms(bundled):
-    found = LightPipeline(bundled).fullAnnotate(TEXT)["lexicon"]
+    found = LightPipeline(bundled).fullAnnotate(TEXT)[0]["lexicon"]
     assert {("Chest pain", "PROBLEM"), ("Metformin", "TREATMENT"),
             ("echocardiogram", "TEST")} <= set(_matches(found))  # fmt: skip
     assert_offsets_valid(TEXT, found)
@@ -51,7 +51,7 @@ def test_a_fitted_lexicon_saved_and_loaded(spark, text_pipeline_stages, tmp_path
     frame = spark.createDataFrame([(TEXT,)], "text string")
     model = Pipeline(stages=[*text_pipeline_stages, matcher]).fit(frame)
     expected = [("Chest pain", "SIGN"), ("HbA1c", "SIGN"), ("Metformin", "DRUG")]
-    assert _matches(LightPipeline(model).fullAnnotate(TEXT)["lexicon"]) == expected
+    assert _matches(LightPipeline(model).fullAnnotate(TEXT)[0]["lexicon"]) == expected
     model.write().save(str(tmp_path / "saved"))
     loaded = PipelineModel.load(str(tmp_path / "saved"))
     assert sorted(loaded.stages[-1].classes()) == ["DRUG", "SIGN"]

@@ -68,7 +68,33 @@ def test_white_list_and_confidence():
 def test_empty_rows_and_no_confidence():
     rows = annotate([None, "", "Gout ."], [[], [], ["B-P", "O"]])
     assert [len(r) for r in rows] == [0, 0, 1]
-    assert dict(rows[2][0]["metadata"])["confidence"] is None
+    # No confidence in the tags: the key is left out (as in Spark NLP), never written as null.
+    assert dict(rows[2][0]["metadata"]) == {"entity": "P", "sentence": "0", "chunk": "0"}
+
+
+def test_chunks_of_tokens_without_scores_have_no_confidence():
+    # Only the second chunk's tokens carry scores (tags of two sources joined in one batch).
+    tags = ["O", "O", "B-PROBLEM", "I-PROBLEM", "O", "B-PROBLEM", "O", "O", "B-TEST", "O", "O"]
+    light = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer()])
+    batch = light.annotate_batch([TEXT])
+    tokens = AnnotationBatch(batch["token"])
+    scores = [None, None, None, None, None, "0.5000", None, None, "0.7000", None, None]
+    metadata = {"sentence": tokens.int_metadata("sentence"), "confidence": scores}
+    ner = build_annotations(NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end,
+                            tags, metadata)  # fmt: skip
+    (row,) = convert_to_chunks(batch["sentence"], batch["token"], ner, ()).to_pylist()
+    assert [dict(c["metadata"]).get("confidence") for c in row] == [None, "0.5000", "0.7000"]
+    assert "confidence" not in dict(row[0]["metadata"])
+
+
+def test_preserve_position_is_accepted():
+    converter = NerConverter().setPreservePosition(True)
+    assert converter.getPreservePosition() is True
+    with pytest.warns(UserWarning, match="setPreservePosition.False. has no effect"):
+        import sparkner.params
+
+        sparkner.params._WARNED.clear()
+        NerConverter().setPreservePosition(False)
 
 
 def test_offsets_hold_on_odd_text():

@@ -357,7 +357,7 @@ ODD_TEXTS = [
 
 @pytest.mark.parametrize("text", ODD_TEXTS)
 def test_any_unicode_keeps_offsets(text):
-    result = light().fullAnnotate(text)
+    (result,) = light().fullAnnotate(text)
     assert_offsets_valid(text, result["document"] + result["sentence"])
     assert [(s.begin, s.end + 1) for s in result["sentence"]] == split_sentences(text)
     check_spans(text, split_sentences(text))
@@ -377,7 +377,7 @@ def test_sentences_are_ordered_trimmed_and_drop_nothing(text):
 @settings(max_examples=200, deadline=None)
 @given(TEXTS)
 def test_light_pipeline_sentences_match_the_pure_function(text):
-    result = light().fullAnnotate(text)
+    (result,) = light().fullAnnotate(text)
     sents = result["sentence"]
     assert_offsets_valid(text, result["document"] + sents)
     assert [(s.begin, s.end + 1) for s in sents] == (split_sentences(text) if text.strip() else [])

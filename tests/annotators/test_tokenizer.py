@@ -293,7 +293,7 @@ def test_min_and_max_length():
 
 
 def test_length_filter_keeps_sentence_numbers_in_the_pipeline():
-    result = pipeline(minLength=3).fullAnnotate("Chest pain. No fever.")
+    result = pipeline(minLength=3).fullAnnotate("Chest pain. No fever.")[0]
     assert [(t.result, t.metadata["sentence"]) for t in result["token"]] == [
         ("Chest", "0"), ("pain", "0"), ("fever", "1"),
     ]  # fmt: skip
@@ -306,7 +306,7 @@ def test_own_abbreviations_replace_the_defaults():
 
 
 def test_token_offsets_and_sentence_numbers():
-    result = pipeline().fullAnnotate("Chest pain.  No fever.")
+    result = pipeline().fullAnnotate("Chest pain.  No fever.")[0]
     assert [(t.begin, t.end, t.result, t.metadata["sentence"]) for t in result["token"]] == [
         (0, 4, "Chest", "0"), (6, 9, "pain", "0"), (10, 10, ".", "0"),
         (13, 14, "No", "1"), (16, 20, "fever", "1"), (21, 21, ".", "1"),
@@ -353,7 +353,7 @@ ODD_TEXTS = [
 
 @pytest.mark.parametrize("text", ODD_TEXTS)
 def test_any_unicode_keeps_offsets(text):
-    check_annotations(text, pipeline().fullAnnotate(text))
+    check_annotations(text, pipeline().fullAnnotate(text)[0])
 
 
 # -- properties ----------------------------------------------------------------------------
@@ -362,7 +362,7 @@ def test_any_unicode_keeps_offsets(text):
 @settings(max_examples=200, deadline=None)
 @given(TEXTS)
 def test_pipeline_offsets_hold_for_any_text(text):
-    check_annotations(text, pipeline().fullAnnotate(text))
+    check_annotations(text, pipeline().fullAnnotate(text)[0])
 
 
 @settings(max_examples=100, deadline=None)

@@ -77,7 +77,7 @@ def test_case_sensitive_lookup(notes, vector_file):
     stages = [DocumentAssembler(), SentenceDetector(), Tokenizer(),
               WordEmbeddings(caseSensitive=True).setStoragePath(vector_file)]  # fmt: skip
     light = LightPipeline(Pipeline(stages=stages).fit(notes))
-    oov = [a.metadata["isOOV"] for a in light.fullAnnotate("Chest chest")["embeddings"]]
+    oov = [a.metadata["isOOV"] for a in light.fullAnnotate("Chest chest")[0]["embeddings"]]
     assert oov == ["true", "false"]
 
 
@@ -169,7 +169,7 @@ def test_pretrained_clinical_vectors_load_offline():
     near = [word for word, _ in store.nearest("metformin", 10)]
     assert {"glyburide", "glipizide", "pioglitazone", "insulin"} & set(near), near
     light = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(), model])
-    vectors = light.fullAnnotate("Hypertension, on metformin.")["embeddings"]
+    vectors = light.fullAnnotate("Hypertension, on metformin.")[0]["embeddings"]
     assert [a.metadata["isOOV"] for a in vectors] == ["false"] * 5
 
 
@@ -185,3 +185,25 @@ def test_only_the_token_column_goes_to_the_python_worker(model, notes):
     plan = model.transform(notes)._jdf.queryExecution().executedPlan().toString()
     (arguments,) = re.findall(r"WordEmbeddingsModel\(([^)]*)\)", plan)
     assert "," not in arguments, plan
+
+
+def test_coverage_per_row_and_overall(model, notes):
+    # Tokens: "Chest pain. CT ok." (5, "ok" and "." unknown), none, none, "BP 120/80 😀" (3).
+    embedded = model.transform(notes)
+    rows = WordEmbeddingsModel.withCoverageColumn(embedded, "embeddings").orderBy("id").collect()
+    assert [(r.coverage.covered, r.coverage.total) for r in rows] == [(3, 6), (0, 0), (0, 0),
+                                                                      (1, 3)]  # fmt: skip
+    assert rows[0].coverage.percentage == pytest.approx(0.5) and rows[1].coverage.percentage is None
+    overall = WordEmbeddingsModel.overallCoverage(embedded, "embeddings")
+    assert (overall.covered, overall.total) == (4, 9)
+    assert overall.percentage == pytest.approx(4 / 9)
+    empty = WordEmbeddingsModel.overallCoverage(embedded.where("id = 1"), "embeddings")
+    assert (empty.covered, empty.total) == (0, 0) and empty.percentage != empty.percentage  # NaN
+
+
+def test_storage_path_takes_read_as():
+    from sparkner.common import ReadAs
+
+    stage = WordEmbeddings().setStoragePath("vectors.bin", ReadAs.BINARY)
+    assert stage.getStorageFormat() == "BINARY"
+    assert WordEmbeddings().setStoragePath("v.txt", ReadAs.TEXT).getStorageFormat() == "TEXT"

@@ -43,7 +43,28 @@ def test_column_types_are_recorded(spark, tmp_path):
     frame = CoNLL().readDataset(spark, str(path))
     types = {f.name: f.metadata.get("annotatorType") for f in frame.schema.fields}
     assert types == {"text": None, "document": "document", "sentence": "document",
-                     "token": "token", "label": "named_entity"}  # fmt: skip
+                     "token": "token", "pos": "pos", "label": "named_entity"}  # fmt: skip
+    # A two-column file has no POS tags: the column is there, with no annotations.
+    assert [len(r.pos) for r in frame.collect()] == [0, 0]
+
+
+def test_conll_2003_pos_column_and_doc_ids(tmp_path, spark):
+    path = tmp_path / "eng.train"
+    second = "-DOCSTART- -X- -X- O\n\nPeter"
+    path.write_text(CONLL_2003.replace(second, second.replace("-X- -X-", "-X- d7")))
+    frame = CoNLL(includeDocId=True).readDataset(spark, str(path))
+    assert frame.columns == ["doc_id", "text", "document", "sentence", "token", "pos", "label"]
+    rows = frame.collect()
+    assert [r.doc_id for r in rows] == ["X", "X", "d7"]  # "-X-" is CoNLL-2003's "no id"
+    first = rows[0]
+    assert [(p.begin, p.end, p.result, p.metadata["word"]) for p in first.pos] == [
+        (0, 1, "NNP", "EU"), (3, 9, "VBZ", "rejects")]  # fmt: skip
+    assert first.pos[0].annotatorType == "pos"
+    assert [a.result for a in first.label] == ["B-ORG", "O"]
+    assert "doc_id" not in CoNLL().readDataset(spark, str(path)).columns
+    named = CoNLL(posCol="tags", conllDocIdCol="doc", includeDocId=True, explodeSentences=False)
+    assert named.readDataset(spark, str(path)).columns == [
+        "doc", "text", "document", "sentence", "token", "tags", "label"]  # fmt: skip
 
 
 def test_conll_2003_documents(tmp_path, spark):
