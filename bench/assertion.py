@@ -37,6 +37,9 @@ def main() -> None:
                         help="override the rules' priority")  # fmt: skip
     parser.add_argument("--chunks", choices=["gold", "pipeline"], default="gold",
                         help="assert the gold mentions, or the pipeline's chunks")  # fmt: skip
+    parser.add_argument("--spans", choices=["clinical", "maccrobat"], default="clinical",
+                        help="gold spans in the clinical convention (as ner_clinical's chunks "
+                        "since version 4) or MACCROBAT's own")  # fmt: skip
     args = parser.parse_args()
 
     from sparkner.assertion import bundled_rules, score_assertions
@@ -50,7 +53,8 @@ def main() -> None:
                                     DEFAULT_PRIORITY)  # fmt: skip
     if args.max_scope is not None:
         rules = rules.with_settings(max_scope=args.max_scope)
-    documents = read_split(args.data_dir / "maccrobat", args.split)
+    documents = read_split(args.data_dir / "maccrobat", args.split,
+                           span_convention=args.spans)  # fmt: skip
     gold = [list(d.mentions) for d in documents]
     started = time.perf_counter()
     if args.chunks == "pipeline":
@@ -66,7 +70,8 @@ def main() -> None:
     seconds = time.perf_counter() - started
     scores = score_assertions(gold, predicted)
     priority = "nearest" if rules.priority is None else ">".join(rules.priority)
-    print(f"MACCROBAT {args.split}, {args.chunks} chunks: {len(documents)} documents, "
+    print(f"MACCROBAT {args.split}, {args.spans} spans, {args.chunks} chunks: "
+          f"{len(documents)} documents, "
           f"{scores.total} gold mentions scored; "
           f"max_scope {rules.max_scope} (backward {rules.max_scope_backward}), "
           f"priority {priority}, unasserted {list(rules.unasserted_entities)}")  # fmt: skip
@@ -78,6 +83,7 @@ def main() -> None:
                 "bench": "assertion",
                 "split": args.split,
                 "chunks": args.chunks,
+                "spans": args.spans,
                 "documents": len(documents),
                 "mentions": scores.total,
                 "max_scope": rules.max_scope,

@@ -27,8 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sparkner.training.brat import BratFormatError
+from sparkner.training.brat import BratFormatError, read_standoff
 from sparkner.training.clinical import MACCROBAT_LABELS
+from sparkner.training.clinical_spans import clinical_entities
 from sparkner.training.corpora import brat_group
 from sparkner.training.splits import split_keys
 
@@ -60,6 +61,21 @@ def read_assertions(
 ) -> list[tuple[int, int, str, str]]:
     """The gold mentions of one ``.ann`` file as ``(begin, end, label, entity class)``, sorted
     (see the module docstring for the rules); ``types`` maps brat types to entity classes."""
+    spans, classes, labels = _parse(path, text_length, types)
+    found: dict[tuple[int, int], tuple[str, str]] = {}
+    for entity, fragments in spans.items():
+        label = labels.get(entity, PRESENT)
+        for begin, end in fragments:
+            if found.get((begin, end), (PRESENT,))[0] == PRESENT:
+                found[(begin, end)] = (label, classes[entity])
+    return sorted((b, e, label, kind) for (b, e), (label, kind) in found.items())
+
+
+def _parse(
+    path: str | os.PathLike[str], text_length: int, types: Mapping[str, str] | None
+) -> tuple[dict[str, list[tuple[int, int]]], dict[str, str], dict[str, str]]:
+    """The mapped entities' fragments (inclusive ends) and classes, and the assertion label
+    of every entity whose event has a POLARITY, all by ``T`` id."""
     wanted = MACCROBAT_LABELS if types is None else types
     spans: dict[str, list[tuple[int, int]]] = {}
     classes: dict[str, str] = {}
@@ -89,13 +105,17 @@ def read_assertions(
         entity = event_trigger.get(target, target)
         if value in POLARITY_LABELS:
             labels[entity] = POLARITY_LABELS[value]
-    found: dict[tuple[int, int], tuple[str, str]] = {}
-    for entity, fragments in spans.items():
-        label = labels.get(entity, PRESENT)
-        for begin, end in fragments:
-            if found.get((begin, end), (PRESENT,))[0] == PRESENT:
-                found[(begin, end)] = (label, classes[entity])
-    return sorted((b, e, label, kind) for (b, e), (label, kind) in found.items())
+    return spans, classes, labels
+
+
+def read_clinical_assertions(
+    path: str | os.PathLike[str], text: str
+) -> list[tuple[int, int, str, str]]:
+    """:func:`read_assertions` with the spans in the clinical convention
+    (:mod:`sparkner.training.clinical_spans`): each extended span takes its head's label."""
+    _, _, labels = _parse(path, len(text), None)
+    entities = clinical_entities(read_standoff(path, len(text)), text)
+    return sorted((e.begin, e.end - 1, labels.get(e.head, PRESENT), e.label) for e in entities)
 
 
 def _read_entity(
@@ -127,9 +147,11 @@ def split_documents(
 
 
 def read_gold(
-    folder: str | os.PathLike[str], documents: list[str] | None = None
+    folder: str | os.PathLike[str], documents: list[str] | None = None,
+    span_convention: str = "maccrobat",
 ) -> list[GoldDocument]:
-    """The gold documents of a MACCROBAT folder (all, or the ids in ``documents``)."""
+    """The gold documents of a MACCROBAT folder (all, or the ids in ``documents``), with
+    MACCROBAT's own spans or (``"clinical"``) the clinical convention's."""
     folder = Path(folder)
     stems = documents if documents is not None else [p.stem for p in sorted(folder.glob("*.txt"))]
     result = []
@@ -137,12 +159,17 @@ def read_gold(
         # newline="" keeps "\r": brat offsets count it.
         with open(folder / f"{stem}.txt", encoding="utf-8", newline="") as handle:
             text = handle.read()
-        found = read_assertions(folder / f"{stem}.ann", len(text))
+        ann = folder / f"{stem}.ann"
+        found = (read_clinical_assertions(ann, text) if span_convention == "clinical"
+                 else read_assertions(ann, len(text)))  # fmt: skip
         mentions = tuple((b, e, label) for b, e, label, _ in found)
         result.append(GoldDocument(stem, text, mentions, tuple(k for *_, k in found)))
     return result
 
 
-def read_split(folder: str | os.PathLike[str], split: str, seed: int = 13) -> list[GoldDocument]:
+def read_split(
+    folder: str | os.PathLike[str], split: str, seed: int = 13,
+    span_convention: str = "maccrobat",
+) -> list[GoldDocument]:  # fmt: skip
     """The gold documents of one split (train, dev or test) of a MACCROBAT folder."""
-    return read_gold(folder, split_documents(folder, split, seed))
+    return read_gold(folder, split_documents(folder, split, seed), span_convention)

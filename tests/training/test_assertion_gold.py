@@ -45,6 +45,25 @@ def test_polarity_values_become_labels(tmp_path):
                                  "PROBLEM")  # fmt: skip
 
 
+def test_clinical_spans_take_their_heads_label(tmp_path):
+    text = "She denies chest pain. Chronic cough."
+    ann = [
+        "T1\tSign_symptom 17 21\tpain", "E1\tSign_symptom:T1", "A1\tPOLARITY E1 NEG",
+        "T2\tBiological_structure 11 16\tchest", "R1\tMODIFY Arg1:T2 Arg2:E1",
+        "T3\tSign_symptom 31 36\tcough", "E3\tSign_symptom:T3",
+        "T4\tDetailed_description 23 30\tChronic", "R2\tMODIFY Arg1:T4 Arg2:E3",
+    ]  # fmt: skip
+    write(tmp_path, "doc1", text, ann)
+    (document,) = read_gold(tmp_path, span_convention="clinical")
+    assert [(text[b : e + 1], label) for b, e, label in document.mentions] == [
+        ("chest pain", "absent"), ("Chronic cough", "present"),
+    ]  # fmt: skip
+    (heads,) = read_gold(tmp_path)
+    assert [(text[b : e + 1], label) for b, e, label in heads.mentions] == [
+        ("pain", "absent"), ("cough", "present"),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("line", ["T1\tSign_symptom 3 x\tfever", "T1\tSign_symptom 3 99\tfever",
                                   "E1\tSign_symptom", "A1\tPOLARITY"])  # fmt: skip
 def test_bad_lines_raise(tmp_path, line):
