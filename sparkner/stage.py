@@ -46,6 +46,24 @@ def annotator_type_of(field: StructField) -> str | None:
     return (field.metadata or {}).get(ANNOTATOR_TYPE_KEY)
 
 
+def check_annotation_columns(stage: str, schema: StructType, names: Sequence[str]) -> None:
+    """Each of ``names`` is a column of ``schema`` holding annotations; the error names the
+    ``stage`` (its description), the column and the columns there are."""
+    by_name = {f.name: f for f in schema.fields}
+    for name in names:
+        if name not in by_name:
+            raise AnnotatorInputError(
+                f"{stage}: input column {name!r} does not exist; the DataFrame has columns "
+                f"{sorted(by_name)}"
+            )
+        if not is_annotation_type(by_name[name].dataType):
+            raise AnnotatorInputError(
+                f"{stage}: input column {name!r} is of Spark type "
+                f"{by_name[name].dataType.simpleString()}, expected an annotation column "
+                f"(array<struct<annotatorType,begin,end,result,metadata,embeddings>>)"
+            )
+
+
 class FinisherStage:
     """Marks a stage that turns annotation columns into plain columns (the Finisher and the
     EmbeddingsFinisher): it annotates nothing, so the LightPipeline and the fused UDF skip it
@@ -176,18 +194,7 @@ class AnnotatorTransformer(AnnotatorStage, HasInputCols):
     def check_input_schema(self, schema: StructType) -> None:
         by_name = {f.name: f for f in schema.fields}
         column_types = {f.name: annotator_type_of(f) for f in schema.fields}
-        for name in self.getInputCols():
-            if name not in by_name:
-                raise AnnotatorInputError(
-                    f"{self._describe()}: input column {name!r} does not exist; the DataFrame "
-                    f"has columns {sorted(by_name)}"
-                )
-            if not is_annotation_type(by_name[name].dataType):
-                raise AnnotatorInputError(
-                    f"{self._describe()}: input column {name!r} is of Spark type "
-                    f"{by_name[name].dataType.simpleString()}, expected an annotation column "
-                    f"(array<struct<annotatorType,begin,end,result,metadata,embeddings>>)"
-                )
+        check_annotation_columns(self._describe(), schema, self.getInputCols())
         for name, wanted in zip(
             self.input_columns(column_types), self.expected_input_types(), strict=True
         ):

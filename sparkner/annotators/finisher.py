@@ -38,6 +38,7 @@ from sparkner.stage import (
     AnnotatorInputError,
     FinisherStage,
     annotator_type_of,
+    check_annotation_columns,
     is_annotation_type,
 )
 
@@ -74,18 +75,7 @@ class _FinisherParams(HasInputCols):
             raise AnnotatorInputError(
                 f"{name}: inputCols {inputs} and outputCols {outputs} must have the same length"
             )
-        fields = {f.name: f for f in schema.fields}
-        for column in inputs:
-            if column not in fields:
-                raise AnnotatorInputError(
-                    f"{name}: input column {column!r} does not exist; the DataFrame has columns "
-                    f"{sorted(fields)}"
-                )
-            if not is_annotation_type(fields[column].dataType):
-                raise AnnotatorInputError(
-                    f"{name}: input column {column!r} is of Spark type "
-                    f"{fields[column].dataType.simpleString()}, expected an annotation column"
-                )
+        check_annotation_columns(name, schema, inputs)
         return list(zip(inputs, outputs, strict=True))
 
     def _clean(self, dataset: DataFrame, keep: list[str]) -> DataFrame:
