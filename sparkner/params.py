@@ -128,13 +128,7 @@ def warn_unless(
 def no_effect(convert: Callable[[Any], Any], message: str) -> Callable[[Any], Any]:
     """A converter that warns (once) whenever the param is set: a Spark NLP param that
     sparkner accepts so that code runs, and ignores."""
-
-    def converter(value: Any) -> Any:
-        converted = convert(value)
-        warn_once(message)
-        return converted
-
-    return converter
+    return warn_unless(convert, _NO_DEFAULT, message)  # no value equals the sentinel
 
 
 # -- the base of every sparkner stage's params ---------------------------------------------

@@ -31,10 +31,13 @@ from sparkner.udf import BatchFunction
 _COLUMNS: dict[str, Any] = {"inputCols": ["document", "token"], "outputCol": "lexicon"}
 
 
-def match_terms(documents: pa.Array, tokens: pa.Array, lexicon_folder: FolderLocation) -> pa.Array:
+def match_terms(
+    documents: pa.Array, tokens: pa.Array, lexicon_folder: FolderLocation, fingerprint: str
+) -> pa.Array:
     """:func:`~sparkner.lexicon.matcher.match_lexicon` with the lexicon of a folder (loaded
-    once per process)."""
-    return match_lexicon(documents, tokens, load_lexicon(lexicon_folder.resolve()))
+    once per process and fingerprint)."""
+    lexicon = load_lexicon(lexicon_folder.resolve(), fingerprint)
+    return match_lexicon(documents, tokens, lexicon)
 
 
 class LexiconMatcherModel(FolderModel):
@@ -49,8 +52,7 @@ class LexiconMatcherModel(FolderModel):
 
     def check_files(self, folder: str) -> str:
         """The lexicon is loaded now (its fingerprint checked): a damaged one is refused."""
-        load_lexicon(folder)
-        return read_header(folder).fingerprint
+        return load_lexicon(folder).fingerprint
 
     def classes(self) -> list[str]:
         return list(read_header(self.files_folder()).classes)
@@ -61,7 +63,7 @@ class LexiconMatcherModel(FolderModel):
         return tuple(self.classes())
 
     def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
-        return partial(match_terms, lexicon_folder=files)
+        return partial(match_terms, lexicon_folder=files, fingerprint=self.fingerprint)
 
 
 class LexiconMatcher(AnnotatorApproach):

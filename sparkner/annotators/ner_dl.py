@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -321,11 +321,16 @@ class NerDLModel(FolderModel, _NerParams):
 
 
 # -- training ------------------------------------------------------------------------------
-def _ignored(setter: str) -> str:
-    return (
+def _tf1_setting(name: str, doc: str, convert: Callable[[Any], Any]) -> Any:
+    """A Spark NLP TensorFlow 1 graph setting: accepted so that its code runs, and ignored
+    with a warning (sparkner builds its network in TensorFlow 2 for any tag set and
+    dimension)."""
+    setter = f"set{name[0].upper()}{name[1:]}"
+    message = (
         f"NerDLApproach.{setter} has no effect in sparkner: its tagger is a TensorFlow 2 "
         f"network built for any tag set and vector dimension, with no graph files"
     )
+    return declare(name, f"Spark NLP's {doc} (no effect)", no_effect(convert, message))
 
 
 class NerDLApproach(AnnotatorApproach, _NerParams):
@@ -367,20 +372,15 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
                          default=1)  # fmt: skip
     charFilters = declare("charFilters", "filters of the character CNN (its features per word)",
                           to_int, at_least(1), default=30)  # fmt: skip
-    # Spark NLP's TensorFlow 1 graph settings: accepted so that its code runs, and ignored
-    # (sparkner builds its network in TensorFlow 2 for any tag set and dimension).
-    graphFolder = declare("graphFolder", "Spark NLP's folder of TensorFlow graphs (no effect)",
-                          no_effect(TypeConverters.toString, _ignored("setGraphFolder")))
-    configProtoBytes = declare(
-        "configProtoBytes", "Spark NLP's TensorFlow ConfigProto (no effect)",
-        no_effect(TypeConverters.toListInt, _ignored("setConfigProtoBytes")),
-    )  # fmt: skip
-    useContrib = declare("useContrib", "Spark NLP's TensorFlow contrib LSTM switch (no effect)",
-                         no_effect(TypeConverters.toBoolean, _ignored("setUseContrib")))
-    enableMemoryOptimizer = declare(
-        "enableMemoryOptimizer", "Spark NLP's TensorFlow memory optimizer switch (no effect)",
-        no_effect(TypeConverters.toBoolean, _ignored("setEnableMemoryOptimizer")),
-    )  # fmt: skip
+    graphFolder = _tf1_setting("graphFolder", "folder of TensorFlow graphs",
+                               TypeConverters.toString)  # fmt: skip
+    configProtoBytes = _tf1_setting("configProtoBytes", "TensorFlow ConfigProto",
+                                    TypeConverters.toListInt)  # fmt: skip
+    useContrib = _tf1_setting("useContrib", "TensorFlow contrib LSTM switch",
+                              TypeConverters.toBoolean)  # fmt: skip
+    enableMemoryOptimizer = _tf1_setting("enableMemoryOptimizer",
+                                         "TensorFlow memory optimizer switch",
+                                         TypeConverters.toBoolean)  # fmt: skip
 
     def __init__(self, **params: Any) -> None:
         self._test_dataset: DataFrame | str | None = None

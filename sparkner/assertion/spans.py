@@ -11,10 +11,11 @@ import numpy as np
 import pyarrow as pa
 
 from sparkner.annotation import CHUNK, AnnotationBatch, build_annotations
-from sparkner.annotators.document_assembler import assemble_documents
-from sparkner.annotators.sentence_detector import SentenceRules, detect_sentences
-from sparkner.annotators.tokenizer import TokenRules, tokenize
+from sparkner.annotators.document_assembler import DocumentAssembler
+from sparkner.annotators.sentence_detector import SentenceDetector
+from sparkner.annotators.tokenizer import Tokenizer
 from sparkner.assertion.context import ContextRules, assert_chunks
+from sparkner.light_pipeline import LightPipeline
 
 Span = tuple[int, int]  # begin, end inclusive (the annotation convention)
 
@@ -49,16 +50,15 @@ def chunks_from_spans(
 def assert_spans(
     texts: Sequence[str | None], spans: Sequence[Sequence[Span]], rules: ContextRules,
     entities: Sequence[Sequence[str]] | None = None,
-    sentence_rules: SentenceRules | None = None, token_rules: TokenRules | None = None,
 ) -> list[list[tuple[int, int, str]]]:  # fmt: skip
     """``(begin, end, label)`` for every span of every text (``entities``: each span's entity
-    class, as :func:`chunks_from_spans`): sparkner's own sentences and tokens (default rules
-    unless given), then :func:`assert_chunks`."""
-    documents = assemble_documents(pa.array(list(texts), pa.string()))
-    sentences = detect_sentences(documents, sentence_rules or SentenceRules())
-    tokens = tokenize(sentences, token_rules or TokenRules())
+    class, as :func:`chunks_from_spans`): sparkner's own sentences and tokens (the text
+    stages with their defaults), then :func:`assert_chunks`."""
+    text_stages = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer()])
+    columns = text_stages.annotate_batch(texts)
+    chunks = chunks_from_spans(texts, spans, entities)
     assertions = AnnotationBatch(
-        assert_chunks(sentences, tokens, chunks_from_spans(texts, spans, entities), rules)
+        assert_chunks(columns["sentence"], columns["token"], chunks, rules)
     )
     begin, end, labels = assertions.begin.tolist(), assertions.end.tolist(), assertions.result
     offsets = assertions.row_offsets.tolist()

@@ -185,18 +185,22 @@ _LOADED: dict[tuple[str, str], Lexicon] = {}
 _LOCK = threading.Lock()
 
 
-def load_lexicon(directory: str | os.PathLike[str]) -> Lexicon:
+def load_lexicon(directory: str | os.PathLike[str], fingerprint: str | None = None) -> Lexicon:
     """The lexicon in ``directory``, loaded once per process (keyed by path and fingerprint).
 
-    Raises :class:`LexiconError` naming the file when the store is missing or damaged.
+    A caller that knows the fingerprint (a stage's batch function, called per batch) gets
+    the loaded lexicon without reading the header again. Raises :class:`LexiconError`
+    naming the file when the store is missing or damaged.
     """
-    folder = os.path.realpath(directory)
+    folder = os.fspath(directory)
+    lexicon = _LOADED.get((folder, fingerprint)) if fingerprint else None
+    if lexicon is not None:
+        return lexicon
     header = read_header(folder)
-    key = (folder, header.fingerprint)
     with _LOCK:
-        lexicon = _LOADED.get(key)
+        lexicon = _LOADED.get((folder, header.fingerprint))
         if lexicon is None:
-            lexicon = _LOADED[key] = _read_store(Path(folder), header)
+            lexicon = _LOADED[(folder, header.fingerprint)] = _read_store(Path(folder), header)
         return lexicon
 
 
