@@ -99,7 +99,8 @@ class FolderModel(FolderStageReadWrite, AnnotatorTransformer):
         return ship_folder(spark, self.files_folder(), self.fingerprint)
 
     def batch_function(self) -> BatchFunction:
-        return self.folder_function(FolderLocation(self.files_folder()), None)
+        files = FolderLocation(self.files_folder(), fingerprint=self.fingerprint)
+        return self.folder_function(files, None)
 
     def spark_batch_function(self, spark: SparkSession) -> BatchFunction:
         return self.folder_function(self.shipped_files(spark), spark)

@@ -26,10 +26,13 @@ _SHIPPED: dict[str, set[str]] = {}
 
 @dataclass(frozen=True)
 class FolderLocation:
-    """Where a batch function finds a folder: shipped by Spark, or a local path."""
+    """Where a batch function finds a folder: shipped by Spark, or a local path; and the
+    fingerprint of its content, so that a worker finds what it loaded from the folder
+    without reading the folder's header again on every call."""
 
     local_path: str
     spark_name: str | None = None
+    fingerprint: str = ""
 
     def resolve(self) -> str:
         if self.spark_name is None:
@@ -53,7 +56,7 @@ def ship_folder(spark: SparkSession, folder: str, fingerprint: str) -> FolderLoc
         if name not in shipped:
             context.addArchive(_pack(folder, name))
             shipped.add(name)
-    return FolderLocation(local_path=folder, spark_name=name)
+    return FolderLocation(local_path=folder, spark_name=name, fingerprint=fingerprint)
 
 
 def _pack(folder: str, name: str) -> str:

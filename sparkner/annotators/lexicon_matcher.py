@@ -31,12 +31,10 @@ from sparkner.udf import BatchFunction
 _COLUMNS: dict[str, Any] = {"inputCols": ["document", "token"], "outputCol": "lexicon"}
 
 
-def match_terms(
-    documents: pa.Array, tokens: pa.Array, lexicon_folder: FolderLocation, fingerprint: str
-) -> pa.Array:
+def match_terms(documents: pa.Array, tokens: pa.Array, lexicon_folder: FolderLocation) -> pa.Array:
     """:func:`~sparkner.lexicon.matcher.match_lexicon` with the lexicon of a folder (loaded
     once per process and fingerprint)."""
-    lexicon = load_lexicon(lexicon_folder.resolve(), fingerprint)
+    lexicon = load_lexicon(lexicon_folder.resolve(), lexicon_folder.fingerprint)
     return match_lexicon(documents, tokens, lexicon)
 
 
@@ -63,7 +61,7 @@ class LexiconMatcherModel(FolderModel):
         return tuple(self.classes())
 
     def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
-        return partial(match_terms, lexicon_folder=files, fingerprint=self.fingerprint)
+        return partial(match_terms, lexicon_folder=files)
 
 
 class LexiconMatcher(AnnotatorApproach):

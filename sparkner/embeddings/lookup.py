@@ -28,7 +28,7 @@ def token_vectors(
     words: pa.Array, store: FolderLocation, case_sensitive: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each word's row in the store (-1: unknown) and its float32 vector (zeros if unknown)."""
-    vectors = open_store(store.resolve())
+    vectors = open_store(store.resolve(), store.fingerprint)
     rows = vectors.lookup(words, case_sensitive)
     return rows, vectors.vectors_for(rows)
 

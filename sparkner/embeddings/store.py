@@ -198,10 +198,14 @@ _OPEN_STORES: dict[tuple[str, str], EmbeddingStore] = {}
 _LOCK = threading.Lock()
 
 
-def open_store(directory: str | os.PathLike[str]) -> EmbeddingStore:
-    """The store in ``directory``, opened once per process (keyed by path and fingerprint)."""
-    folder = os.path.realpath(directory)
-    key = (folder, read_header(folder).fingerprint)
+def open_store(directory: str | os.PathLike[str], fingerprint: str = "") -> EmbeddingStore:
+    """The store in ``directory``, opened once per process (keyed by path and fingerprint;
+    a caller that knows the fingerprint gets an open store without a header read)."""
+    folder = os.path.realpath(directory) if not fingerprint else os.fspath(directory)
+    store = _OPEN_STORES.get((folder, fingerprint)) if fingerprint else None
+    if store is not None:
+        return store
+    key = (folder, fingerprint or read_header(folder).fingerprint)
     with _LOCK:
         store = _OPEN_STORES.get(key)
         if store is None:
