@@ -16,10 +16,12 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 from urllib.parse import urlparse
 
+from pyspark.errors import AnalysisException
 from pyspark.ml import PipelineModel
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
@@ -28,6 +30,7 @@ from pyspark.sql.types import StringType
 from sparkner.annotation import ASSERTION, CHUNK, TOKEN
 from sparkner.fused import pipeline_udf
 from sparkner.pretrained import PretrainedPipeline
+from sparkner.shipping import is_connect
 from sparkner.stage import TextInputStage
 from sparkner.steps import describe, last_column_of_type, readers_of
 from sparkner.udf import has_arrow_udf
@@ -56,8 +59,11 @@ class AnnotateJob:
     overwrite: bool = False
     partitions: int | None = None
 
-    def check(self) -> None:
-        """Settings and local paths, checked before Spark starts."""
+    def check(self, local_paths: bool = True) -> None:
+        """Settings, and with ``local_paths`` the paths as this machine sees them, checked
+        before Spark starts. Without (over Spark Connect, where the paths are the server's),
+        a path is checked only if this machine has it, and the format comes from the input's
+        extension when ``input_format`` is not given."""
         if self.input_format is not None and self.input_format not in INPUT_FORMATS:
             raise ValueError(f"--input-format {self.input_format!r}: one of {INPUT_FORMATS}")
         if self.output_format not in OUTPUT_FORMATS:
@@ -65,9 +71,12 @@ class AnnotateJob:
         if self.partitions is not None and self.partitions < 1:
             raise ValueError(f"--partitions {self.partitions}: must be at least 1")
         if _is_local(self.input):
-            if not os.path.exists(_local(self.input)):
+            if os.path.exists(_local(self.input)):
+                self.input_format = self.input_format or detect_format(_local(self.input))
+            elif local_paths:
                 raise FileNotFoundError(f"input {self.input}: no such file or folder")
-            self.input_format = self.input_format or detect_format(_local(self.input))
+        if self.input_format is None and not local_paths:
+            self.input_format = _format_of(os.path.basename(self.input.rstrip("/")))
         same = (
             _is_local(self.input)
             and _is_local(self.output)
@@ -75,7 +84,8 @@ class AnnotateJob:
         )
         if same:
             raise ValueError(f"output {self.output} is the input; choose another output")
-        if _is_local(self.output) and os.path.exists(_local(self.output)) and not self.overwrite:
+        exists = _is_local(self.output) and os.path.exists(_local(self.output))
+        if local_paths and exists and not self.overwrite:
             raise FileExistsError(f"output {self.output} exists; pass --overwrite to replace it")
 
 
@@ -88,12 +98,15 @@ class Summary:
     entities: int
     entities_by_type: dict[str, int]
     tokens: int
+    # The job alone: reading, tagging and writing the notes, with the models already loaded.
     seconds: float
     output: str
     output_format: str
     # Entity type -> assertion label -> count, when the pipeline asserts its chunks.
     entities_by_assertion: dict[str, dict[str, int]] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
+    # Before the job: Spark, reading the pipeline, loading its models in the Python workers.
+    startup_seconds: float = 0.0
 
     @property
     def tokens_per_second(self) -> float:
@@ -102,6 +115,7 @@ class Summary:
     def as_dict(self) -> dict[str, object]:
         record = asdict(self)
         record["seconds"] = round(self.seconds, 2)
+        record["startup_seconds"] = round(self.startup_seconds, 2)
         record["tokens_per_second"] = round(self.tokens_per_second)
         return record
 
@@ -118,7 +132,8 @@ class Summary:
         return [
             *lines,
             f"tokens               {self.tokens:,}",
-            f"time                 {self.seconds:.1f} s ({self.tokens_per_second:,.0f} tokens/s)",
+            f"start-up             {self.startup_seconds:.1f} s (Spark, loading the models)",
+            f"annotating           {self.seconds:.1f} s ({self.tokens_per_second:,.0f} tokens/s)",
             f"output               {self.output} ({self.output_format})",
         ]
 
@@ -252,29 +267,37 @@ def entity_rows(
 
 
 def annotate(
-    spark: SparkSession, job: AnnotateJob, progress: TextIO | None = sys.stderr
-) -> Summary:
-    """Run the job: read, annotate, write the entity table, commit it; return the summary."""
-    job.check()
+    spark: SparkSession, job: AnnotateJob, progress: TextIO | None = sys.stderr,
+    started: float | None = None,
+) -> Summary:  # fmt: skip
+    """Run the job: read, annotate, write the entity table, commit it; return the summary.
+
+    ``started`` is when the caller began (``time.perf_counter()``, e.g. before it started
+    Spark): the summary's start-up time counts from there, else from this call.
+    """
+    started = time.perf_counter() if started is None else started
+    connect = is_connect(spark)
+    job.check(local_paths=not connect)
     pipeline = load_pipeline(job.model)
     columns = JobColumns.of(pipeline)
     types = columns.entity_types
-    files = HadoopFiles(spark)
-    if not files.exists(job.input):
+    files: HadoopFiles | ConnectFiles = ConnectFiles() if connect else HadoopFiles(spark)
+    if files.exists(job.input) is False:
         raise FileNotFoundError(f"input {job.input}: no such file or folder")
     if files.exists(job.output) and not job.overwrite:
         raise FileExistsError(f"output {job.output} exists; pass --overwrite to replace it")
-    notes = read_notes(spark, job)
+    notes = files.read(lambda: read_notes(spark, job), job.input)
     id_col = job.id_col or ROW_ID
     if job.id_col is None:
         notes = notes.withColumn(ROW_ID, F.monotonically_increasing_id())
     # A small file is one partition: spread it so that every core gets notes, in a few tasks
     # per core so that the load evens out and progress shows.
-    partitions = job.partitions or TASKS_PER_CORE * spark.sparkContext.defaultParallelism
-    if job.partitions or notes.rdd.getNumPartitions() < partitions:
+    partitions = job.partitions or TASKS_PER_CORE * default_parallelism(spark)
+    if job.partitions or files.partitions_of(notes) < partitions:
         notes = notes.repartition(partitions)
 
     tagger_chunks = columns.chunks
+    load_models_in_workers(spark, pipeline, columns, partitions)
     annotated = chunks_and_token_counts(spark, pipeline, notes, job.text_col, id_col, columns)
     note_stats = Observation("notes")
     annotated = annotated.observe(
@@ -299,10 +322,10 @@ def annotate(
         entity_stats, F.count(F.lit(1)).alias("entities"), *per_type
     )
 
-    started = time.perf_counter()
+    job_started = time.perf_counter()
     with ProgressReporter(spark, progress):
         files.write_committed(table, job.output, job.output_format, job.overwrite)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - job_started
     notes_seen, entities_seen = note_stats.get, entity_stats.get
     return Summary(
         rows_read=int(notes_seen["rows"]),
@@ -311,12 +334,33 @@ def annotate(
         entities_by_type={t: int(entities_seen[t] or 0) for t in types},
         entities_by_assertion={
             t: {a: int(entities_seen[f"{t}/{a}"] or 0) for a in labels} for t in types
-        } if labels else {},
+        }
+        if labels
+        else {},
         tokens=int(notes_seen["tokens"] or 0),
         seconds=seconds,
         output=job.output,
         output_format=job.output_format,
+        startup_seconds=job_started - started,
     )
+
+
+# A fictional sentence that every stage of a clinical pipeline does work on.
+WARM_UP_TEXT = "The patient reports fever and cough. Chest X-ray was ordered; started aspirin."
+
+
+def load_models_in_workers(
+    spark: SparkSession, pipeline: PipelineModel, columns: JobColumns, tasks: int
+) -> None:
+    """Run the pipeline on one short sentence in each of ``tasks`` tasks, so that Spark's
+    reused Python workers have loaded the models before the job starts: the job's time is
+    then the notes' alone, and start-up is reported as such."""
+    tasks = max(1, min(tasks, TASKS_PER_CORE * 64))
+    sample = spark.range(0, tasks, numPartitions=tasks).select(
+        "id", F.lit(WARM_UP_TEXT).alias("text")
+    )  # one row per task, no shuffle
+    warmed = chunks_and_token_counts(spark, pipeline, sample, "text", "id", columns)
+    warmed.write.format("noop").mode("overwrite").save()
 
 
 def chunks_and_token_counts(
@@ -346,12 +390,29 @@ def chunks_and_token_counts(
     )
 
 
+def default_parallelism(spark: SparkSession) -> int:
+    """The cluster's default parallelism (its cores, unless set otherwise)."""
+    if not is_connect(spark):
+        return int(spark.sparkContext.defaultParallelism)
+    # Spark Connect does not expose it, but spark.range without a partition count spreads
+    # over exactly that many partitions (a job over a few million numbers: well under 1 s).
+    numbers = spark.range(0, 1 << 22).select(F.spark_partition_id().alias("partition"))
+    last = numbers.agg(F.max("partition")).first()
+    return int(last[0]) + 1
+
+
 class HadoopFiles:
     """Files through Hadoop's FileSystem, so local paths, HDFS and object stores behave alike."""
 
     def __init__(self, spark: SparkSession) -> None:
         self._jvm = spark.sparkContext._jvm
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+
+    def read(self, reader: Callable[[], DataFrame], path: str) -> DataFrame:
+        return reader()
+
+    def partitions_of(self, frame: DataFrame) -> int:
+        return int(frame.rdd.getNumPartitions())
 
     def _fs_path(self, path: str) -> tuple[Any, Any]:  # py4j FileSystem and Path
         hadoop_path = self._jvm.org.apache.hadoop.fs.Path(path)
@@ -394,6 +455,46 @@ class HadoopFiles:
                 self.delete(temporary)
 
 
+class ConnectFiles:
+    """The job's files over Spark Connect, where this process has no Hadoop FileSystem.
+
+    Whether a path exists is learned from Spark's own errors, and the table is written with
+    Spark's commit protocol: it appears under the output's name only when complete (with
+    Spark's ``_SUCCESS`` marker), but a run killed while replacing an existing output
+    (``--overwrite``) leaves no output rather than the old one.
+    """
+
+    def exists(self, path: str) -> bool | None:
+        return None  # unknown until Spark reads or writes it
+
+    def read(self, reader: Callable[[], DataFrame], path: str) -> DataFrame:
+        try:
+            notes = reader()
+            notes.schema  # noqa: B018  (analysis: a missing path fails here)
+        except AnalysisException as exc:
+            if exc.getCondition() == "PATH_NOT_FOUND":
+                raise FileNotFoundError(f"input {path}: no such file or folder") from None
+            raise
+        return notes
+
+    def partitions_of(self, frame: DataFrame) -> int:
+        # No RDD over Connect: the input's files are a lower bound of its partitions.
+        return len(frame.inputFiles())
+
+    def write_committed(self, table: DataFrame, output: str, fmt: str, overwrite: bool) -> None:
+        writer = table.write.format(fmt).mode("overwrite" if overwrite else "error")
+        if fmt == "csv":
+            writer = writer.option("header", True).option("escape", '"')
+        try:
+            writer.save(output)
+        except AnalysisException as exc:
+            if exc.getCondition() == "PATH_ALREADY_EXISTS":
+                raise FileExistsError(
+                    f"output {output} exists; pass --overwrite to replace it"
+                ) from None
+            raise
+
+
 class ProgressReporter:
     """Reports finished tasks of the running Spark stages on ``stream`` while a job runs.
 
@@ -402,7 +503,11 @@ class ProgressReporter:
     """
 
     def __init__(self, spark: SparkSession, stream: TextIO | None) -> None:
-        self._tracker = spark.sparkContext.statusTracker()
+        self._spark = spark
+        self._connect = is_connect(spark)
+        # Over Connect, the server reports progress with each response; the last report.
+        self._reported: tuple[int, int] = (0, 0)
+        self._tracker = None if self._connect else spark.sparkContext.statusTracker()
         self._stream = stream
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sparkner-progress", daemon=True)
@@ -411,6 +516,8 @@ class ProgressReporter:
 
     def __enter__(self) -> ProgressReporter:
         if self._stream is not None:
+            if self._connect:
+                self._spark.registerProgressHandler(self._on_connect_progress)
             self._thread.start()
         return self
 
@@ -418,6 +525,28 @@ class ProgressReporter:
         self._done.set()
         if self._thread.is_alive():
             self._thread.join()
+        if self._connect and self._stream is not None:
+            self._spark.removeProgressHandler(self._on_connect_progress)
+
+    def _on_connect_progress(
+        self, stages: Any, inflight_tasks: int, operation_id: str | None, done: bool
+    ) -> None:
+        stages = list(stages or [])
+        self._reported = (
+            sum(s.num_completed_tasks for s in stages), sum(s.num_tasks for s in stages)
+        )  # fmt: skip
+
+    def _task_counts(self) -> tuple[int, int]:
+        """Finished and all tasks of the running stages."""
+        if self._tracker is None:
+            return self._reported
+        done = total = 0
+        for stage_id in self._tracker.getActiveStageIds():
+            info = self._tracker.getStageInfo(stage_id)
+            if info is not None:
+                done += info.numCompletedTasks
+                total += info.numTasks
+        return done, total
 
     def _run(self) -> None:
         last, last_time = "", 0.0
@@ -432,12 +561,7 @@ class ProgressReporter:
             self._write("", end="\n")
 
     def describe(self) -> str:
-        done = total = 0
-        for stage_id in self._tracker.getActiveStageIds():
-            info = self._tracker.getStageInfo(stage_id)
-            if info is not None:
-                done += info.numCompletedTasks
-                total += info.numTasks
+        done, total = self._task_counts()
         if not total:
             return ""
         elapsed = time.perf_counter() - self._started

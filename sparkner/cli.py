@@ -6,7 +6,9 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
+from typing import Any
 
 from sparkner.annotate_job import INPUT_FORMATS, OUTPUT_FORMATS
 
@@ -42,11 +44,10 @@ def _neighbours(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     import shutil
 
-    from sparkner.session import start
     from sparkner.training.ner import dev_figures, load_recipe, train_recipe
 
     recipe = load_recipe(args.config)
-    spark = start(master=args.master)
+    spark = _session(args)
     model, seconds = train_recipe(spark, recipe, args.data)
     if os.path.exists(args.output):
         if not args.overwrite:
@@ -70,7 +71,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     from sparkner.annotators.ner_dl import NerDLModel
     from sparkner.annotators.word_embeddings import WordEmbeddingsModel
     from sparkner.evaluation import evaluate_dataframe
-    from sparkner.session import start
     from sparkner.training.conll import CoNLL
 
     model = (
@@ -78,7 +78,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if os.path.isdir(args.model)
         else NerDLModel.pretrained(args.model)
     )
-    spark = start(master=args.master)
+    spark = _session(args)
     if args.config:
         from sparkner.training.ner import evaluate_split, load_recipe
 
@@ -98,15 +98,18 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _annotate(args: argparse.Namespace) -> int:
     from sparkner.annotate_job import AnnotateJob, annotate
-    from sparkner.session import start
 
     job = AnnotateJob(
         input=args.input, output=args.output, text_col=args.text_col, id_col=args.id_col,
         model=args.model, input_format=args.input_format, output_format=args.format,
         overwrite=args.overwrite, partitions=args.partitions,
     )  # fmt: skip
-    job.check()  # before Spark starts: a wrong path or option fails in a second
-    summary = annotate(start(master=args.master), job, progress=None if args.quiet else sys.stderr)
+    # Before Spark starts: a wrong path or option fails in a second. Over Spark Connect the
+    # paths are the server's, which this machine may not see.
+    job.check(local_paths=not _is_remote(args))
+    started = time.perf_counter()
+    progress = None if args.quiet else sys.stderr
+    summary = annotate(_session(args), job, progress=progress, started=started)
     if args.json:
         print(json.dumps(summary.as_dict()))
     else:
@@ -126,15 +129,15 @@ def _demo(args: argparse.Namespace) -> int:
 
     from sparkner.annotate_job import AnnotateJob, annotate
     from sparkner.resources import sample_notes
-    from sparkner.session import start
 
     notes = sample_notes()
-    spark = start(master=args.master)
+    started = time.perf_counter()
+    spark = _session(args)
     with tempfile.TemporaryDirectory(prefix="sparkner-demo-") as folder:
         source, target = os.path.join(folder, "notes.parquet"), os.path.join(folder, "entities")
         pd.DataFrame({"id": list(notes), "text": list(notes.values())}).to_parquet(source)
         job = AnnotateJob(source, target, id_col="id", model=args.model)
-        summary = annotate(spark, job, progress=None)
+        summary = annotate(spark, job, progress=None, started=started)
         rows = spark.read.parquet(target).orderBy("id", "begin").collect()
     print(f"sparkner demo: {args.model} on {len(notes)} sample notes bundled with sparkner\n")
     asserted = bool(rows) and "assertion" in rows[0].asDict()
@@ -144,11 +147,37 @@ def _demo(args: argparse.Namespace) -> int:
         confidence = "" if row.confidence is None else f"{row.confidence:.2f}"
         chunk = " ".join(row.chunk.split())  # a chunk across a line break stays on one line
         status = f"{_short(row.assertion):<13}" if asserted else ""
-        print(f"{row.id:<22}{row.begin:>6}{row.end:>6}  {row.entity:<10}{confidence:>6}  "
-              f"{status}{chunk}")
+        print(
+            f"{row.id:<22}{row.begin:>6}{row.end:>6}  {row.entity:<10}{confidence:>6}  "
+            f"{status}{chunk}"
+        )
     print()
     print("\n".join(line for line in summary.lines() if not line.startswith("output")))
     return 0
+
+
+def _add_spark_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--master", default=None, help="Spark master (default local[*])")
+    command.add_argument(
+        "--remote", default=None,
+        help="a Spark Connect server, sc://host:port (paths are then the server's)",
+    )  # fmt: skip
+
+
+def _session(args: argparse.Namespace) -> Any:
+    from sparkner.session import start
+
+    if args.master and args.remote:
+        raise ValueError("give --master or --remote, not both")
+    return start(master=args.master, remote=args.remote)
+
+
+def _is_remote(args: argparse.Namespace) -> bool:
+    return bool(
+        args.remote
+        or (args.master or "").startswith("sc://")
+        or (not args.master and os.environ.get("SPARK_REMOTE"))
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", required=True, help="the data folder, e.g. ../shared/data")
     train.add_argument("--output", required=True, help="folder to write the tagger to")
     train.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    train.add_argument("--master", default=None, help="Spark master (default local[*])")
+    _add_spark_options(train)
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="entity-level scores on a CoNLL/TSV file")
@@ -179,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="test", choices=["train", "dev", "test"])
     evaluate.add_argument("--corpus", help="with --config: one brat folder of the recipe")
     evaluate.add_argument("--embeddings", default="embeddings_clinical")
-    evaluate.add_argument("--master", default=None, help="Spark master (default local[*])")
+    _add_spark_options(evaluate)
     evaluate.set_defaults(run=_evaluate)
 
     job = commands.add_parser(
@@ -196,14 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument("--format", default="parquet", choices=OUTPUT_FORMATS, help="output format")
     job.add_argument("--overwrite", action="store_true", help="replace an existing output")
     job.add_argument("--partitions", type=int, help="spread the notes over this many tasks")
-    job.add_argument("--master", default=None, help="Spark master (default local[*])")
+    _add_spark_options(job)
     job.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     job.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     job.set_defaults(run=_annotate)
 
     demo = commands.add_parser("demo", help="annotate the sample notes bundled with sparkner")
     demo.add_argument("--model", default="ner_clinical", help="a bundled model")
-    demo.add_argument("--master", default=None, help="Spark master (default local[*])")
+    _add_spark_options(demo)
     demo.set_defaults(run=_demo)
 
     near = commands.add_parser("neighbours", help="nearest words in a set of word vectors")

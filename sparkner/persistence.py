@@ -6,13 +6,11 @@ of the stage's folder. Loading reads JSON and numpy arrays only; nothing is unpi
 
 from __future__ import annotations
 
-import atexit
 import glob
 import json
 import os
 import re
 import shutil
-import tempfile
 from typing import Any
 
 from pyspark.ml.util import (
@@ -42,13 +40,6 @@ def local_path(path: str) -> str:
             f"model to such a path (e.g. a DBFS /dbfs/... mount) first"
         )
     return path
-
-
-def scratch_folder(prefix: str) -> str:
-    """A private folder for freshly fitted files, removed when the process exits."""
-    folder = tempfile.mkdtemp(prefix=prefix)
-    atexit.register(shutil.rmtree, folder, True)
-    return folder
 
 
 class FolderStageWriter(MLWriter):

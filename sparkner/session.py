@@ -14,6 +14,8 @@ from sparkner.java import ensure_java
 
 # Settings that sparkner's stages rely on, applied to a session that already exists too.
 _RUNTIME_SETTINGS = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
+# The bundled settings that a Spark Connect client may set (the others are the server's).
+_CONNECT_SETTINGS = ("spark.sql.execution.arrow.maxRecordsPerBatch",)
 
 
 def conf_dir() -> Path:
@@ -41,11 +43,17 @@ def start(
     memory: str | None = None,
     app_name: str = "sparkner",
     config: Mapping[str, str] | None = None,
+    remote: str | None = None,
 ) -> SparkSession:
     """Return a SparkSession ready for sparkner.
 
-    If a session is already running (a notebook, ``spark-submit``), it is returned as it is,
-    with only Arrow switched on: its master, memory and other settings are the caller's.
+    If a session is already running (a notebook, ``spark-submit``, a Spark Connect session),
+    it is returned as it is, with only Arrow switched on: its master, memory and other
+    settings are the caller's.
+
+    ``remote`` (or a ``master`` of the form ``sc://host:port``, or the ``SPARK_REMOTE``
+    environment variable) connects to a Spark Connect server instead: no local JVM is
+    started, and of the bundled settings only those a client may set (Arrow's) are applied.
 
     Otherwise a new session is built: ``master`` (default ``local[*]``), driver ``memory``
     (e.g. ``"4g"``), the settings of the bundled ``conf/spark-defaults.conf`` and quiet logging
@@ -57,6 +65,11 @@ def start(
         for key, value in _RUNTIME_SETTINGS.items():
             active.conf.set(key, value)
         return active
+    if master is not None and master.startswith("sc://"):
+        remote, master = master, None
+    remote = remote or os.environ.get("SPARK_REMOTE")
+    if remote:
+        return _connect(remote, config)
     if os.environ.get("PYSPARK_GATEWAY_PORT"):
         return _session_of_launcher(app_name, config)
 
@@ -86,6 +99,25 @@ def start(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def _connect(remote: str, config: Mapping[str, str] | None) -> SparkSession:
+    """A Spark Connect session to ``remote`` (``sc://host:port``), with the bundled settings
+    that a client may change, and ``config``."""
+    if not remote.startswith("sc://"):
+        raise ValueError(f"remote {remote!r}: a Spark Connect address looks like sc://host:port")
+    try:
+        spark = SparkSession.builder.remote(remote).getOrCreate()
+    except ImportError as exc:  # pyspark's Connect client needs grpcio and friends
+        raise ImportError(
+            f"Spark Connect needs pyspark's Connect client: pip install 'sparkner[connect]' ({exc})"
+        ) from None
+    defaults = read_spark_defaults(conf_dir() / "spark-defaults.conf")
+    settings = {key: defaults[key] for key in _CONNECT_SETTINGS}  # Connect always uses Arrow
+    settings.update(config or {})
+    for key, value in settings.items():
+        spark.conf.set(key, value)
     return spark
 
 

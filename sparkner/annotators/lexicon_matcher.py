@@ -24,7 +24,7 @@ from sparkner.lexicon.matcher import match_lexicon
 from sparkner.lexicon.store import HEADER_FILE, load_lexicon, read_header, write_lexicon
 from sparkner.model import AnnotatorApproach, FolderModel
 from sparkner.params import declare, non_empty
-from sparkner.persistence import scratch_folder
+from sparkner.scratch import scratch_folder
 from sparkner.shipping import FolderLocation
 from sparkner.udf import BatchFunction
 
@@ -86,7 +86,7 @@ class LexiconMatcher(AnnotatorApproach):
                 terms.setdefault(cls, []).append(term)
         if not any(terms.values()):
             raise ValueError("LexiconMatcher: no terms; call setTerms or setTermsPath first")
-        folder = scratch_folder("sparkner-lexicon-")
+        folder = scratch_folder("lexicon-")
         write_lexicon(folder, terms, name=self.uid)
         return self.new_model().attach_files(folder)
 

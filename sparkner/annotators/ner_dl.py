@@ -67,7 +67,7 @@ from sparkner.params import (
     positive,
     to_int,
 )
-from sparkner.persistence import scratch_folder
+from sparkner.scratch import scratch_folder
 from sparkner.shipping import FolderLocation, ship_folder
 from sparkner.stage import AnnotatorInputError, annotator_type_of
 from sparkner.udf import BatchFunction
@@ -171,7 +171,7 @@ def _lexicon_codes(
 
 def _task_threads(spark: SparkSession) -> int:
     # One task per core: each worker's TensorFlow gets the task's cores, no more.
-    return int(spark.sparkContext.getConf().get("spark.task.cpus", "1"))
+    return int(spark.conf.get("spark.task.cpus", "1"))
 
 
 def _decimal(values: np.ndarray) -> pa.Array:
@@ -445,7 +445,7 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
             record["test"] = evaluate_set(tagger, data, data.test, chars_table)
             settings.log(f"testDataset, kept model: {record['test']}")  # type: ignore[misc]
         config.extra = record
-        folder = scratch_folder("sparkner-tagger-")
+        folder = scratch_folder("tagger-")
         network.save(folder)
         self._write_log(log_lines)
         return self.new_model().attach_files(folder)

@@ -44,7 +44,7 @@ from sparkner.embeddings.store import (
 )
 from sparkner.model import AnnotatorApproach, FolderModel
 from sparkner.params import HasCaseSensitive, HasDimension, HasStorageRef, declare, one_of
-from sparkner.persistence import scratch_folder
+from sparkner.scratch import scratch_folder
 from sparkner.shipping import FolderLocation
 from sparkner.stage import AnnotatorInputError
 
@@ -214,6 +214,6 @@ class WordEmbeddings(AnnotatorApproach, _EmbeddingsParams):
             )
         default_ref = Path(path).name.split(".")[0]
         ref = self.getStorageRef() if self.isDefined(self.storageRef) else default_ref
-        folder = scratch_folder("sparkner-embeddings-")
+        folder = scratch_folder("embeddings-")
         write_store(folder, words, matrix, ref, self.getStorageDtype())
         return self.new_model().attach_files(folder)

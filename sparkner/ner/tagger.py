@@ -35,7 +35,9 @@ class Tagger:
         self._char_index = self.config.char_index()
         dim = self.config.word_dim
         filters = self.config.char_filters
-        # Fixed signatures: one trace for every batch shape, no retracing per length.
+        # Fixed signatures: one trace for every batch shape, no retracing per length. No
+        # autograph: the network's Python branches are on settings, not tensors, and autograph
+        # writes a source file per function into /tmp that a Spark worker never removes.
         # The fused LSTM kernel: fast on short batches, and inference needs no gradient.
         signature = [
             tf.TensorSpec([None, None, dim], tf.float32),
@@ -49,6 +51,7 @@ class Tagger:
                     vectors, char_features, lengths, fused=True, lexicon=lexicon
                 ),
                 input_signature=[*signature, tf.TensorSpec([None, None], tf.int32)],
+                autograph=False,
             )
         else:
             self._emissions = tf.function(
@@ -56,9 +59,12 @@ class Tagger:
                     vectors, char_features, lengths, fused=True
                 ),
                 input_signature=signature,
+                autograph=False,
             )
         self._word_char_features = tf.function(
-            network.word_char_features, input_signature=[tf.TensorSpec([None, None], tf.int32)]
+            network.word_char_features,
+            input_signature=[tf.TensorSpec([None, None], tf.int32)],
+            autograph=False,
         )
 
     @classmethod

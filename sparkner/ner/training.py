@@ -119,7 +119,7 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
     if uses_lexicon:
         signature.append(tf.TensorSpec([None, None], tf.int32))
 
-    @tf.function(input_signature=signature)
+    @tf.function(input_signature=signature, autograph=False)  # no source files in /tmp
     def step(vectors, char_ids, tags, lengths, lr, lexicon=None):
         with tf.GradientTape() as tape:
             loss = batch_loss(network, vectors, char_ids, tags, lengths, dropout, noise,
