@@ -12,6 +12,10 @@ One run measures, on the MTSamples transcriptions (repeated to reach the sizes a
   from a Parquet note table to a Parquet entity table, tokens/s as its summary reports them
   (tokens / seconds of the write), each master in a fresh process (a new JVM), after one
   warm-up job on a small table in the same process that is not counted;
+- the Spark ML path beside the job on ``local[2]`` (same process, same table of
+  ``--compare-notes`` notes): ``PretrainedPipeline(model).transform(notes)`` written to
+  Parquet with the chunks selected, with every column, and with every column but the
+  ``embeddings`` column (200 floats per token);
 - cost growth on ``local[2]`` over the note counts of ``--notes-sizes``;
 - peak resident memory of the Spark driver (Python), its JVM and its Python workers.
 
@@ -54,6 +58,7 @@ GOAL_LATENCY_MS = 10.0
 GOAL_SHARE_OF_CEILING = 0.50  # local[2] against twice the one-core ceiling
 GOAL_SCALING = 1.8  # local[2] / local[1]
 GOAL_GROWTH = 0.85  # tokens/s at the largest table / at the smallest
+GOAL_ML_PATH_SHARE = 0.90  # transform(df).select(id, chunks) against the annotate job
 LATENCY_TOKENS = 100
 # Notes per call of the tagger for the ceiling: about 3 times the pipeline's calls
 # (sparkner.udf.TEXT_BYTES_PER_CALL), where the tagger runs fastest (fuller batches of
@@ -288,6 +293,16 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
                 ),
             }
         )
+    if spec.get("ml_path_table"):
+        sampler.phase = "ml path"
+        tokens = next(r["tokens"] for r in results if r["notes"] == spec["ml_path_notes"])
+        job_rate = next(
+            r["tokens_per_s"] for r in results if r["notes"] == spec["ml_path_notes"]
+        )
+        ml_path = ml_path_rates(spark, spec, tokens)
+        ml_path["job_tokens_per_s"] = job_rate
+    else:
+        ml_path = None
     parallelism = spark.sparkContext.defaultParallelism
     sampler.phase = "end"
     sampler.sample()
@@ -301,7 +316,38 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
         "warmup": warmup,
         "sizes": results,
         "memory": memory,
+        "ml_path": ml_path,
     }
+
+
+# The Spark ML path: what notebook and job users write instead of the CLI. Each way writes
+# the annotated table to Parquet, in the same process (the Python workers already warm).
+ML_PATH_WAYS = {
+    "chunks selected": lambda annotated, chunks: annotated.select("id", chunks),
+    "every column": lambda annotated, chunks: annotated,
+    "every column but embeddings": lambda annotated, chunks: annotated.drop("embeddings"),
+}
+
+
+def ml_path_rates(spark: Any, spec: dict[str, Any], tokens: int) -> dict[str, Any]:
+    """``PretrainedPipeline(model).transform(notes)`` written to Parquet in each of
+    ML_PATH_WAYS: tokens/s per way (median of the runs), ``tokens`` counted by the job."""
+    from sparkner.annotate_job import JobColumns, load_pipeline
+
+    pipeline = load_pipeline(spec["model"])
+    chunks = JobColumns.of(pipeline).chunks
+    notes = spark.read.parquet(spec["ml_path_table"])
+    out = os.path.join(spec["scratch"], "ml-path")
+    rates = {}
+    for way, select in ML_PATH_WAYS.items():
+        runs = []
+        for number in range(spec["runs"]):
+            begun = time.perf_counter()
+            select(pipeline.transform(notes), chunks).write.mode("overwrite").parquet(out)
+            runs.append(tokens / (time.perf_counter() - begun))
+            log(f"ML path, {way}, run {number + 1}/{spec['runs']}: {runs[-1]:,.0f} tokens/s")
+        rates[way] = {"tokens_per_s": statistics.median(runs), "runs": runs}
+    return {"notes": spec["ml_path_notes"], "ways": rates}
 
 
 ROLES = {"ceiling": role_ceiling, "light": role_light, "spark": role_spark}
@@ -511,6 +557,20 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
                 for k, v in phases
             )
         )
+    ml_path = two.get("ml_path")
+    if ml_path:
+        job_rate = ml_path["job_tokens_per_s"]
+        print(f"the Spark ML path on local[2], {ml_path['notes']:,} notes, written to Parquet "
+              f"(the annotate job: {job_rate:,.0f} tokens/s):")  # fmt: skip
+        print("| way | median tokens/s | runs | share of the job | goal |")
+        print("| --- | ---: | --- | ---: | --- |")
+        for way, figures in ml_path["ways"].items():
+            share = figures["tokens_per_s"] / job_rate
+            goal = f">= {GOAL_ML_PATH_SHARE:.0%}: {verdict(share >= GOAL_ML_PATH_SHARE)}" if (
+                way == "chunks selected") else ""  # fmt: skip
+            print(f"| {way} | {figures['tokens_per_s']:,.0f} | {fmt_runs(figures['runs'])} | "
+                  f"{share:.0%} | {goal} |")  # fmt: skip
+        print()
     print(f"elapsed: {elapsed / 60:.1f} min")
     print(
         json.dumps(
@@ -610,6 +670,9 @@ def main() -> int | None:
                     warmup=tables[warmup_notes],
                     warmup_notes=warmup_notes,
                     tables=[(s, tables[s]) for s in masters_sizes],
+                    # The ML path beside the job, on local[2] at the compared size.
+                    ml_path_table=tables[args.compare_notes] if master == "local[2]" else None,
+                    ml_path_notes=args.compare_notes,
                 ),
                 scratch,
             )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from pyspark.sql import SparkSession
 
@@ -87,16 +88,17 @@ def main(argv: list[str] | None = None) -> int:
         # Local paths and options are checked before Spark starts, so that a typo fails in a
         # second rather than after the JVM is up.
         job.check()
+        started = time.perf_counter()  # the summary reports start-up and annotating apart
         spark = spark_session()
         # Reads the notes, runs the pipeline on the executors (the models travel with the
         # job: no network, no shared folder needed), writes the entity table to a temporary
         # folder beside the output and renames it into place only when it is complete.
-        summary = annotate(spark, job)
+        summary = annotate(spark, job, started=started)
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         # sparkner's messages name files, columns and settings, never note text.
         print(f"annotate_notes: error: {exc}", file=sys.stderr)
         return 2
-    print(f"{'spark master':<21}{spark.sparkContext.master}")
+    print(f"{'spark master':<21}{spark.conf.get('spark.master', 'remote')}")
     for line in summary.lines():
         print(line)
     spark.stop()

@@ -4,7 +4,8 @@
 # MAGIC
 # MAGIC Find every PROBLEM, TEST and TREATMENT mentioned in clinical notes stored in a Spark
 # MAGIC table, with exact character offsets and a confidence. Everything runs offline: the
-# MAGIC models are bundled with the `sparkner` package, and Spark ships them to the executors.
+# MAGIC models are bundled with the `sparkner` package, which the executors read too. On a
+# MAGIC shared or serverless cluster (Spark Connect) the notebook runs unchanged.
 # MAGIC
 # MAGIC * **Databricks**: install the wheel first, in a cell of its own, e.g.
 # MAGIC   `%pip install /dbfs/FileStore/wheels/sparkner-0.1.0-py3-none-any.whl`.

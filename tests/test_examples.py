@@ -278,3 +278,29 @@ def test_notebook_runs_cell_by_cell(tmp_path):
     table = pq.read_table(output)
     assert {"id", "chunk", "entity", "begin", "end", "confidence"} <= set(table.schema.names)
     assert table.num_rows > 0
+
+
+# -- the figures examples/README.md quotes ------------------------------------------------
+def test_the_outputs_quoted_in_the_examples_readme_are_what_the_example_prints(
+    spark, tmp_path, monkeypatch, capsys
+):
+    """The README's table of the sample notes and the job's summary for it: every quoted
+    line is printed, except the machine's own (master, times) and the output's path."""
+    readme = (EXAMPLES / "README.md").read_text()
+    setup = re.search(r"```bash\npython - <<'EOF'\n(.*?)EOF\n```", readme, flags=re.S)
+    quoted = readme.split("### With plain Python", 1)[1].split("```text\n", 1)[1]
+    quoted = quoted.split("```", 1)[0]
+    assert setup and quoted
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(spark, "stop", lambda: None)  # the example's own session is the suite's
+    exec(compile(setup.group(1), "examples/README.md", "exec"), {})
+    job = load_example_module("annotate_notes")
+    # Absolute paths: the suite's JVM keeps its own working folder.
+    notes, entities = str(tmp_path / "notes.parquet"), str(tmp_path / "entities")
+    assert job.main([notes, entities, "--id-col", "note_id"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    machine_specific = ("spark master", "start-up", "annotating", "output")
+    lines = [line for line in quoted.splitlines() if not line.startswith(machine_specific)]
+    assert len(lines) >= 6
+    for line in lines:
+        assert line in printed, line

@@ -2,7 +2,7 @@
 
 ``NerDLApproach`` trains in the driver on (sentence, token, word_embeddings, label) columns;
 ``NerDLModel`` tags every token (``named_entity``: one IOB tag per token) on the executors,
-loading the tagger once per Python worker from files that Spark ships.
+loading the tagger once per Python worker (from the installed package, or files Spark ships).
 
 Both optionally read a ``lexicon`` column too (LexiconMatcherModel's matches), named as a
 fourth input: ``setInputCols(["sentence", "token", "embeddings", "lexicon"])``. Each token
