@@ -47,7 +47,7 @@ def test_other_folders_are_added_once_per_session_as_archives(spark, tmp_path):
     from pyspark.sql import functions as F
 
     @F.udf("string")
-    def read_back(_):  # noqa: ANN001  (no hints: a plain UDF, not a pandas one)
+    def read_back(_):  # no type hints: a plain UDF, not a pandas one
         import os
 
         path = first.resolve()
