@@ -13,9 +13,10 @@ One run measures, on the MTSamples transcriptions (repeated to reach the sizes a
   (tokens / seconds of the write), each master in a fresh process (a new JVM), after one
   warm-up job on a small table in the same process that is not counted;
 - the Spark ML path beside the job on ``local[2]`` (same process, same table of
-  ``--compare-notes`` notes): ``PretrainedPipeline(model).transform(notes)`` written to
-  Parquet with the chunks selected, with every column, and with every column but the
-  ``embeddings`` column (200 floats per token);
+  ``--compare-notes`` notes, spread as the job spreads them): ``PretrainedPipeline(model).
+  transform(notes)`` written to Parquet with the chunks selected, with every column, and with
+  every column but the ``embeddings`` column (200 floats per token); and the chunks through
+  the same pipeline's ``PipelineModel.transform``, stage by stage;
 - cost growth on ``local[2]`` over the note counts of ``--notes-sizes``;
 - peak resident memory of the Spark driver (Python), its JVM and its Python workers.
 
@@ -296,9 +297,7 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     if spec.get("ml_path_table"):
         sampler.phase = "ml path"
         tokens = next(r["tokens"] for r in results if r["notes"] == spec["ml_path_notes"])
-        job_rate = next(
-            r["tokens_per_s"] for r in results if r["notes"] == spec["ml_path_notes"]
-        )
+        job_rate = next(r["tokens_per_s"] for r in results if r["notes"] == spec["ml_path_notes"])
         ml_path = ml_path_rates(spark, spec, tokens)
         ml_path["job_tokens_per_s"] = job_rate
     else:
@@ -321,33 +320,50 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 # The Spark ML path: what notebook and job users write instead of the CLI. Each way writes
-# the annotated table to Parquet, in the same process (the Python workers already warm).
+# the annotated table to Parquet, in the same process (the Python workers already warm), from
+# the notes spread over as many partitions as the job spreads them (4 per core).
 ML_PATH_WAYS = {
-    "chunks selected": lambda annotated, chunks: annotated.select("id", chunks),
-    "every column": lambda annotated, chunks: annotated,
-    "every column but embeddings": lambda annotated, chunks: annotated.drop("embeddings"),
+    "chunks selected": ("fused", lambda annotated, chunks: annotated.select("id", chunks)),
+    "chunks selected, PipelineModel.transform stage by stage": (
+        "stages",
+        lambda annotated, chunks: annotated.select("id", chunks),
+    ),
+    "every column": ("fused", lambda annotated, chunks: annotated),
+    "every column but embeddings": (
+        "fused",
+        lambda annotated, chunks: annotated.drop("embeddings"),
+    ),
 }
 
 
 def ml_path_rates(spark: Any, spec: dict[str, Any], tokens: int) -> dict[str, Any]:
-    """``PretrainedPipeline(model).transform(notes)`` written to Parquet in each of
-    ML_PATH_WAYS: tokens/s per way (median of the runs), ``tokens`` counted by the job."""
-    from sparkner.annotate_job import JobColumns, load_pipeline
+    """``PretrainedPipeline(model).transform(notes)`` (and the same pipeline's
+    ``PipelineModel.transform``, stage by stage) written to Parquet in each of ML_PATH_WAYS:
+    tokens/s per way (median of the runs), ``tokens`` counted by the job."""
+    from sparkner.annotate_job import TASKS_PER_CORE, JobColumns
+    from sparkner.pretrained import PretrainedPipeline
 
-    pipeline = load_pipeline(spec["model"])
-    chunks = JobColumns.of(pipeline).chunks
-    notes = spark.read.parquet(spec["ml_path_table"])
+    model = spec["model"]
+    pipeline = (
+        PretrainedPipeline.from_disk(model) if os.path.isdir(model) else PretrainedPipeline(model)
+    )
+    chunks = JobColumns.of(pipeline.model).chunks
+    read = spark.read.parquet(spec["ml_path_table"])
+    partitions = TASKS_PER_CORE * spark.sparkContext.defaultParallelism
+    notes = read.repartition(partitions)
     out = os.path.join(spec["scratch"], "ml-path")
     rates = {}
-    for way, select in ML_PATH_WAYS.items():
+    for way, (path, select) in ML_PATH_WAYS.items():
+        transform = pipeline.transform if path == "fused" else pipeline.model.transform
         runs = []
         for number in range(spec["runs"]):
             begun = time.perf_counter()
-            select(pipeline.transform(notes), chunks).write.mode("overwrite").parquet(out)
+            select(transform(notes), chunks).write.mode("overwrite").parquet(out)
             runs.append(tokens / (time.perf_counter() - begun))
             log(f"ML path, {way}, run {number + 1}/{spec['runs']}: {runs[-1]:,.0f} tokens/s")
         rates[way] = {"tokens_per_s": statistics.median(runs), "runs": runs}
-    return {"notes": spec["ml_path_notes"], "ways": rates}
+    return {"notes": spec["ml_path_notes"], "partitions": partitions,
+            "partitions_as_read": read.rdd.getNumPartitions(), "ways": rates}  # fmt: skip
 
 
 ROLES = {"ceiling": role_ceiling, "light": role_light, "spark": role_spark}
@@ -560,8 +576,9 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
     ml_path = two.get("ml_path")
     if ml_path:
         job_rate = ml_path["job_tokens_per_s"]
-        print(f"the Spark ML path on local[2], {ml_path['notes']:,} notes, written to Parquet "
-              f"(the annotate job: {job_rate:,.0f} tokens/s):")  # fmt: skip
+        print(f"the Spark ML path on local[2], {ml_path['notes']:,} notes in "
+              f"{ml_path['partitions']} partitions ({ml_path['partitions_as_read']} as read), "
+              f"written to Parquet (the annotate job: {job_rate:,.0f} tokens/s):")  # fmt: skip
         print("| way | median tokens/s | runs | share of the job | goal |")
         print("| --- | ---: | --- | ---: | --- |")
         for way, figures in ml_path["ways"].items():

@@ -6,6 +6,9 @@ task keeps one Python worker per stage, each of which ends up holding the models
 that wants only some columns (the chunks) can instead run :func:`pipeline_udf`: the stages'
 own Spark batch functions, in order, in one worker per task, returning only the columns
 asked for. Same functions, same results; one trip through Arrow instead of one per stage.
+
+:func:`fused_transform` does what ``pipeline.transform(data)`` does (same columns, schema and
+rows) with such UDFs, so that a user who selects a few columns pays for those alone.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from functools import partial
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.ml import PipelineModel, Transformer
-from pyspark.sql import Column, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from sparkner.annotation import ANNOTATIONS_SPARK_TYPE
-from sparkner.steps import Step, annotator_stages, plan_steps, run_steps
+from sparkner.stage import AnnotatorStage
+from sparkner.steps import Step, annotator_stages, describe, plan_steps, run_steps
 from sparkner.udf import TEXT_BYTES_PER_CALL, has_arrow_udf, vectorized_udf
 
 
@@ -56,6 +60,53 @@ def pipeline_udf(
         function, [pa.string()], return_type=StructType(fields), use_arrow=True,
         name="SparknerPipeline", max_call_size=TEXT_BYTES_PER_CALL,
     )  # fmt: skip
+
+
+def can_fuse(pipeline: PipelineModel) -> bool:
+    """Whether :func:`fused_transform` can run ``pipeline``: sparkner annotators only (no
+    finishers, no other Spark stages), on a pyspark with ``arrow_udf``."""
+    return has_arrow_udf() and all(isinstance(s, AnnotatorStage) for s in pipeline.stages)
+
+
+def fused_transform(pipeline: PipelineModel, data: DataFrame) -> DataFrame:
+    """``pipeline.transform(data)``: the same columns, schema (annotator types and the
+    vectors' records included) and rows, in fewer trips between the JVM and Python.
+
+    The columns that depend on a costly stage (the tagger: ``ner``, the chunks, the
+    assertions) come from one UDF that runs the stages they need once; every other column
+    (``document``, ``sentence``, ``token``, ``embeddings``) from a UDF of its own that runs
+    the cheap stages it needs. Spark drops the UDFs of columns nobody reads, so
+    ``fused_transform(p, df).select("id", "ner_chunk")`` does the annotate job's work and no
+    more, and the 200 floats per token of ``embeddings`` are made only where they are used.
+    """
+    stages, input_col = annotator_stages(pipeline)
+    # The stage path's checks (input columns, vectors, clashing names) and its schema, without
+    # a job: transform() is lazy.
+    expected = pipeline.transform(data.limit(0)).schema
+    steps, _ = describe(stages)
+    needs: dict[str, set[str]] = {}  # column -> the columns made on the way to it
+    for step in steps:
+        needs[step.output] = {step.output}.union(*(needs.get(n, set()) for n in step.inputs))
+    costly = {stage.getOutputCol() for stage in stages if stage.costly}
+    grouped = [step.output for step in steps if needs[step.output] & costly]
+    groups = [grouped] if grouped else []
+    groups += [[step.output] for step in steps if step.output not in grouped]
+
+    spark = data.sparkSession
+    structs, fields = [], {}
+    for number, outputs in enumerate(groups):
+        made = set().union(*(needs[o] for o in outputs))
+        run = pipeline_udf([s for s in stages if s.getOutputCol() in made], spark, outputs)
+        name = f"__sparkner_fused_{number}"
+        structs.append(run(data[input_col]).alias(name))
+        fields.update({output: f"{name}.{output}" for output in outputs})
+    # Two projections, as in the annotate job: each UDF runs once, its fields are picked after.
+    wide = data.select("*", *structs)
+    columns = [
+        wide[fields[step.output]].alias(step.output, metadata=expected[step.output].metadata)
+        for step in steps
+    ]
+    return wide.select(*(wide[c] for c in data.columns), *columns)
 
 
 def _run(

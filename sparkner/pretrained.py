@@ -19,6 +19,7 @@ from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 
 from sparkner.formats import read_versioned_json
+from sparkner.fused import can_fuse, fused_transform
 from sparkner.light_pipeline import LightPipeline
 from sparkner.model import FolderModel
 from sparkner.persistence import check_saved_pipeline
@@ -136,7 +137,11 @@ class PretrainedPipeline:
         return annotator_stages(self.model)[1]
 
     def transform(self, data: DataFrame) -> DataFrame:
-        """All of the pipeline's columns added to ``data`` (which needs the text column)."""
+        """All of the pipeline's columns added to ``data`` (which needs the text column), as
+        ``model.transform(data)`` adds them; computed with :func:`~sparkner.fused.
+        fused_transform`, so that the columns one selects are all one pays for."""
+        if can_fuse(self.model):
+            return fused_transform(self.model, data)
         return self.model.transform(data)
 
     def annotate(self, target: Any, column: str | None = None) -> Any:

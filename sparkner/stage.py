@@ -85,6 +85,9 @@ class AnnotatorStage(Transformer, HasOutputCol, DefaultParamsReadable, DefaultPa
     max_call_size: ClassVar[int | None] = None
     # Which inputs the batch function reads (None: all); the others arrive as None on Spark.
     reads_inputs: ClassVar[tuple[bool, ...] | None] = None
+    # Whether the stage's work dominates a pipeline's (a network over every token): the fused
+    # transform runs such a stage once for all the columns that depend on it.
+    costly: ClassVar[bool] = False
 
     # -- what a subclass provides -------------------------------------------------------------
     @abstractmethod

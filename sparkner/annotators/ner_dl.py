@@ -198,6 +198,7 @@ class NerDLModel(FolderModel, _NerParams):
     input_annotator_types = (DOCUMENT, TOKEN, WORD_EMBEDDINGS)
     optional_input_types = (LEXICON,)
     output_annotator_type = NAMED_ENTITY
+    costly = True
     bundled_marker = CONFIG_FILE
     default_pretrained = "ner_clinical"
     files_kind = "tagger"
