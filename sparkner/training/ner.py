@@ -57,6 +57,8 @@ class NerRecipe:
     span_convention: str = "clinical"
     split_seed: int = 13
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    # Bundled vectors by name, or a store folder (absolute, or under the data folder): a
+    # candidate set of vectors is measured by the tagger it trains before it is bundled.
     embeddings: str = "embeddings_clinical"
     # A bundled lexicon (e.g. "lexicon_clinical") whose matches the tagger gets as per-token
     # features (NerDLApproach's optional lexicon input); empty: none.
@@ -110,13 +112,21 @@ def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
     return recipe
 
 
+def recipe_vectors(recipe: NerRecipe, data_dir: Path) -> WordEmbeddingsModel:
+    """The recipe's word vectors: a store folder if ``embeddings`` names one, else bundled."""
+    folder = data_dir / recipe.embeddings
+    if folder.is_dir():
+        return WordEmbeddingsModel().attach_files(folder)
+    return WordEmbeddingsModel.pretrained(recipe.embeddings)
+
+
 def read_split(
     spark: SparkSession, recipe: NerRecipe, data_dir: str | os.PathLike[str], split: str,
     corpus: str | None = None,
 ) -> DataFrame:  # fmt: skip
     """One split of the recipe's data with word vectors, as NerDLApproach reads it."""
     data = Path(data_dir)
-    vectors = WordEmbeddingsModel.pretrained(recipe.embeddings)
+    vectors = recipe_vectors(recipe, data)
     if not recipe.brat:
         relative = getattr(recipe, split)
         if not relative:

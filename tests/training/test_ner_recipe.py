@@ -77,3 +77,19 @@ def test_kept_epoch_is_the_first_best():
 
     record = {"epochs": [{"test": {"f1": f1}} for f1 in (0.2, 0.7, 0.5, 0.7)]}
     assert kept_epoch(record) == 2
+
+
+def test_a_recipe_trains_on_a_store_folder_of_candidate_vectors(spark, tmp_path):
+    import numpy as np
+
+    from sparkner.embeddings.store import write_store
+
+    data = _data(tmp_path)
+    write_store(data / "candidate", ["patient", "fever"], np.eye(2, 4), "candidate_vectors")
+    config = tmp_path / "r.yaml"
+    config.write_text("name: r\nbrat: [{folder: notes, labels: maccrobat}]\n"
+                      "embeddings: candidate\n")  # fmt: skip
+    train = read_split(spark, load_recipe(config), data, "train")
+    vectors = train.select("embeddings").first().embeddings
+    assert {len(v.embeddings) for v in vectors} == {4}
+    assert [list(v.embeddings) for v in vectors[:2]] == [[1, 0, 0, 0], [0, 0, 0, 0]]
