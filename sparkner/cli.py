@@ -248,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+    except (FileNotFoundError, FileExistsError, ValueError, ConnectionError) as exc:
         # Messages name files and settings, never note text.
         print(f"sparkner {args.command}: error: {exc}", file=sys.stderr)
         return 2

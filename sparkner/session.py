@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
 
@@ -15,6 +17,7 @@ from sparkner.shipping import is_connect
 
 # Settings that sparkner's stages rely on, applied to a session that already exists too.
 _RUNTIME_SETTINGS = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
+_CONNECT_DEFAULT_PORT = 15002
 # The bundled settings that a Spark Connect client may set (the others are the server's).
 _CONNECT_SETTINGS = ("spark.sql.execution.arrow.maxRecordsPerBatch",)
 
@@ -110,6 +113,7 @@ def _connect(remote: str, config: Mapping[str, str] | None) -> SparkSession:
     that a client may change, and ``config``."""
     if not remote.startswith("sc://"):
         raise ValueError(f"remote {remote!r}: a Spark Connect address looks like sc://host:port")
+    _check_reachable(remote)
     try:
         spark = SparkSession.builder.remote(remote).getOrCreate()
     except ImportError as exc:  # pyspark's Connect client needs grpcio and friends
@@ -122,6 +126,19 @@ def _connect(remote: str, config: Mapping[str, str] | None) -> SparkSession:
     for key, value in settings.items():
         spark.conf.set(key, value)
     return spark
+
+
+def _check_reachable(remote: str, timeout_s: float = 10.0) -> None:
+    """Fail at once, naming the address, when no server listens there (the Connect client
+    would otherwise retry silently for minutes)."""
+    address = urlparse("grpc://" + remote[len("sc://") :])
+    host, port = address.hostname or "localhost", address.port or _CONNECT_DEFAULT_PORT
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConnectionError(
+            f"remote {remote}: no Spark Connect server answers at {host}:{port} ({exc})"
+        ) from None
 
 
 def _session_of_launcher(app_name: str, config: Mapping[str, str] | None) -> SparkSession:

@@ -262,3 +262,21 @@ def test_annotate_with_a_damaged_model_folder(spark, saved_pipeline, tmp_path, c
         assert f"{model}: stage 4 ({tagger.name.split('_', 1)[1]})" in err, err
     assert "Traceback" not in err and marker not in out + err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unreachable_connect_server_is_named_at_once(tmp_path, capsys):
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nobody listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    notes = tmp_path / "notes.parquet"
+    notes.write_bytes(b"")
+    begun = time.monotonic()
+    code = main(["annotate", str(notes), str(tmp_path / "out"), "--remote", f"sc://127.0.0.1:{port}"])
+    assert code == 2 and time.monotonic() - begun < 30  # not minutes of silent retries
+    assert f"no Spark Connect server answers at 127.0.0.1:{port}" in capsys.readouterr().err
+    both = ["annotate", str(notes), str(tmp_path / "out"), "--master", "local[1]", "--remote",
+            f"sc://127.0.0.1:{port}"]  # fmt: skip
+    assert main(both) == 2 and "--master or --remote" in capsys.readouterr().err
