@@ -28,6 +28,12 @@ from sparkner.training.brat import AlignmentReport, Brat, labelled_table
 from sparkner.training.clinical import CHIA_LABELS, MACCROBAT_LABELS, section_headers
 from sparkner.training.conll import CoNLL, training_frame
 from sparkner.training.corpora import brat_group, mtsamples_texts
+from sparkner.training.self_training import (
+    SelfTrainingSettings,
+    silver_sentences,
+    teacher_pipeline,
+    unlabeled_texts,
+)
 from sparkner.training.splits import split_keys
 
 LABEL_MAPS = {"maccrobat": MACCROBAT_LABELS, "chia": CHIA_LABELS}
@@ -66,6 +72,9 @@ class NerRecipe:
     # Section headers of unlabeled notes, added to the training split as entity-free
     # sentences: {"file": "unlabeled/mtsamples.csv.xz", "min_count": 30}.
     headers: dict[str, Any] = field(default_factory=dict)
+    # Silver sentences of unlabeled text tagged by a teacher, added to the training split
+    # (sparkner.training.self_training: teacher, files, min_confidence, max_sentences, seed).
+    self_training: dict[str, Any] = field(default_factory=dict)
     # After model selection on dev, train again on train + dev for the kept number of epochs
     # (the test split stays unseen); the selection run's record is kept as "selection".
     refit: bool = False
@@ -153,6 +162,8 @@ def read_split(
         raise ValueError(f"recipe {recipe.name!r} has no brat folder {corpus!r}")
     if recipe.headers and split == "train" and corpus is None:
         frames.append(_header_sentences(spark, recipe, data))
+    if recipe.self_training and split == "train" and corpus is None:
+        frames.append(_silver_sentences(spark, recipe, data, vectors))
     frame = frames[0]
     for other in frames[1:]:
         frame = frame.unionByName(other)
@@ -183,6 +194,24 @@ def _header_sentences(spark: SparkSession, recipe: NerRecipe, data: Path) -> Dat
         [f"header-{i}" for i in range(len(headers))], headers, [[] for _ in headers],
         AlignmentReport(),
     )  # fmt: skip
+    return training_frame(spark, table).drop("id")
+
+
+def _silver_sentences(
+    spark: SparkSession, recipe: NerRecipe, data: Path, vectors: WordEmbeddingsModel
+) -> DataFrame:
+    settings = SelfTrainingSettings.of(recipe.self_training)
+    teacher = data / settings.teacher
+    if not (teacher / "tagger.json").is_file():
+        raise FileNotFoundError(f"self_training: teacher {settings.teacher} is not a tagger folder")
+    paths = [data / f for f in settings.files]
+    for relative, path in zip(settings.files, paths, strict=True):
+        if not path.is_file():
+            raise FileNotFoundError(f"self_training: {relative} not found under {data}")
+    texts = (text for path in paths for text in unlabeled_texts(path))
+    sentences, entities = silver_sentences(texts, teacher_pipeline(str(teacher), vectors), settings)
+    ids = [f"silver-{i}" for i in range(len(sentences))]
+    table = labelled_table(ids, sentences, entities, AlignmentReport())
     return training_frame(spark, table).drop("id")
 
 

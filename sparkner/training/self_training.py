@@ -1,0 +1,147 @@
+"""Self-training: unlabeled clinical sentences, tagged by a teacher tagger, as silver training data.
+
+A teacher (a tagger folder) tags the sentences of unlabeled notes; a sentence is kept when the
+teacher finds at least one entity in it and is sure of every token (each token's tag has at
+least ``min_confidence``), and its chunks become the sentence's entities. A recipe adds up to
+``max_sentences`` of them (a seeded sample) to its training split:
+
+    self_training:
+      teacher: /path/to/tagger        # trained on the recipe's TRAIN split only (refit: false),
+                                      # so that dev, which picks the epoch, stays unseen
+      files: [unlabeled/mtsamples.csv.xz, unlabeled/codiesp_en_cases.txt.xz]
+      min_confidence: 0.95
+      max_sentences: 5000
+      seed: 13
+
+The unlabeled files were checked against every dev and test split (``../shared/data``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice, pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sparkner.annotation import AnnotationBatch
+from sparkner.training.brat import Entity
+from sparkner.training.corpora import line_texts, mtsamples_texts
+
+# Texts tagged per call of the teacher's LightPipeline.
+_TEXTS_PER_CALL = 64
+
+
+@dataclass(frozen=True)
+class SelfTrainingSettings:
+    """A recipe's ``self_training`` mapping, checked."""
+
+    teacher: str
+    files: tuple[str, ...]
+    min_confidence: float = 0.95
+    max_sentences: int = 5000
+    seed: int = 13
+
+    @classmethod
+    def of(cls, settings: dict[str, Any]) -> SelfTrainingSettings:
+        known = {"teacher", "files", "min_confidence", "max_sentences", "seed"}
+        unknown = sorted(set(settings) - known)
+        if unknown or "teacher" not in settings or not settings.get("files"):
+            raise ValueError(
+                f"self_training: needs teacher (a tagger folder) and files (unlabeled texts); "
+                f"known keys {sorted(known)}, unknown {unknown}"
+            )
+        made = cls(
+            teacher=str(settings["teacher"]), files=tuple(settings["files"]),
+            min_confidence=float(settings.get("min_confidence", 0.95)),
+            max_sentences=int(settings.get("max_sentences", 5000)),
+            seed=int(settings.get("seed", 13)),
+        )  # fmt: skip
+        if not 0.0 <= made.min_confidence <= 1.0:
+            raise ValueError(f"self_training: min_confidence must be in [0, 1], got "
+                             f"{made.min_confidence}")  # fmt: skip
+        if made.max_sentences < 1:
+            raise ValueError(f"self_training: max_sentences must be at least 1, got "
+                             f"{made.max_sentences}")  # fmt: skip
+        return made
+
+
+def unlabeled_texts(path: Path) -> Iterator[str]:
+    """The texts of an unlabeled file: MTSamples' CSV, or one text per line."""
+    name = path.name.lower()
+    return mtsamples_texts(path) if ".csv" in name else line_texts(path)
+
+
+def confident_sentences(
+    columns: dict[str, Any], min_confidence: float
+) -> Iterator[tuple[str, list[Entity]]]:
+    """``(sentence text, its entities with offsets into it)`` for each sentence of a tagged
+    batch (the teacher's ``sentence``, ``ner`` with confidences and ``ner_chunk`` columns) in
+    which the teacher found an entity and gave every token's tag at least
+    ``min_confidence``."""
+    sentences, tags = AnnotationBatch(columns["sentence"]), AnnotationBatch(columns["ner"])
+    chunks = AnnotationBatch(columns["ner_chunk"])
+    confidence = tags.metadata("confidence").to_pylist()
+    scores = np.array([np.nan if c is None else float(c) for c in confidence], dtype=float)
+    # The least sure token of each (row, sentence): tags come grouped by sentence.
+    offsets, tag_rows, tag_ids = (
+        tags.sentence_offsets(),
+        tags.row_of(),
+        tags.int_metadata("sentence"),
+    )
+    least_sure = {
+        (int(tag_rows[lo]), int(tag_ids[lo])): float(np.min(scores[lo:hi]))
+        for lo, hi in pairwise(offsets)
+        if hi > lo
+    }  # NaN (a tag without a confidence) is never sure enough
+    found: dict[tuple[int, int], list[int]] = {}
+    for c, key in enumerate(zip(chunks.row_of().tolist(), chunks.int_metadata("sentence").tolist(),
+                                strict=True)):  # fmt: skip
+        found.setdefault(key, []).append(c)
+    entity_types = chunks.metadata("entity").to_pylist()
+    rows, ids = sentences.row_of().tolist(), sentences.int_metadata("sentence").tolist()
+    for s, key in enumerate(zip(rows, ids, strict=True)):
+        if key not in found or not least_sure.get(key, 0.0) >= min_confidence:
+            continue
+        begin = int(sentences.begin[s])
+        entities = [
+            Entity(entity_types[c], int(chunks.begin[c]) - begin, int(chunks.end[c]) + 1 - begin)
+            for c in found[key]
+        ]
+        yield sentences.result[s], entities
+
+
+def silver_sentences(
+    texts: Iterable[str], teacher: Any, settings: SelfTrainingSettings
+) -> tuple[list[str], list[list[Entity]]]:
+    """Up to ``settings.max_sentences`` confident sentences of ``texts`` (a seeded sample of
+    all of them) with the entities ``teacher`` (a LightPipeline writing ``sentence``,
+    ``ner`` with confidences and ``ner_chunk``) found in them."""
+    kept: list[tuple[str, list[Entity]]] = []
+    iterator = iter(texts)
+    while batch := list(islice(iterator, _TEXTS_PER_CALL)):
+        kept += confident_sentences(teacher.annotate_batch(batch), settings.min_confidence)
+    random.Random(settings.seed).shuffle(kept)
+    kept = kept[: settings.max_sentences]
+    return [text for text, _ in kept], [entities for _, entities in kept]
+
+
+def teacher_pipeline(tagger_folder: str, vectors: Any) -> Any:
+    """The teacher's LightPipeline: the text stages, ``vectors``, the tagger in
+    ``tagger_folder`` (with confidences) and a converter."""
+    from sparkner.annotators.document_assembler import DocumentAssembler
+    from sparkner.annotators.ner_converter import NerConverter
+    from sparkner.annotators.ner_dl import NerDLModel
+    from sparkner.annotators.sentence_detector import SentenceDetector
+    from sparkner.annotators.tokenizer import Tokenizer
+    from sparkner.light_pipeline import LightPipeline
+
+    tagger = NerDLModel().attach_files(tagger_folder).setIncludeConfidence(True)
+    stages: Sequence[Any] = [
+        DocumentAssembler(), SentenceDetector(), Tokenizer(), vectors, tagger,
+        NerConverter().setOutputCol("ner_chunk"),
+    ]  # fmt: skip
+    return LightPipeline(stages)
