@@ -17,6 +17,9 @@ from sparkner.annotate_job import (
     read_notes,
 )
 
+# Spark jobs, model training or fresh interpreters: the full suite runs these.
+pytestmark = pytest.mark.slow
+
 NOTES = [
     ("a-1", "Fever and cough for two days. Chest CT showed pneumonia; started ceftriaxone."),
     ("a-2", None),

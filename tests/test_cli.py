@@ -47,6 +47,7 @@ def _tiny_recipe(tmp_path):
     return config, data
 
 
+@pytest.mark.slow
 def test_train_then_evaluate(spark, tmp_path, capsys):
     config, data = _tiny_recipe(tmp_path)
     output = tmp_path / "tagger"
@@ -73,6 +74,7 @@ def test_recipe_errors_name_the_file(tmp_path, capsys):
     assert "bad.yaml: settings.maxEpoch is not a NerDLApproach parameter" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_from_brat_folders(spark, tmp_path, capsys):
     folder = tmp_path / "data" / "notes"
     folder.mkdir(parents=True)
@@ -122,6 +124,7 @@ def test_bad_brat_entry_is_named(tmp_path, capsys):
     assert "each brat entry needs 'folder' and 'labels'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_annotate_a_parquet_file(spark, tmp_path, capsys):
     import pandas as pd
 
@@ -161,6 +164,7 @@ def test_annotate_a_parquet_file(spark, tmp_path, capsys):
         (["annotate", "IN", "IN"], "is the input"),
     ],
 )
+@pytest.mark.slow
 def test_annotate_errors(spark, tmp_path, capsys, args, message):
     import pandas as pd
 
@@ -228,6 +232,7 @@ DAMAGES = {
 
 
 @pytest.mark.parametrize("damage", list(DAMAGES))
+@pytest.mark.slow
 def test_annotate_with_a_damaged_model_folder(spark, saved_pipeline, tmp_path, capsys, damage):
     """``sparkner annotate --model FOLDER`` with a damaged saved pipeline: exit 2 and a
     message naming the file, from loading the model in the driver (a failed task would raise

@@ -21,6 +21,9 @@ from sparkner.annotate_job import AnnotateJob, annotate
 from sparkner.pretrained import PretrainedPipeline
 from sparkner.udf import has_arrow_udf
 
+# Spark jobs, model training or fresh interpreters: the full suite runs these.
+pytestmark = pytest.mark.slow
+
 PATHOLOGICAL = {
     "megabyte": ("Fever and cough. " * 62_000)[:1_000_000],
     "one-word": "x" * 50_000,

@@ -261,6 +261,7 @@ def test_bad_colors_raise_naming_the_type(color):
         render(NOTE, CHUNKS, colors={"TREATMENT": color})
 
 
+@pytest.mark.slow
 def test_unknown_types_get_deterministic_distinct_from_default_colors():
     chunks = [{"begin": 0, "end": 9, "entity": "DRUG"}, {"begin": 23, "end": 25, "entity": "X"}]
     first, second = render(NOTE, chunks), render(NOTE, chunks)

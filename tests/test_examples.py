@@ -281,6 +281,7 @@ def test_notebook_runs_cell_by_cell(tmp_path):
 
 
 # -- the figures examples/README.md quotes ------------------------------------------------
+@pytest.mark.slow
 def test_the_outputs_quoted_in_the_examples_readme_are_what_the_example_prints(
     spark, tmp_path, monkeypatch, capsys
 ):

@@ -11,6 +11,9 @@ from sparkner.fused import can_fuse, fused_transform, pipeline_udf
 from sparkner.pretrained import PretrainedPipeline, pretrained_pipeline_model
 from sparkner.resources import sample_notes
 
+# Spark jobs, model training or fresh interpreters: the full suite runs these.
+pytestmark = pytest.mark.slow
+
 
 def test_same_columns_as_the_stages(spark):
     pipeline = pretrained_pipeline_model("ner_clinical")

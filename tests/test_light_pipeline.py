@@ -12,6 +12,9 @@ from pyspark.sql import functions as F
 from sparkner import Annotation, DocumentAssembler, LightPipeline, SentenceDetector, Tokenizer
 from sparkner.annotation import as_array
 
+# Spark jobs, model training or fresh interpreters: the full suite runs these.
+pytestmark = pytest.mark.slow
+
 OUTPUTS = ("document", "sentence", "token")
 ODD_TEXTS = [
     None,

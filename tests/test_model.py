@@ -78,6 +78,7 @@ def _light_rows(model: PipelineModel) -> list[list[tuple]]:
     return _rows([[a.__dict__ for a in row["words"]] for row in rows])
 
 
+@pytest.mark.slow
 def test_a_toy_model_stage_runs_everywhere_saved_and_loaded(spark, pipeline, tmp_path):
     expected = _light_rows(pipeline)
     assert expected[0] == [(0, 4, "Fever", "X-PROBLEM"), (10, 14, "cough", "X-PROBLEM")]

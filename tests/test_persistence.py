@@ -94,6 +94,7 @@ def _rewrite_metadata(folder, change) -> None:
         crc.unlink()
 
 
+@pytest.mark.slow
 def test_loading_never_unpickles_and_checks_the_pipeline(spark, tmp_path):
     import pickle
 
@@ -123,6 +124,7 @@ def test_loading_never_unpickles_and_checks_the_pipeline(spark, tmp_path):
         (lambda d: d.__setitem__("class", "os.system"), "not a saved PipelineModel"),
     ],
 )
+@pytest.mark.slow
 def test_tampered_pipeline_metadata_is_refused(spark, tmp_path, change, message):
     from sparkner.pretrained import PretrainedPipeline
 
@@ -132,6 +134,7 @@ def test_tampered_pipeline_metadata_is_refused(spark, tmp_path, change, message)
         PretrainedPipeline.from_disk(folder)
 
 
+@pytest.mark.slow
 def test_foreign_stage_class_is_refused(spark, tmp_path):
     from sparkner.pretrained import PretrainedPipeline
 

@@ -12,6 +12,9 @@ NOTE = (
     "The patient has fever and cough. A chest CT showed pneumonia. He was treated with ceftriaxone."
 )
 
+# Spark jobs, model training or fresh interpreters: the full suite runs these.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def clinical():

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from tests_support import REPO
+
+# Spark jobs, model training or fresh interpreters: the full suite runs these.
+pytestmark = pytest.mark.slow
 
 
 def test_readme_quickstart_runs(spark, capsys):

@@ -24,6 +24,9 @@ from sparkner.common import ReadAs
 from sparkner.pretrained import PretrainedPipeline
 from sparkner.training import CoNLL
 
+# Spark jobs, model training or fresh interpreters: the full suite runs these.
+pytestmark = pytest.mark.slow
+
 TEXT = "The patient had chest pain and fever. A chest CT showed pneumonia; started ceftriaxone."
 
 

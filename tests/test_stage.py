@@ -82,6 +82,7 @@ def test_input_columns_are_matched_by_annotator_type():
 
 
 @pytest.mark.parametrize("use_arrow", [True, False], ids=["arrow_udf", "pandas_udf"])
+@pytest.mark.slow
 def test_both_udf_wrappers_give_the_same_annotations(annotated, use_arrow):
     if use_arrow and not has_arrow_udf():
         pytest.skip("this pyspark has no arrow_udf")

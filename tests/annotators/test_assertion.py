@@ -14,6 +14,9 @@ from sparkner import AssertionModel, LightPipeline
 from sparkner.pretrained import PretrainedPipeline
 from sparkner.resources import sample_notes
 
+# Spark jobs, model training or fresh interpreters: the full suite runs these.
+pytestmark = pytest.mark.slow
+
 NOTE = ("The patient denies fever. Chest CT showed pneumonia. Mother had breast cancer. "
         "Return if chills develop.")  # fmt: skip
 

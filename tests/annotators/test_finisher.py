@@ -31,6 +31,7 @@ def annotated(spark, tmp_path_factory):
     return model, model.transform(frame).orderBy("id").cache()
 
 
+@pytest.mark.slow
 def test_default_is_arrays_of_results_and_drops_every_annotation_column(annotated):
     _, frame = annotated
     out = Finisher().setInputCols("token").transform(frame)
@@ -106,6 +107,7 @@ def test_embeddings_as_arrays_and_as_vectors(annotated):
     assert rows[0].vectors[1] == DenseVector([3.0, 4.0]) and rows[1].vectors == []
 
 
+@pytest.mark.slow
 def test_a_pipeline_with_finishers_saves_loads_and_runs_in_a_light_pipeline(annotated, tmp_path):
     model, frame = annotated
     finished = PipelineModel([

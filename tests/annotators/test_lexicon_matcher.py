@@ -30,6 +30,7 @@ def test_bundled_lexicon_finds_clinical_terms(bundled):
     assert [a.metadata["chunk"] for a in found] == [str(i) for i in range(len(found))]
 
 
+@pytest.mark.slow
 def test_spark_and_light_pipeline_agree_on_the_sample_notes(spark, bundled):
     notes = [*sample_notes().values(), "", None]
     frame = spark.createDataFrame(list(enumerate(notes)), "id int, text string")
@@ -44,6 +45,7 @@ def test_spark_and_light_pipeline_agree_on_the_sample_notes(spark, bundled):
         assert_offsets_valid(text, row["lexicon"])
 
 
+@pytest.mark.slow
 def test_a_fitted_lexicon_saved_and_loaded(spark, text_pipeline_stages, tmp_path):
     path = tmp_path / "terms.tsv"
     path.write_text("DRUG\tmetformin\nDRUG\tinsulin glargine\nSIGN\tchest pain\n")

@@ -22,6 +22,9 @@ from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.stage import AnnotatorInputError
 from sparkner.training.conll import CoNLL
 
+# Spark jobs, model training or fresh interpreters: the full suite runs these.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def embeddings():

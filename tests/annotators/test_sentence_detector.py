@@ -453,6 +453,7 @@ def test_one_megabyte_without_punctuation_or_whitespace():
     "unit",
     ["AB ", "ABC DEF: ", "a\n", "a\r", "1. ", "A.,", "\n\n", ". ", "Dr. ", "x" * 50 + ",", "ŠÄ "],
 )
+@pytest.mark.slow
 def test_one_megabyte_of_repeated_patterns_is_linear(unit):
     # A long ALL-CAPS run with no colon made the header rule quadratic (120 kB took 80 s).
     text = unit * (1_000_000 // len(unit))
@@ -517,6 +518,7 @@ def test_real_note_excerpts(mtsamples_notes, excerpt, expected):
     assert sentences(excerpt) == expected
 
 
+@pytest.mark.slow
 def test_every_real_note_keeps_offsets_and_order(mtsamples_notes):
     out = light().annotate_batch(mtsamples_notes)["sentence"]
     batch = AnnotationBatch(out)

@@ -435,6 +435,7 @@ def test_one_megabyte_note():
 
 
 @pytest.mark.parametrize("unit", ["x", "-", "1", "e\u0301", "😀", ".", "a'", "1.", "AB:"])
+@pytest.mark.slow
 def test_one_megabyte_without_whitespace(unit):
     text = unit * (1_000_000 // len(unit))
     out = pipeline().annotate_batch([text])
@@ -483,6 +484,7 @@ def test_real_note_excerpts(mtsamples_notes, excerpt, expected):
     assert tokens(excerpt) == expected
 
 
+@pytest.mark.slow
 def test_every_real_note_keeps_offsets(mtsamples_notes):
     out = pipeline().annotate_batch(mtsamples_notes)
     sents, toks = AnnotationBatch(out["sentence"]), AnnotationBatch(out["token"])

@@ -49,6 +49,7 @@ def embeddings_of(frame) -> list[list[tuple]]:
     ]
 
 
+@pytest.mark.slow
 def test_one_vector_per_token_with_oov_marked(model, notes):
     out = model.transform(notes).orderBy("id").collect()
     first = out[0]
@@ -81,6 +82,7 @@ def test_case_sensitive_lookup(notes, vector_file):
     assert oov == ["true", "false"]
 
 
+@pytest.mark.slow
 def test_same_as_light_pipeline(model, notes):
     light = LightPipeline(model).fullAnnotate(NOTES)
     expected = [
@@ -114,6 +116,7 @@ def test_model_without_vectors_explains_itself():
         WordEmbeddingsModel().batch_function()
 
 
+@pytest.mark.slow
 def test_saved_pipeline_loads_and_gives_the_same_vectors(model, notes, tmp_path):
     path = str(tmp_path / "model")
     model.write().overwrite().save(path)
@@ -187,6 +190,7 @@ def test_only_the_token_column_goes_to_the_python_worker(model, notes):
     assert "," not in arguments, plan
 
 
+@pytest.mark.slow
 def test_coverage_per_row_and_overall(model, notes):
     # Tokens: "Chest pain. CT ok." (5, "ok" and "." unknown), none, none, "BP 120/80 😀" (3).
     embedded = model.transform(notes)

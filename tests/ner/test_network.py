@@ -125,6 +125,7 @@ def test_lstm_is_the_textbook_lstm_and_padding_gives_zeros(network, fused):
         np.testing.assert_allclose(got[b, length:], padding)
 
 
+@pytest.mark.slow
 def test_training_gradients_match_finite_differences(network):
     """Every weight's gradient of the training loss, entry by entry, against central
     differences (TensorFlow's fused LSTM kernel fails this; training must not use it)."""

@@ -51,6 +51,7 @@ def test_header_settings_are_checked(tmp_path):
         load_recipe(config)
 
 
+@pytest.mark.slow
 def test_refit_trains_again_on_train_and_dev_for_the_kept_epochs(spark, tmp_path):
     from tests_support import write_tiny_conll
 
