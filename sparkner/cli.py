@@ -173,11 +173,11 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _is_remote(args: argparse.Namespace) -> bool:
-    return bool(
-        args.remote
-        or (args.master or "").startswith("sc://")
-        or (not args.master and os.environ.get("SPARK_REMOTE"))
-    )
+    from sparkner.session import requested_remote
+
+    # As sparkner.start() decides (the CLI never runs inside an existing session).
+    named = requested_remote(args.master, args.remote)
+    return bool(named or (not args.master and os.environ.get("SPARK_REMOTE")))
 
 
 def build_parser() -> argparse.ArgumentParser:

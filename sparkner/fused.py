@@ -33,6 +33,7 @@ def pipeline_udf(
     spark: SparkSession,
     outputs: Sequence[str],
     counts: Sequence[str] = (),
+    checked: bool = False,
 ) -> Callable[[Column], Column]:
     """A UDF from the text column to a struct of the ``outputs`` annotation columns, plus
     ``<name>_count`` (annotations per row) for each column in ``counts``.
@@ -46,10 +47,11 @@ def pipeline_udf(
     unknown = sorted((set(outputs) | set(counts)) - set(written))
     if unknown:
         raise ValueError(f"the pipeline writes no column(s) {unknown}; it writes {written}")
-    # Each stage's transform-time checks (columns, the vectors' storageRef and dimension),
-    # which the one UDF would otherwise skip: transform() is lazy, so no job runs.
-    empty = spark.createDataFrame([], StructType([StructField(input_col, StringType())]))
-    PipelineModel(stages=list(stages)).transform(empty)
+    if not checked:  # ``checked``: the caller ran the stages' transform on its frame already
+        # Each stage's transform-time checks (columns, the vectors' storageRef and dimension),
+        # which the one UDF would otherwise skip: transform() is lazy, so no job runs.
+        empty = spark.createDataFrame([], StructType([StructField(input_col, StringType())]))
+        PipelineModel(stages=list(stages)).transform(empty)
     steps = plan_steps([(s, s.spark_batch_function(spark)) for s in stages], input_col)
     fields = [StructField(name, ANNOTATIONS_SPARK_TYPE) for name in outputs]
     fields += [StructField(f"{name}_count", IntegerType(), False) for name in counts]
@@ -96,7 +98,8 @@ def fused_transform(pipeline: PipelineModel, data: DataFrame) -> DataFrame:
     structs, fields = [], {}
     for number, outputs in enumerate(groups):
         made = set().union(*(needs[o] for o in outputs))
-        run = pipeline_udf([s for s in stages if s.getOutputCol() in made], spark, outputs)
+        needed = [s for s in stages if s.getOutputCol() in made]
+        run = pipeline_udf(needed, spark, outputs, checked=True)
         name = f"__sparkner_fused_{number}"
         structs.append(run(data[input_col]).alias(name))
         fields.update({output: f"{name}.{output}" for output in outputs})

