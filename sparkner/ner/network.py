@@ -29,7 +29,10 @@ from sparkner.ner.config import (
 
 
 class TaggerNetwork(tf.Module):
-    def __init__(self, config: TaggerConfig, seed: int = 0) -> None:
+    def __init__(self, config: TaggerConfig, seed: int = 0, with_output: bool = True) -> None:
+        """``with_output=False`` leaves out the output projection and the CRF: the shared
+        encoder of a multi-head network (:mod:`sparkner.ner.multihead`), whose heads hold
+        their own."""
         super().__init__(name="tagger")
         self.config = config
         init = tf.keras.initializers.GlorotUniform(seed=seed)
@@ -56,6 +59,8 @@ class TaggerNetwork(tf.Module):
                     (kernel, tf.Variable(bias, name=f"lstm{layer}_{direction}_bias"), direction)
                 )
             width = 2 * c.hidden
+        if not with_output:
+            return
         self.out_kernel = tf.Variable(init([width, c.num_tags]), name="out_kernel")
         self.out_bias = tf.Variable(tf.zeros([c.num_tags]), name="out_bias")
         self.transitions = tf.Variable(tf.zeros([c.num_tags, c.num_tags]), name="transitions")
@@ -76,11 +81,14 @@ class TaggerNetwork(tf.Module):
         character ids [batch, time, chars] and sentence lengths [batch]: the training path,
         differentiable (the LSTM as a scan). ``lexicon``: the tokens' lexicon codes [batch,
         time] for a tagger with lexicon features."""
+        return self.emissions_from(vectors, self.char_features(chars), lengths, dropout_rate,
+                                   noise, lexicon=lexicon)  # fmt: skip
+
+    def char_features(self, chars: tf.Tensor) -> tf.Tensor:
+        """The char-CNN features [batch, time, filters] of character ids [batch, time, chars]."""
         shape = tf.shape(chars)
         per_word = self.word_char_features(tf.reshape(chars, [-1, shape[2]]))
-        char_features = tf.reshape(per_word, [shape[0], shape[1], self.config.char_filters])
-        return self.emissions_from(vectors, char_features, lengths, dropout_rate, noise,
-                                   lexicon=lexicon)  # fmt: skip
+        return tf.reshape(per_word, [shape[0], shape[1], self.config.char_filters])
 
     def emissions_from(
         self,
@@ -99,6 +107,22 @@ class TaggerNetwork(tf.Module):
         A tagger trained with lexicon features (``config.lexicon_classes``) also takes the
         tokens' lexicon codes [batch, time] (0: O, 1 + 2c: B of class c, 2 + 2c: I of c),
         fed to the BiLSTM as a one-hot beside the word vector and the char features."""
+        features = self.encode(vectors, char_features, lengths, dropout_rate, noise, fused,
+                               lexicon=lexicon)  # fmt: skip
+        return project(features, self.out_kernel, self.out_bias)
+
+    def encode(
+        self,
+        vectors: tf.Tensor,
+        char_features: tf.Tensor,
+        lengths: tf.Tensor,
+        dropout_rate: float | tf.Tensor = 0.0,
+        noise: tf.random.Generator | None = None,
+        fused: bool = False,
+        lexicon: tf.Tensor | None = None,
+    ) -> tf.Tensor:
+        """The BiLSTM's output [batch, time, 2 * hidden] that :meth:`emissions_from` projects
+        to tag scores (the same arguments); heads of a multi-head network share it."""
         parts = [vectors, char_features]
         width = self.config.lexicon_width
         if width:
@@ -118,7 +142,7 @@ class TaggerNetwork(tf.Module):
             else:
                 backward = _lstm(features, lengths, kernel, bias, reverse=True, fused=fused)
                 features = _dropout(tf.concat([forward, backward], -1), dropout_rate, noise)
-        return tf.einsum("btd,dk->btk", features, self.out_kernel) + self.out_bias
+        return features
 
     def word_char_features(self, chars: tf.Tensor) -> tf.Tensor:
         """The char-CNN's max-pooled features [words, filters] of character ids [words, chars];
@@ -154,6 +178,11 @@ class TaggerNetwork(tf.Module):
                 )
             variable.assign(stored[name])
         return network
+
+
+def project(features: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) -> tf.Tensor:
+    """Tag scores [batch, time, tags] of encoder features [batch, time, width]."""
+    return tf.einsum("btd,dk->btk", features, kernel) + bias
 
 
 def _dropout(x: tf.Tensor, rate: float | tf.Tensor, noise: tf.random.Generator | None) -> tf.Tensor:

@@ -73,14 +73,21 @@ def batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> l
     return groups
 
 
-def padded(data: TrainingData, sentences: SentenceSet, chars: np.ndarray, chosen: np.ndarray):
-    """Padded arrays for a batch: vectors, char ids, tag ids, lengths, and the lexicon
-    codes where the sentences have them."""
+def batch_positions(sentences: SentenceSet, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a batch's tokens are in the flat token arrays, [batch, steps] (0 at padding),
+    and which of those are real tokens, not padding."""
     lengths = sentences.lengths[chosen]
     steps = int(lengths.max())
     positions = sentences.offsets[chosen][:, None] + np.arange(steps)[None, :]
     valid = np.arange(steps)[None, :] < lengths[:, None]
-    take = np.where(valid, positions, 0)
+    return np.where(valid, positions, 0), valid
+
+
+def padded(data: TrainingData, sentences: SentenceSet, chars: np.ndarray, chosen: np.ndarray):
+    """Padded arrays for a batch: vectors, char ids, tag ids, lengths, and the lexicon
+    codes where the sentences have them."""
+    lengths = sentences.lengths[chosen]
+    take, valid = batch_positions(sentences, chosen)
     ids = np.where(valid, sentences.word_ids[take], -1)
     vectors = np.where(valid[:, :, None], data.vectors[ids], 0.0).astype(np.float32)
     char_ids = np.where(valid[:, :, None], chars[ids], 0).astype(np.int32)
@@ -89,6 +96,13 @@ def padded(data: TrainingData, sentences: SentenceSet, chars: np.ndarray, chosen
     if sentences.lexicon is None:
         return arrays
     return (*arrays, np.where(valid, sentences.lexicon[take], 0).astype(np.int32))
+
+
+def padded_allowed(allowed: np.ndarray, sentences: SentenceSet, chosen: np.ndarray) -> np.ndarray:
+    """A batch's allowed tags [batch, steps, tags] from the per-token ones [tokens, tags] of
+    partly labelled sentences (:func:`sparkner.ner.crf.partial_tag_mask`); padding allows all."""
+    take, valid = batch_positions(sentences, chosen)
+    return np.where(valid[:, :, None], allowed[take], True)
 
 
 def train_network(network, data: TrainingData, settings: TrainingSettings, tagger_factory):
