@@ -182,6 +182,10 @@ def _same_position_lookup(maps: pa.MapArray, key: str) -> pa.Array | None:
     if key not in first_keys:
         return None
     position = base + first_keys.index(key)
+    if width == 1:  # one key per annotation: the values are the items as they lie
+        if not pc.all(pc.equal(keys.slice(base, len(maps)), key)).as_py():
+            return None
+        return items.slice(base, len(maps))
     picks = pa.array(position + width * np.arange(len(maps), dtype=np.int64))
     if not pc.all(pc.equal(pc.take(keys, picks), key)).as_py():
         return None
@@ -236,10 +240,13 @@ def _metadata_maps(
             offsets, pa.array([], pa.string()), pa.array([], pa.string())
         )
     columns = [_string_column(metadata[key]) for key in keys]
-    # Interleave: annotation 0's values for every key, then annotation 1's, and so on.
-    order = (np.arange(width)[None, :] * count + np.arange(count)[:, None]).ravel()
-    values = pc.take(pa.concat_arrays(columns), pa.array(order))
-    names = pc.take(pa.array(keys, pa.string()), pa.array(np.tile(np.arange(width), count)))
+    if width == 1:  # the common case (tokens, sentences): nothing to interleave
+        values, names = columns[0], pa.repeat(pa.scalar(keys[0], pa.string()), count)
+    else:
+        # Interleave: annotation 0's values for every key, then annotation 1's, and so on.
+        order = (np.arange(width)[None, :] * count + np.arange(count)[:, None]).ravel()
+        values = pc.take(pa.concat_arrays(columns), pa.array(order))
+        names = pc.take(pa.array(keys, pa.string()), pa.array(np.tile(np.arange(width), count)))
     if values.null_count:
         # A null value means "no such key" for that annotation (as in Spark NLP, whose
         # metadata maps never hold nulls): the key is left out of its map.

@@ -44,9 +44,11 @@ class Tagger:
             tf.TensorSpec([None, None, filters], tf.float32),
             tf.TensorSpec([None], tf.int32),
         ]
+        # Each is kept as its one concrete function: calling that directly skips the
+        # signature matching of a tf.function call (about 0.7 ms of a 12 ms note).
         if self.config.lexicon_width:
             # A tagger with lexicon features also takes the tokens' lexicon codes.
-            self._emissions = tf.function(
+            emissions = tf.function(
                 lambda vectors, char_features, lengths, lexicon: network.emissions_from(
                     vectors, char_features, lengths, fused=True, lexicon=lexicon
                 ),
@@ -54,18 +56,19 @@ class Tagger:
                 autograph=False,
             )
         else:
-            self._emissions = tf.function(
+            emissions = tf.function(
                 lambda vectors, char_features, lengths: network.emissions_from(
                     vectors, char_features, lengths, fused=True
                 ),
                 input_signature=signature,
                 autograph=False,
             )
+        self._emissions = emissions.get_concrete_function()
         self._word_char_features = tf.function(
             network.word_char_features,
             input_signature=[tf.TensorSpec([None, None], tf.int32)],
             autograph=False,
-        )
+        ).get_concrete_function()
 
     @classmethod
     def load(cls, folder: str, fingerprint: str, threads: int | None = None) -> Tagger:
