@@ -44,6 +44,7 @@ from sparkner.model import AnnotatorApproach, FolderModel
 from sparkner.ner.config import (
     CONFIG_FILE,
     WEIGHTS_FILE,
+    TaggerConfig,
     TaggerFileError,
     read_config,
     read_weights,
@@ -221,14 +222,18 @@ class NerDLModel(FolderModel, _NerParams):
 
     def _check_lexicon_input(self, names: list[str]) -> None:
         """A lexicon column if and only if the tagger was trained with one."""
-        classes = self.lexicon_classes()
+        config = read_config(self.files_folder())
+        classes = config.lexicon_classes
         given = list(self.getInputCols())
         if classes and len(names) == 3:
+            lexicon = config.extra.get("lexicon")
+            matcher = f"LexiconMatcherModel.pretrained({lexicon!r})" if lexicon else (
+                "LexiconMatcherModel")  # fmt: skip
             raise AnnotatorInputError(
                 f"{self._describe()}: this tagger was trained with lexicon features (classes "
                 f"{classes}) and needs the lexicon column (annotator type 'lexicon', written by "
-                f"LexiconMatcherModel) in inputCols, which is {given}; e.g. "
-                f"setInputCols({[*given, 'lexicon']})"
+                f"{matcher} from the document and token columns) in inputCols, which is "
+                f"{given}; e.g. setInputCols({[*given, 'lexicon']})"
             )
         if not classes and len(names) > 3:
             raise AnnotatorInputError(
@@ -396,7 +401,7 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
 
     def _fit(self, dataset: DataFrame) -> NerDLModel:
         # These load TensorFlow: only where a tagger is trained.
-        from sparkner.ner.network import TaggerConfig, TaggerNetwork
+        from sparkner.ner.network import TaggerNetwork
         from sparkner.ner.tagger import Tagger
 
         *columns, lexicon = self._check_training_columns(dataset.schema)
@@ -411,41 +416,61 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
             data.test = collect_sentences(frame, *test_columns, data, lexicon=test_lexicon)
 
         configure_threads(LOCAL_OPS_AT_ONCE)  # training runs in the driver, a process of its own
-        # Characters of the training words only: held-out text must not shape the model.
-        train_words = np.unique(data.train.word_ids)
-        chars = sorted({ch for i in train_words.tolist() for ch in data.words[i]})
-        config = TaggerConfig(
-            tags=data.tags, chars=chars, word_dim=int(data.vectors.shape[1]),
-            storage_ref=storage_ref, hidden=self.getOrDefault(self.hiddenSize),
-            layers=self.getOrDefault(self.lstmLayers), dropout=self.getOrDefault(self.dropout),
-            char_filters=self.getOrDefault(self.charFilters),
-            lexicon_classes=list(data.lexicon_classes),
-        )  # fmt: skip
+        config = self.tagger_config(data, data.train.word_ids, storage_ref)
         network = TaggerNetwork(config, seed=self.getOrDefault(self.randomSeed))
         log_lines: list[str] = []
-        settings = TrainingSettings(
-            max_epochs=self.getOrDefault(self.maxEpochs), lr=self.getOrDefault(self.lr),
-            po=self.getOrDefault(self.po), batch_size=self.getOrDefault(self.batchSize),
-            dropout=self.getOrDefault(self.dropout), patience=self.getOrDefault(self.patience),
-            seed=self.getOrDefault(self.randomSeed),
-            use_best_model=self.getOrDefault(self.useBestModel)
-            and (data.validation is not None or data.test is not None),
-            verbose=self.getOrDefault(self.verbose), log=self._logger(log_lines),
-        )  # fmt: skip
+        settings = self.training_settings(
+            log_lines, selects=data.validation is not None or data.test is not None
+        )
         records = train_network(network, data, settings, Tagger)
         record: dict[str, Any] = {
             "training_sentences": len(data.train),
             "validation_sentences": len(data.validation) if data.validation else 0,
             "epochs": [r.__dict__ for r in records],
         }
+        return self.tagger_model(network, data, record, settings, log_lines)
+
+    # -- shared with sparkner.training.multihead, which trains the same tagger with heads --
+    def tagger_config(self, data: TrainingData, trained_word_ids: np.ndarray,
+                      storage_ref: str) -> TaggerConfig:  # fmt: skip
+        """The new tagger's config: its tags, this approach's sizes, and the characters of
+        the training words only (held-out text must not shape the model)."""
+        words = np.unique(trained_word_ids).tolist()
+        return TaggerConfig(
+            tags=list(data.tags), chars=sorted({ch for i in words for ch in data.words[i]}),
+            word_dim=int(data.vectors.shape[1]), storage_ref=storage_ref,
+            hidden=self.getOrDefault(self.hiddenSize), layers=self.getOrDefault(self.lstmLayers),
+            dropout=self.getOrDefault(self.dropout),
+            char_filters=self.getOrDefault(self.charFilters),
+            lexicon_classes=list(data.lexicon_classes),
+        )  # fmt: skip
+
+    def training_settings(self, log_lines: list[str], selects: bool) -> TrainingSettings:
+        """This approach's settings; ``selects``: a held-out set exists to pick the epoch."""
+        return TrainingSettings(
+            max_epochs=self.getOrDefault(self.maxEpochs), lr=self.getOrDefault(self.lr),
+            po=self.getOrDefault(self.po), batch_size=self.getOrDefault(self.batchSize),
+            dropout=self.getOrDefault(self.dropout), patience=self.getOrDefault(self.patience),
+            seed=self.getOrDefault(self.randomSeed),
+            use_best_model=self.getOrDefault(self.useBestModel) and selects,
+            verbose=self.getOrDefault(self.verbose), log=self._logger(log_lines),
+        )  # fmt: skip
+
+    def tagger_model(
+        self, network: Any, data: TrainingData, record: dict[str, Any],
+        settings: TrainingSettings, log_lines: list[str],
+    ) -> NerDLModel:  # fmt: skip
+        """The trained ``network`` (a TaggerNetwork) as a model: scored on the testDataset if
+        there is one, its training ``record`` kept in its config, saved to a scratch folder."""
+        from sparkner.ner.tagger import Tagger
+
         if data.test is not None:
             tagger = Tagger(network)
-            chars_table = np.concatenate(
-                [tagger.char_ids(data.words), np.zeros((1, config.max_word_chars), np.int32)]
-            )
+            padding = np.zeros((1, network.config.max_word_chars), np.int32)
+            chars_table = np.concatenate([tagger.char_ids(data.words), padding])
             record["test"] = evaluate_set(tagger, data, data.test, chars_table)
             settings.log(f"testDataset, kept model: {record['test']}")  # type: ignore[misc]
-        config.extra = record
+        network.config.extra = record
         folder = scratch_folder("tagger-")
         network.save(folder)
         self._write_log(log_lines)

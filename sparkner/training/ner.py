@@ -78,6 +78,10 @@ class NerRecipe:
     # After model selection on dev, train again on train + dev for the kept number of epochs
     # (the test split stays unseen); the selection run's record is kept as "selection".
     refit: bool = False
+    # One encoder, several heads (sparkner.training.multihead): further corpora, only their
+    # training portions, each training a CRF head of its own beside this recipe's, e.g.
+    # [{name: ncbi, conll: ncbi_disease/train.tsv, weight: 0.5}, {name: phee, partial: phee}].
+    heads: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,6 +122,10 @@ def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
                 f"{path}: with a lexicon, the recipe sets inputCols itself "
                 f"({LEXICON_INPUT_COLS}); leave settings.inputCols out"
             )
+    if recipe.heads:
+        from sparkner.training.multihead import check_recipe_heads
+
+        check_recipe_heads(path, recipe)
     return recipe
 
 
@@ -221,18 +229,40 @@ def train_recipe(
     """Train the recipe's tagger (dev split as testDataset); returns it and the seconds."""
     train = read_split(spark, recipe, data_dir, "train").cache()
     dev = read_split(spark, recipe, data_dir, "dev").cache()
+    corpora = []
+    if recipe.heads:
+        from sparkner.training.multihead import auxiliary_frames
+
+        corpora = auxiliary_frames(spark, recipe, data_dir)
     started = time.perf_counter()
-    model = _approach(recipe).setTestDataset(dev).fit(train)
+    model = _fit(recipe, _approach(recipe), train, dev, corpora)
     if recipe.refit:
         selection = model.training_record()
         epochs = kept_epoch(selection)
         refit = _approach(recipe).setMaxEpochs(epochs).setUseBestModel(False).setPatience(0)
-        model = refit.fit(train.unionByName(dev))
+        model = _fit(recipe, refit, train.unionByName(dev), None, corpora)
         add_to_record(model.files_folder(), selection=selection, refit_epochs=epochs)
+    if recipe.lexicon:
+        # Named for users who build the pipeline themselves (NerDLModel's input check).
+        add_to_record(model.files_folder(), lexicon=recipe.lexicon)
     seconds = time.perf_counter() - started
-    train.unpersist()
-    dev.unpersist()
+    for frame in (train, dev, *corpora):
+        frame.unpersist()
     return model, seconds
+
+
+def _fit(
+    recipe: NerRecipe, approach: NerDLApproach, train: DataFrame, dev: DataFrame | None,
+    corpora: list[DataFrame],
+) -> NerDLModel:  # fmt: skip
+    """One training run: the approach itself, or with ``heads`` the shared encoder."""
+    if recipe.heads:
+        from sparkner.training.multihead import fit_with_heads
+
+        return fit_with_heads(approach, recipe, train, dev, corpora)
+    if dev is not None:
+        approach.setTestDataset(dev)
+    return approach.fit(train)
 
 
 def _approach(recipe: NerRecipe) -> NerDLApproach:
