@@ -217,7 +217,8 @@ def _silver_sentences(
         if not path.is_file():
             raise FileNotFoundError(f"self_training: {relative} not found under {data}")
     texts = (text for path in paths for text in unlabeled_texts(path))
-    sentences, entities = silver_sentences(texts, teacher_pipeline(str(teacher), vectors), settings)
+    teacher_model = teacher_pipeline(str(teacher), vectors, recipe.lexicon)
+    sentences, entities = silver_sentences(texts, teacher_model, settings)
     ids = [f"silver-{i}" for i in range(len(sentences))]
     table = labelled_table(ids, sentences, entities, AlignmentReport())
     return training_frame(spark, table).drop("id")

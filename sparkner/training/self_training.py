@@ -19,7 +19,7 @@ The unlabeled files were checked against every dev and test split (``../shared/d
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice, pairwise
 from pathlib import Path
@@ -129,10 +129,12 @@ def silver_sentences(
     return [text for text, _ in kept], [entities for _, entities in kept]
 
 
-def teacher_pipeline(tagger_folder: str, vectors: Any) -> Any:
+def teacher_pipeline(tagger_folder: str, vectors: Any, lexicon: str = "") -> Any:
     """The teacher's LightPipeline: the text stages, ``vectors``, the tagger in
-    ``tagger_folder`` (with confidences) and a converter."""
+    ``tagger_folder`` (with confidences) and a converter; for a tagger trained with lexicon
+    features also the bundled ``lexicon`` (default: the one the tagger's record names)."""
     from sparkner.annotators.document_assembler import DocumentAssembler
+    from sparkner.annotators.lexicon_matcher import LexiconMatcherModel
     from sparkner.annotators.ner_converter import NerConverter
     from sparkner.annotators.ner_dl import NerDLModel
     from sparkner.annotators.sentence_detector import SentenceDetector
@@ -140,8 +142,14 @@ def teacher_pipeline(tagger_folder: str, vectors: Any) -> Any:
     from sparkner.light_pipeline import LightPipeline
 
     tagger = NerDLModel().attach_files(tagger_folder).setIncludeConfidence(True)
-    stages: Sequence[Any] = [
-        DocumentAssembler(), SentenceDetector(), Tokenizer(), vectors, tagger,
-        NerConverter().setOutputCol("ner_chunk"),
-    ]  # fmt: skip
-    return LightPipeline(stages)
+    stages: list[Any] = [DocumentAssembler(), SentenceDetector(), Tokenizer(), vectors]
+    if tagger.lexicon_classes():
+        name = lexicon or tagger.training_record().get("lexicon", "")
+        if not name:
+            raise ValueError(
+                f"self_training: the teacher {tagger_folder} reads lexicon features but its "
+                f"record names no lexicon; set the recipe's lexicon"
+            )
+        stages.append(LexiconMatcherModel.pretrained(name).setOutputCol("lexicon"))
+        tagger.setInputCols(["sentence", "token", "embeddings", "lexicon"])
+    return LightPipeline([*stages, tagger, NerConverter().setOutputCol("ner_chunk")])
