@@ -105,13 +105,16 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
 
     from sparkner import LightPipeline
     from sparkner.annotation import AnnotationBatch
-    from sparkner.annotators.ner_dl import tag_tokens
+    from sparkner.annotators.ner_dl import NerDLModel, tag_tokens
+    from sparkner.ner.data import lexicon_codes
     from sparkner.ner.tagger import Tagger, configure_threads
-    from sparkner.pretrained import PretrainedPipeline
 
     configure_threads(1)  # before TensorFlow's first op, as in a Spark task with one core
-    stages = PretrainedPipeline("ner_clinical_pipeline").model.stages
-    embed, ner = LightPipeline(stages[:4]), stages[4]
+    stages = _pipeline(spec["model"]).model.stages
+    at = next(i for i, stage in enumerate(stages) if isinstance(stage, NerDLModel))
+    # Everything the tagger reads (the embeddings, and the term-list matches if it takes them).
+    embed, ner = LightPipeline(stages[:at]), stages[at]
+    lexicon_column = ner.getInputCols()[3] if len(ner.getInputCols()) > 3 else None
     keywords = dict(ner.batch_function().keywords)
     keywords["threads"] = 1
     tagger = Tagger.load(keywords["tagger_folder"].resolve(), keywords["fingerprint"], threads=1)
@@ -119,28 +122,33 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
 
     notes = repeat(load_notes(Path(spec["data"])), spec["notes"])
     log(f"ceiling: tokenizing and embedding {len(notes):,} notes (not timed)")
-    embedded = [
-        embed.annotate_batch(notes[i : i + CEILING_NOTES_PER_CALL])["embeddings"]
+    outputs = [
+        embed.annotate_batch(notes[i : i + CEILING_NOTES_PER_CALL])
         for i in range(0, len(notes), CEILING_NOTES_PER_CALL)
     ]
+    embedded = [(out["embeddings"], out.get(lexicon_column)) for out in outputs]
     dim = tagger.config.word_dim
     inputs = []
-    for column in embedded:
+    for column, matches in embedded:
         batch = AnnotationBatch(column)
         values = batch.annotations.field("embeddings").flatten().to_numpy(zero_copy_only=False)
         vectors = values.reshape(len(batch), dim).astype(np.float32, copy=False)
-        inputs.append((vectors, batch.annotations.field("result"), batch.sentence_offsets()))
-    tokens = sum(len(v) for v, _, _ in inputs)
-    sentences = sum(len(o) - 1 for _, _, o in inputs)
+        codes = None
+        if matches is not None:
+            codes = lexicon_codes(column, matches, tagger.config.lexicon_classes)
+        inputs.append((vectors, batch.annotations.field("result"), batch.sentence_offsets(),
+                       codes))  # fmt: skip
+    tokens = sum(len(v) for v, *_ in inputs)
+    sentences = sum(len(o) - 1 for _, _, o, _ in inputs)
 
     def predict() -> None:
         # What tag_tokens asks of the tagger: tags and scores for vectors, words, sentences.
-        for vectors, words, offsets in inputs:
-            tagger.tag(vectors, words, offsets)
+        for vectors, words, offsets, codes in inputs:
+            tagger.tag(vectors, words, offsets, lexicon=codes)
 
     def whole_function() -> None:
-        for column in embedded:
-            batch_function(None, None, column)
+        for column, matches in embedded:
+            batch_function(None, None, column, matches)
 
     log(f"ceiling: {tokens:,} tokens in {sentences:,} sentences; warm-up, then {spec['runs']} runs")
     predict()  # warm-up: TensorFlow's first trace and thread pools; not counted
@@ -156,19 +164,23 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def role_light(spec: dict[str, Any]) -> dict[str, Any]:
-    """``PretrainedPipeline(...).light_model.annotate``: throughput and single-note latency."""
+def _pipeline(model: str) -> Any:
+    """A bundled pretrained pipeline by name, or a saved one (Spark ML reads its metadata;
+    not timed)."""
     from sparkner.pretrained import PretrainedPipeline
 
-    model = spec["model"]
-    if os.path.isdir(model):  # a saved pipeline: Spark ML reads its metadata (not timed)
+    if os.path.isdir(model):
         import sparkner
 
         sparkner.start(master="local[1]")
-        pipeline = PretrainedPipeline.from_disk(model)
-    else:
-        pipeline = PretrainedPipeline(model)
-    light = pipeline.light_model
+        return PretrainedPipeline.from_disk(model)
+    return PretrainedPipeline(model)
+
+
+def role_light(spec: dict[str, Any]) -> dict[str, Any]:
+    """``PretrainedPipeline(...).light_model.annotate``: throughput and single-note latency."""
+
+    light = _pipeline(spec["model"]).light_model
     corpus = load_notes(Path(spec["data"]))
     notes = repeat(corpus, spec["notes"])
 
