@@ -260,11 +260,12 @@ def test_annotate_with_a_damaged_model_folder(spark, saved_pipeline, tmp_path, c
     out, err = capsys.readouterr()
     assert err.startswith("sparkner annotate: error: ") and message in err, err
     if damage == "tagger of other vectors":  # found at transform(): names the column
-        assert "input column 'embeddings' holds word embeddings 'embeddings_clinical'" in err
+        assert "input column 'embeddings' holds word embeddings 'embeddings_clinical_v2'" in err
     elif stage is not None:  # the file, by its path in the model folder
         assert str(stage / "files" / name) in err, err
     else:  # the model folder and the stage
-        assert f"{model}: stage 4 ({tagger.name.split('_', 1)[1]})" in err, err
+        position, uid = tagger.name.split("_", 1)  # Spark ML's "<index>_<uid>"
+        assert f"{model}: stage {position} ({uid})" in err, err
     assert "Traceback" not in err and marker not in out + err
     assert not (tmp_path / "out").exists()
 

@@ -41,7 +41,7 @@ def test_finds_the_obvious_entities(clinical):
 
 def test_columns_are_spark_nlps(clinical):
     assert list(clinical.annotate("Fever.")) == [
-        "document", "sentence", "token", "embeddings", "ner", "ner_chunk", "assertion"
+        "document", "sentence", "token", "embeddings", "lexicon", "ner", "ner_chunk", "assertion"
     ]  # fmt: skip
 
 

@@ -3,7 +3,10 @@
 Each test is a snippet written the way Spark NLP's documentation writes them; only the
 imports differ: ``from sparkner.base import *`` for ``from sparknlp.base import *``,
 ``from sparkner.annotator import *`` for ``from sparknlp.annotator import *``, ``import
-sparkner`` and ``spark = sparkner.start()`` for ``sparknlp.start()``. One SparkSession (the
+sparkner`` and ``spark = sparkner.start()`` for ``sparknlp.start()``. One more difference,
+deliberate: sparkner's ``ner_clinical`` also reads the term-list matches of
+``lexicon_clinical`` (a fourth input column); without it the tagger says so before any job
+runs. One SparkSession (the
 ``spark`` fixture, which ``sparkner.start()`` returns again), small data.
 """
 
@@ -41,9 +44,15 @@ def ner_pipeline(spark):
         .setInputCols(["sentence", "token"])
         .setOutputCol("embeddings")
     )
+    # ner_clinical also reads the bundled term lists' matches (a fourth input column).
+    lexicon = (
+        LexiconMatcherModel.pretrained("lexicon_clinical")
+        .setInputCols(["document", "token"])
+        .setOutputCol("lexicon")
+    )
     ner = (
         NerDLModel.pretrained("ner_clinical", "en")
-        .setInputCols(["sentence", "token", "embeddings"])
+        .setInputCols(["sentence", "token", "embeddings", "lexicon"])
         .setOutputCol("ner")
     )
     nerConverter = (
@@ -51,7 +60,8 @@ def ner_pipeline(spark):
     )
     finisher = Finisher().setInputCols(["ner_chunk"]).setCleanAnnotations(False)
     pipeline = Pipeline().setStages([
-        documentAssembler, sentenceDetector, tokenizer, embeddings, ner, nerConverter, finisher,
+        documentAssembler, sentenceDetector, tokenizer, embeddings, lexicon, ner, nerConverter,
+        finisher,
     ])  # fmt: skip
     data = spark.createDataFrame([[TEXT]]).toDF("text")
     return pipeline.fit(data), data

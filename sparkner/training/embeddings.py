@@ -32,6 +32,9 @@ class EmbeddingsConfig:
     """What ``conf/embeddings_clinical.yaml`` holds."""
 
     name: str = "embeddings_clinical"
+    # What taggers trained on these vectors record; a new version of the vectors gets a new
+    # reference so a tagger trained on the old ones is refused rather than fed other vectors.
+    storage_ref: str = ""
     dimension: int = 200
     window: int = 5
     min_count: int = 3
@@ -144,9 +147,12 @@ def build_embeddings(
         )
     trained = time.perf_counter()
     words = list(model.wv.index_to_key)
-    header = write_store(output, words, model.wv.vectors, config.name, config.dtype)
+    header = write_store(
+        output, words, model.wv.vectors, config.storage_ref or config.name, config.dtype
+    )
     stats = {
         "name": config.name,
+        "storage_ref": header.storage_ref,
         "tokens_per_source": dict(counts),
         "tokens": sum(counts.values()),
         "vocabulary": header.count,

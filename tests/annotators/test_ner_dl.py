@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 
 import pytest
@@ -19,6 +20,7 @@ from sparkner import (
     WordEmbeddingsModel,
 )
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
+from sparkner.ner.config import add_to_record
 from sparkner.stage import AnnotatorInputError
 from sparkner.training.conll import CoNLL
 
@@ -77,7 +79,7 @@ def test_training_record_and_log(ner_model):
     assert "validation split entities P" in text and "testDataset entities P" in text
     assert "epoch 1/6" in text
     assert ner_model.tags()[0] == "O" and set(ner_model.tags()) == {"O", "B-Disease", "I-Disease"}
-    assert ner_model.getStorageRef() == "embeddings_clinical"
+    assert ner_model.getStorageRef() == "embeddings_clinical_v2"
 
 
 def test_spark_and_light_pipeline_agree_on_odd_input(spark, pipeline):
@@ -199,11 +201,12 @@ def test_unknown_pretrained_tagger_lists_the_available_ones():
 
 
 def test_pretrained_clinical_finds_problems_tests_treatments():
-    from sparkner import NerConverter
+    from sparkner import LexiconMatcherModel, NerConverter
 
     light = LightPipeline([
         DocumentAssembler(), SentenceDetector(), Tokenizer(), WordEmbeddingsModel.pretrained(),
-        NerDLModel.pretrained("ner_clinical"), NerConverter(),
+        LexiconMatcherModel.pretrained("lexicon_clinical"),
+        NerDLModel.pretrained("ner_clinical").setInputCols(LEXICON_INPUTS), NerConverter(),
     ])  # fmt: skip
     text = "The patient presented with fever and cough. A chest CT was performed."
     chunks = light.fullAnnotate(text)[0]["ner_chunk"]
@@ -244,15 +247,16 @@ def test_tagger_looks_vectors_up_itself_on_spark(spark):
     assert tags(annotated) == expected
     assert tags(annotated, "embeddings") == expected
     # An embeddings column whose origin is unknown (read back from a file, say) is read as is.
-    upstream = model.stages[:4]
+    tagger = next(i for i, stage in enumerate(model.stages) if isinstance(stage, NerDLModel))
+    upstream = model.stages[:tagger]  # the text stages, the vectors and the term lists
     embedded = frame
     for stage in upstream:
         embedded = stage.transform(embedded)
     plain = embedded.withColumn(
         "embeddings", F.col("embeddings").alias("embeddings", metadata={"annotatorType":
-        "word_embeddings", "ref": "embeddings_clinical"})
+        "word_embeddings", "ref": "embeddings_clinical_v2"})
     )  # fmt: skip
-    read_as_is = model.stages[4].transform(plain)
+    read_as_is = model.stages[tagger].transform(plain)
     assert (
         "WordEmbeddingsModel"
         in read_as_is.select("ner")._jdf.queryExecution().executedPlan().toString()
@@ -275,19 +279,19 @@ def _other_vectors(tokens, tmp_path, dimension: int, ref: str) -> WordEmbeddings
 
 
 def test_tagger_refuses_other_vectors_at_transform(spark, ner_model, tmp_path):
-    """The trained tagger (200-d 'embeddings_clinical' vectors) given vectors of another
+    """The trained tagger (200-d 'embeddings_clinical_v2' vectors) given vectors of another
     storageRef, or of another dimension under the right name: refused by transform(),
     naming both, before any Spark job runs."""
     frame = spark.createDataFrame([("The patient has asthma .",)], "text string")
     tokens = PipelineModel(stages=[DocumentAssembler(), SentenceDetector(), Tokenizer()])
     tokens = tokens.transform(frame)
     other_ref = _other_vectors(tokens, tmp_path, 200, "other_vectors").transform(tokens)
-    other_dim = _other_vectors(tokens, tmp_path, 3, "embeddings_clinical").transform(tokens)
+    other_dim = _other_vectors(tokens, tmp_path, 3, "embeddings_clinical_v2").transform(tokens)
     context = spark.sparkContext
     context.setJobGroup("mismatched-vectors", "transform() of mismatched vectors")
     try:
         expected = r"holds word embeddings 'other_vectors', but this stage was trained with "
-        with pytest.raises(AnnotatorInputError, match=expected + "'embeddings_clinical'"):
+        with pytest.raises(AnnotatorInputError, match=expected + "'embeddings_clinical_v2'"):
             ner_model.transform(other_ref)
         expected = r"'embeddings' holds 3-dimensional word embeddings, but this tagger was "
         with pytest.raises(AnnotatorInputError, match=expected + "trained on 200-dimensional"):
@@ -402,7 +406,8 @@ def test_lexicon_tagger_same_tags_on_spark_fused_light_and_saved(spark, lexicon_
 
 
 def test_lexicon_column_needed_by_a_lexicon_tagger_only(spark, lexicon_ner_model, ner_model,
-                                                         embeddings, lexicon_model):  # fmt: skip
+                                                         embeddings, lexicon_model,
+                                                         tmp_path):  # fmt: skip
     frame = spark.createDataFrame([("The patient has asthma .",)], "text string")
     stages = [DocumentAssembler(), SentenceDetector(), Tokenizer(), embeddings, lexicon_model]
     prepared = PipelineModel(stages=stages).transform(frame)
@@ -418,6 +423,13 @@ def test_lexicon_column_needed_by_a_lexicon_tagger_only(spark, lexicon_ner_model
         LightPipeline(PipelineModel(stages=[*stages, without]))
     with pytest.raises(ValueError, match="trained with lexicon features"):
         without.batch_function()(None, None, prepared.select("embeddings").toArrow()[0])
+    # A recipe-trained tagger records its term lists: the message names the stage to add.
+    recorded = tmp_path / "recorded"
+    shutil.copytree(lexicon_ner_model.files_folder(), recorded)
+    add_to_record(recorded, lexicon="lexicon_clinical")
+    with pytest.raises(AnnotatorInputError, match=r"written by LexiconMatcherModel\.pretrained\("
+                       r"'lexicon_clinical'\) from the document and token columns"):  # fmt: skip
+        NerDLModel().attach_files(recorded).transform(prepared)
     plain = NerDLModel().attach_files(ner_model.files_folder()).setInputCols(LEXICON_INPUTS)
     expected = r"trained without lexicon features: inputCols .* has 4 columns, expected 3"
     with pytest.raises(AnnotatorInputError, match=expected + r".*'lexicon' out of inputCols"):
@@ -429,15 +441,15 @@ def test_lexicon_column_needed_by_a_lexicon_tagger_only(spark, lexicon_ner_model
         lexicon_ner_model.transform(prepared.drop("lexicon"))
 
 
-# Digest of a bundled tagger's tags (begin, end, tag) on the sample notes, recorded before
-# taggers had lexicon features (its confidences were checked bit-identical then too). The
-# tagger is one that is not retrained when the accuracy work ships new models.
-BUNDLED_TAG_DIGESTS = {"ner_bc5cdr": "c9098f8918d12834"}
+# Digest of a bundled tagger's tags (begin, end, tag) on the sample notes, recorded for
+# ner_bc5cdr version 2 (on embeddings_clinical version 2): a change of tags is a change of
+# model, and must come with a new version and this digest updated.
+BUNDLED_TAG_DIGESTS = {"ner_bc5cdr": "5f3246dc9f20a0c6"}
 
 
 def test_bundled_taggers_tag_as_before():
-    """A bundled tagger without lexicon features, on the sample notes: the same tags as
-    before lexicon features existed."""
+    """A bundled tagger without lexicon features, on the sample notes: the tags recorded
+    for its version."""
     import hashlib
 
     from sparkner.resources import sample_notes

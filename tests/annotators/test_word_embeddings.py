@@ -166,7 +166,7 @@ def test_pretrained_clinical_vectors_load_offline():
     from sparkner.embeddings.store import open_store
 
     model = WordEmbeddingsModel.pretrained("embeddings_clinical")
-    assert model.getStorageRef() == "embeddings_clinical" and model.getDimension() == 200
+    assert model.getStorageRef() == "embeddings_clinical_v2" and model.getDimension() == 200
     store = open_store(model.files_folder())
     assert store.header.count > 20_000
     near = [word for word, _ in store.nearest("metformin", 10)]

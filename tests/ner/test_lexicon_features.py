@@ -165,10 +165,15 @@ def test_a_featured_tagger_refuses_weights_without_the_features(tmp_path):
         TaggerNetwork.load(tmp_path / "plain")
 
 
-def test_bundled_taggers_have_no_lexicon_features():
+def test_bundled_taggers_lexicon_features():
+    """ner_clinical (version 5 on) reads lexicon_clinical's classes and says so in its record;
+    ner_bc5cdr reads none (its file has no such key, as taggers before the lexicon had)."""
     from sparkner.resources import bundled_folder
 
-    for name in ("ner_clinical", "ner_bc5cdr"):
-        folder = bundled_folder(name, CONFIG_FILE, "tagger")
-        assert "lexicon_classes" not in json.loads((folder / CONFIG_FILE).read_text())
-        assert read_config(folder).lexicon_width == 0
+    clinical = bundled_folder("ner_clinical", CONFIG_FILE, "tagger")
+    config = read_config(clinical)
+    assert config.lexicon_classes == ["PROBLEM", "TEST", "TREATMENT"]
+    assert config.lexicon_width == 7 and config.extra["lexicon"] == "lexicon_clinical"
+    bc5cdr = bundled_folder("ner_bc5cdr", CONFIG_FILE, "tagger")
+    assert "lexicon_classes" not in json.loads((bc5cdr / CONFIG_FILE).read_text())
+    assert read_config(bc5cdr).lexicon_width == 0

@@ -52,6 +52,8 @@ def tiny_config(**overrides) -> EmbeddingsConfig:
 def test_bundled_config_loads():
     config = load_config(REPO / "conf" / "embeddings_clinical.yaml")
     assert config.name == "embeddings_clinical" and config.dimension == 200
+    # Version 2 of the vectors: taggers trained on version 1 ("embeddings_clinical") refuse it.
+    assert config.storage_ref == "embeddings_clinical_v2"
     assert all("test" not in p and "dev" not in p for p in config.conll_train)
 
 
@@ -94,3 +96,6 @@ def test_tiny_build_writes_a_usable_store(tmp_path):
     assert store.lookup(["Hypertension"], case_sensitive=False)[0] >= 0
     assert stats["vocabulary"] == store.header.count
     assert json.loads((tmp_path / "store" / "build.json").read_text())["tokens"] == stats["tokens"]
+    # A storage_ref, where the recipe gives one, is what the store (and its taggers) record.
+    build_embeddings(tiny_config(storage_ref="tiny_v2"), tmp_path / "data", tmp_path / "v2")
+    assert EmbeddingStore(tmp_path / "v2").header.storage_ref == "tiny_v2"
