@@ -405,7 +405,7 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
         from sparkner.ner.tagger import Tagger
 
         *columns, lexicon = self._check_training_columns(dataset.schema)
-        storage_ref = _storage_ref(dataset.schema, columns[2])
+        storage_ref = storage_ref_of(dataset.schema, columns[2])
         data = collect_training_data(dataset, *columns, lexicon=lexicon)
         self._split_validation(data)
         if self._test_dataset is not None:
@@ -531,7 +531,8 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
             handle.write("\n".join(lines) + "\n")
 
 
-def _storage_ref(schema: StructType, column: str) -> str:
+def storage_ref_of(schema: StructType, column: str) -> str:
+    """The storageRef an embeddings column records in its metadata ("" if none)."""
     for field in schema.fields:
         if field.name == column:
             return str((field.metadata or {}).get(STORAGE_REF_KEY, ""))

@@ -72,14 +72,21 @@ def read_config(folder: str | os.PathLike[str]) -> TaggerConfig:
         config = TaggerConfig(**data)
     except TypeError as exc:
         raise TaggerFileError(f"{path}: unexpected or missing settings ({exc})") from None
-    classes = config.lexicon_classes
+    try:
+        check_lexicon_classes(config.lexicon_classes)
+    except ValueError as exc:
+        raise TaggerFileError(f"{path}: {exc}") from None
+    return config
+
+
+def check_lexicon_classes(classes: object) -> None:
+    """A saved config's ``lexicon_classes``: a list of distinct, non-empty class names."""
     if (
         not isinstance(classes, list)
         or not all(isinstance(c, str) and c for c in classes)
         or len(set(classes)) != len(classes)
     ):
-        raise TaggerFileError(f"{path}: lexicon_classes must be distinct class names")
-    return config
+        raise ValueError("lexicon_classes must be distinct class names")
 
 
 def add_to_record(folder: str | os.PathLike[str], **entries: object) -> None:

@@ -26,18 +26,24 @@ import numpy as np
 import tensorflow as tf
 
 from sparkner.formats import read_versioned_json
-from sparkner.ner.config import TaggerConfig, TaggerFileError, read_weights
+from sparkner.ner.config import (
+    TaggerConfig,
+    TaggerFileError,
+    check_lexicon_classes,
+    read_weights,
+)
 from sparkner.ner.crf import crf_log_likelihood, crf_partial_nll, partial_tag_mask
 from sparkner.ner.data import SentenceSet, TrainingData
 from sparkner.ner.network import TaggerNetwork, project
 from sparkner.ner.tags import tag_spans
 from sparkner.ner.training import (
+    Adam,
+    BestEpoch,
     EpochRecord,
     TrainingSettings,
-    _Adam,
-    _check_lexicon,
-    _describe,
     batches,
+    check_lexicon,
+    describe_epoch,
     evaluate_set,
     padded,
     padded_allowed,
@@ -206,13 +212,7 @@ class MultiHeadNetwork(tf.Module):
             if set(data) != {"encoder", "heads"}:
                 raise ValueError(f"expected the keys encoder and heads, found {sorted(data)}")
             config = TaggerConfig(**data["encoder"])
-            classes = config.lexicon_classes
-            if (
-                not isinstance(classes, list)
-                or not all(isinstance(c, str) and c for c in classes)
-                or len(set(classes)) != len(classes)
-            ):
-                raise ValueError("lexicon_classes must be distinct class names")
+            check_lexicon_classes(config.lexicon_classes)
             if not isinstance(data["heads"], list):
                 raise ValueError("heads must be a list")
             network = cls(config, [HeadSpec(**head) for head in data["heads"]])
@@ -333,14 +333,14 @@ def train_multihead(
     with_pad = TrainingData(words, np.concatenate([vectors, np.zeros((1, dim), np.float32)]),
                             [], None)  # type: ignore[arg-type]  # fmt: skip
     shared = list(network.encoder.trainable_variables)
-    shared_adam = _Adam(shared)
+    shared_adam = Adam(shared)
     steps = {
         d.name: _step_function(network, d.name, shared, shared_adam, settings.dropout, noise)
         for d in heads_data
     }
     records: list[MultiHeadEpochRecord] = []
-    best_f1, best_weights, stale = -np.inf, None, 0
     say = settings.log or (lambda line: print(line, file=sys.stderr, flush=True))
+    selection = BestEpoch(network, settings, say)
     for epoch in range(settings.max_epochs):
         lr = np.float32(settings.lr / (1.0 + settings.po * epoch))
         plan = [(d, chosen) for d in heads_data for chosen in _draw(d, settings.batch_size, rng)]
@@ -369,32 +369,22 @@ def train_multihead(
         record.validation = record.head_validation.get(primary, {})
         records.append(record)
         losses = ", ".join(f"{name} {value:.4f}" for name, value in record.head_loss.items())
-        say(f"{_describe(record, settings.max_epochs)}; head losses: {losses}")
-        f1 = record.validation.get("f1", -record.loss)
-        if f1 > best_f1 + 1e-6:
-            best_f1, stale = f1, 0
-            if settings.use_best_model:
-                best_weights = [v.numpy() for v in network.variables]
-        else:
-            stale += 1
-            if settings.patience and stale >= settings.patience:
-                say(f"early stop: no improvement for {stale} epochs")
-                break
-    if settings.use_best_model and best_weights is not None:
-        for variable, value in zip(network.variables, best_weights, strict=True):
-            variable.assign(value)
+        say(f"{describe_epoch(record, settings.max_epochs)}; head losses: {losses}")
+        if selection.stops_after(record.validation.get("f1", -record.loss)):
+            break
+    selection.restore()
     return records
 
 
 def _step_function(
-    network: MultiHeadNetwork, head: str, shared: list[tf.Variable], shared_adam: _Adam,
+    network: MultiHeadNetwork, head: str, shared: list[tf.Variable], shared_adam: Adam,
     dropout: float, noise: tf.random.Generator,
 ) -> Callable[..., tf.Tensor]:  # fmt: skip
     """One compiled Adam step on a batch of ``head``'s corpus. The encoder's Adam state is
     shared by every head's steps; each head's own variables have an Adam of their own, so
     a head's moments only see its own batches."""
     own = network.head_variables(head)
-    own_adam = _Adam(own)
+    own_adam = Adam(own)
     c = network.config
     target = (
         tf.TensorSpec([None, None, len(network.spec(head).tags)], tf.bool)
@@ -472,4 +462,4 @@ def _check_training(
             if not data.allowed.any(axis=1).all():
                 raise ValueError(f"head {data.name!r}: a token allows no tag")
         table = TrainingData(words, vectors, spec.tags, data.train, data.validation)
-        _check_lexicon(table, network.config.lexicon_classes)
+        check_lexicon(table, network.config.lexicon_classes)

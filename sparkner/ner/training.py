@@ -41,7 +41,7 @@ class EpochRecord:
     test: dict = field(default_factory=dict)
 
 
-class _Adam:
+class Adam:
     """Adam for plain tf.Variables (Keras optimizers want Keras variables)."""
 
     def __init__(self, variables, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
@@ -115,14 +115,14 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
     rng = np.random.default_rng(settings.seed)
     noise = tf.random.Generator.from_seed(settings.seed)
     variables = list(network.trainable_variables)
-    optimizer = _Adam(variables)
+    optimizer = Adam(variables)
     validator = tagger_factory(network)
     chars = validator.char_ids(data.words)
     chars = np.concatenate([chars, np.zeros((1, chars.shape[1]), np.int32)])  # row -1: padding
     dim = network.config.word_dim
     dropout = float(settings.dropout)
     uses_lexicon = bool(network.config.lexicon_width)
-    _check_lexicon(data, network.config.lexicon_classes)
+    check_lexicon(data, network.config.lexicon_classes)
     signature = [
         tf.TensorSpec([None, None, dim], tf.float32),
         tf.TensorSpec([None, None, None], tf.int32),
@@ -148,8 +148,8 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
         data.tags, data.train,
     )  # fmt: skip
     records: list[EpochRecord] = []
-    best_f1, best_weights, stale = -1.0, None, 0
     say = settings.log or (lambda line: print(line, file=sys.stderr, flush=True))
+    selection = BestEpoch(network, settings, say)
     for epoch in range(settings.max_epochs):
         lr = settings.lr / (1.0 + settings.po * epoch)
         groups = batches(data.train.lengths, settings.batch_size, rng)
@@ -172,26 +172,46 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
         if data.test is not None and len(data.test):
             record.test = evaluate_set(validator, data, data.test, chars)
         records.append(record)
-        say(_describe(record, settings.max_epochs))
+        say(describe_epoch(record, settings.max_epochs))
         # As the reference product does: watch the test set's F1 if there is one, else the
         # validation split's, else the loss.
-        f1 = (record.test or record.validation).get("f1", -record.loss)
-        if f1 > best_f1 + 1e-6:
-            best_f1, stale = f1, 0
-            if settings.use_best_model:
-                best_weights = [v.numpy() for v in network.variables]
-        else:
-            stale += 1
-            if settings.patience and stale >= settings.patience:
-                say(f"early stop: no improvement for {stale} epochs")
-                break
-    if settings.use_best_model and best_weights is not None:
-        for variable, value in zip(network.variables, best_weights, strict=True):
-            variable.assign(value)
+        if selection.stops_after((record.test or record.validation).get("f1", -record.loss)):
+            break
+    selection.restore()
     return records
 
 
-def _check_lexicon(data: TrainingData, classes: list[str]) -> None:
+class BestEpoch:
+    """Model selection and early stopping, epoch by epoch: keeps the weights of the epoch with
+    the best score (a held-out F1, or minus the loss without one) and says when ``patience``
+    epochs in a row brought nothing better."""
+
+    def __init__(self, network, settings: TrainingSettings, say: Callable[[str], None]) -> None:
+        self.network, self.settings, self.say = network, settings, say
+        # From -inf: without held-out data the score is minus the loss, often below -1.
+        self.best, self.weights, self.stale = -math.inf, None, 0
+
+    def stops_after(self, score: float) -> bool:
+        """Record an epoch's score; True when training should stop now."""
+        if score > self.best + 1e-6:
+            self.best, self.stale = score, 0
+            if self.settings.use_best_model:
+                self.weights = [v.numpy() for v in self.network.variables]
+            return False
+        self.stale += 1
+        if self.settings.patience and self.stale >= self.settings.patience:
+            self.say(f"early stop: no improvement for {self.stale} epochs")
+            return True
+        return False
+
+    def restore(self) -> None:
+        """Put the kept epoch's weights back (with ``use_best_model``)."""
+        if self.settings.use_best_model and self.weights is not None:
+            for variable, value in zip(self.network.variables, self.weights, strict=True):
+                variable.assign(value)
+
+
+def check_lexicon(data: TrainingData, classes: list[str]) -> None:
     """Every sentence set has lexicon codes if and only if the network takes them."""
     for name in ("train", "validation", "test"):
         sentences = getattr(data, name)
@@ -256,7 +276,7 @@ def _progress(epoch: int, epochs: int, done: int, total: int, started: float) ->
     )  # fmt: skip
 
 
-def _describe(record: EpochRecord, epochs: int) -> str:
+def describe_epoch(record: EpochRecord, epochs: int) -> str:
     line = f"epoch {record.epoch}/{epochs}: loss {record.loss:.4f}, {record.seconds:.1f}s"
     for name, v in (("validation split", record.validation), ("testDataset", record.test)):
         if v:

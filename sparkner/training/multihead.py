@@ -29,10 +29,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkner.annotation import POS
-from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel, _storage_ref
+from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel, storage_ref_of
 from sparkner.ner.data import TrainingData, add_vocabulary, collect_sentences, collect_training_data
 from sparkner.training.conll import CoNLL, conll_table, training_frame
-from sparkner.training.ner import NerRecipe, _with_lexicon, recipe_vectors
+from sparkner.training.ner import NerRecipe, recipe_vectors, with_lexicon
 from sparkner.training.partial import (
     PARTIAL_CORPORA,
     PROBLEM,
@@ -123,7 +123,7 @@ def auxiliary_frames(
             frame = CoNLL().readDataset(spark, str(path))
         else:
             frame = _partial_frame(spark, partial_sentences(data, entry["partial"]))
-        frames.append(_with_lexicon(recipe, vectors.transform(frame)).cache())
+        frames.append(with_lexicon(recipe, vectors.transform(frame)).cache())
     return frames
 
 
@@ -183,7 +183,7 @@ def fit_with_heads(
 
     # Characters of the training words of every corpus.
     trained = np.concatenate([h.train.word_ids for h in heads])
-    config = approach.tagger_config(data, trained, _storage_ref(train.schema, columns[2]))
+    config = approach.tagger_config(data, trained, storage_ref_of(train.schema, columns[2]))
     log_lines: list[str] = []
     settings = approach.training_settings(log_lines, selects=data.test is not None)
     configure_threads(LOCAL_OPS_AT_ONCE)

@@ -151,7 +151,7 @@ def read_split(
         path = data / relative
         if not path.is_file():
             raise FileNotFoundError(f"{relative}: not found under the data folder {data}")
-        return _with_lexicon(recipe, vectors.transform(CoNLL().readDataset(spark, str(path))))
+        return with_lexicon(recipe, vectors.transform(CoNLL().readDataset(spark, str(path))))
     frames = []
     for entry in recipe.brat:
         if corpus is not None and entry["folder"] != corpus:
@@ -175,10 +175,10 @@ def read_split(
     frame = frames[0]
     for other in frames[1:]:
         frame = frame.unionByName(other)
-    return _with_lexicon(recipe, vectors.transform(frame))
+    return with_lexicon(recipe, vectors.transform(frame))
 
 
-def _with_lexicon(recipe: NerRecipe, frame: DataFrame) -> DataFrame:
+def with_lexicon(recipe: NerRecipe, frame: DataFrame) -> DataFrame:
     """``frame`` with the recipe's lexicon matches (column ``lexicon``), if it names one."""
     if not recipe.lexicon:
         return frame
