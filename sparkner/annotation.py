@@ -113,12 +113,20 @@ class AnnotationBatch:
 
     def __init__(self, column: pa.Array | pa.ChunkedArray) -> None:
         column = as_array(column)
-        lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
         self.num_rows = len(column)
+        self.annotations: pa.StructArray
+        if column.null_count == 0:
+            # The list offsets as they lie (absolute, honouring slicing): no compute calls,
+            # which cost more than the rest of a one-note batch's reading.
+            offsets = column.offsets.to_numpy().astype(np.int64)
+            self.row_offsets = offsets - offsets[0]
+            self.annotations = column.values.slice(int(offsets[0]), int(self.row_offsets[-1]))
+            return
+        lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
         self.row_offsets = np.zeros(self.num_rows + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.row_offsets[1:])
         # flatten() skips null rows and honours slicing, matching the offsets above.
-        self.annotations: pa.StructArray = column.flatten()
+        self.annotations = column.flatten()
 
     def __len__(self) -> int:
         return len(self.annotations)
@@ -139,15 +147,18 @@ class AnnotationBatch:
     def result(self) -> list[str]:
         return [r if r is not None else "" for r in self.annotations.field("result").to_pylist()]
 
-    def metadata(self, key: str) -> pa.Array:
-        """The value of ``key`` in each annotation's metadata (null where it is absent)."""
+    def metadata(self, key: str, default: str | None = None) -> pa.Array:
+        """The value of ``key`` in each annotation's metadata: ``default`` where it is absent
+        (null without one)."""
         maps = self.annotations.field("metadata")
         if len(maps) == 0:
             return pa.array([], pa.string())
-        fast = _same_position_lookup(maps, key)
-        if fast is not None:
-            return fast
-        return pc.map_lookup(maps, pa.scalar(key, pa.string()), "first")
+        values = _same_position_lookup(maps, key)
+        if values is None:
+            values = pc.map_lookup(maps, pa.scalar(key, pa.string()), "first")
+        if default is not None and values.null_count:
+            values = pc.fill_null(values, default)
+        return values
 
     def sentence_offsets(self) -> np.ndarray:
         """Where each sentence starts in the flat annotation list (plus the end): a new one
@@ -163,7 +174,7 @@ class AnnotationBatch:
 
     def int_metadata(self, key: str, default: int = 0) -> np.ndarray:
         """An integer metadata value (such as ``sentence``) for each annotation."""
-        values = pc.fill_null(self.metadata(key), str(default))
+        values = self.metadata(key, str(default))
         return pc.cast(values, pa.int64()).to_numpy(zero_copy_only=False)
 
 
@@ -182,14 +193,29 @@ def _same_position_lookup(maps: pa.MapArray, key: str) -> pa.Array | None:
     if key not in first_keys:
         return None
     position = base + first_keys.index(key)
-    if width == 1:  # one key per annotation: the values are the items as they lie
-        if not pc.all(pc.equal(keys.slice(base, len(maps)), key)).as_py():
-            return None
-        return items.slice(base, len(maps))
-    picks = pa.array(position + width * np.arange(len(maps), dtype=np.int64))
-    if not pc.all(pc.equal(pc.take(keys, picks), key)).as_py():
+    picks = position + width * np.arange(len(maps), dtype=np.int64)
+    if not _all_equal(keys, picks, key):
         return None
-    return pc.take(items, picks)
+    if width == 1:  # one key per annotation: the values are the items as they lie
+        return items.slice(base, len(maps))
+    return pc.take(items, pa.array(picks))
+
+
+def _all_equal(strings: pa.Array, positions: np.ndarray, value: str) -> bool:
+    """Whether ``strings[positions]`` (a string array without nulls) all equal ``value``:
+    compared on the array's bytes, as compute calls cost more than this on small batches."""
+    if strings.type != pa.string() or strings.null_count:
+        return bool(pc.all(pc.equal(pc.take(strings, pa.array(positions)), value)).as_py())
+    wanted = np.frombuffer(value.encode(), dtype=np.uint8)
+    _, offset_buffer, data_buffer = strings.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int32)[strings.offset :]
+    starts = offsets[positions]
+    if not (offsets[positions + 1] - starts == len(wanted)).all():
+        return False
+    if not len(wanted):
+        return True
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    return bool((data[starts[:, None] + np.arange(len(wanted))] == wanted).all())
 
 
 _NO_EMBEDDINGS = pa.array([], pa.float32())
@@ -246,7 +272,7 @@ def _metadata_maps(
         # Interleave: annotation 0's values for every key, then annotation 1's, and so on.
         order = (np.arange(width)[None, :] * count + np.arange(count)[:, None]).ravel()
         values = pc.take(pa.concat_arrays(columns), pa.array(order))
-        names = pc.take(pa.array(keys, pa.string()), pa.array(np.tile(np.arange(width), count)))
+        names = _repeated_strings(keys, count)
     if values.null_count:
         # A null value means "no such key" for that annotation (as in Spark NLP, whose
         # metadata maps never hold nulls): the key is left out of its map.
@@ -256,6 +282,18 @@ def _metadata_maps(
         mask = pa.array(present)
         names, values = pc.filter(names, mask), pc.filter(values, mask)
     return pa.MapArray.from_arrays(offsets, names, values)
+
+
+def _repeated_strings(strings: Sequence[str], times: int) -> pa.Array:
+    """``strings`` one after another, ``times`` over, built from its bytes (no compute call)."""
+    encoded = [value.encode() for value in strings]
+    lengths = np.tile([len(e) for e in encoded], times)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    data = b"".join(encoded) * times
+    return pa.Array.from_buffers(
+        pa.string(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
 
 
 def _string_column(values: Sequence[str] | Sequence[int] | pa.Array | np.ndarray) -> pa.Array:

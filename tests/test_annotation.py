@@ -139,3 +139,67 @@ def test_null_metadata_values_are_left_out_of_the_maps():
     batch = AnnotationBatch(column)
     assert batch.metadata("confidence").to_pylist() == [None, "0.9000", None]
     assert batch.metadata("entity").to_pylist() == ["P", "P", "T"]
+
+
+def test_reader_of_a_slice_without_nulls():
+    column = build_annotations(
+        "token", np.array([0, 1, 3, 4]), [0, 0, 2, 7], [0, 1, 3, 8], ["a", "bc", "de", "fg"],
+        {"sentence": [0, 0, 1, 0]},
+    )  # fmt: skip
+    middle = AnnotationBatch(column.slice(1, 1))
+    assert middle.num_rows == 1 and middle.row_offsets.tolist() == [0, 2]
+    assert middle.result == ["bc", "de"] and middle.begin.tolist() == [0, 2]
+    assert middle.int_metadata("sentence").tolist() == [0, 1]
+    assert AnnotationBatch(column.slice(2)).result == ["fg"]
+    assert AnnotationBatch(column.slice(3)).result == []
+    assert AnnotationBatch(column.slice(0, 0)).row_offsets.tolist() == [0]
+
+
+def _maps_column(maps: list[list[tuple[str, str]]]) -> pa.ListArray:
+    count = len(maps)
+    struct = pa.StructArray.from_arrays(
+        [
+            pa.array(["t"] * count), pa.array(range(count), pa.int32()),
+            pa.array(range(count), pa.int32()), pa.array(["w"] * count),
+            pa.array(maps, pa.map_(pa.string(), pa.string())),
+            pa.array([[]] * count, pa.list_(pa.field("element", pa.float32(), nullable=False))),
+        ],
+        fields=list(ANNOTATION_ARROW_TYPE),
+    )  # fmt: skip
+    return pa.ListArray.from_arrays(pa.array([0, count], pa.int32()), struct)
+
+
+@pytest.mark.parametrize(
+    "maps",
+    [
+        # Same widths, keys swapped in a later map: found by name, not by position.
+        [[("ab", "1"), ("cd", "2")], [("cd", "3"), ("ab", "4")]],
+        # Same width and key lengths, other bytes.
+        [[("ab", "1")], [("ba", "4")]],
+        [[("ab", "1")], [("abc", "4")]],
+    ],
+)
+def test_metadata_lookup_checks_every_key_not_the_first_map_only(maps):
+    batch = AnnotationBatch(_maps_column(maps))
+    expected = [dict(m).get("ab") for m in maps]
+    assert batch.metadata("ab").to_pylist() == expected
+    assert batch.metadata("ab", "x").to_pylist() == [v or "x" for v in expected]
+
+
+def test_metadata_default_fills_absent_keys_only():
+    batch = AnnotationBatch(_maps_column([[("sentence", "2")], [], [("other", "1")]]))
+    assert batch.metadata("sentence").to_pylist() == ["2", None, None]
+    assert batch.metadata("sentence", "0").to_pylist() == ["2", "0", "0"]
+
+
+def test_multi_key_maps_keep_their_key_order_per_annotation():
+    column = build_annotations(
+        "named_entity", np.array([0, 3]), [0, 2, 4], [0, 2, 4], ["a", "b", "c"],
+        {"word": ["a", "b", "é"], "sentence": [0, 0, 1], "confidence": ["0.5", None, "1.0"]},
+    )  # fmt: skip
+    maps = [list(a["metadata"]) for a in column.to_pylist()[0]]
+    assert maps == [
+        [("word", "a"), ("sentence", "0"), ("confidence", "0.5")],
+        [("word", "b"), ("sentence", "0")],
+        [("word", "é"), ("sentence", "1"), ("confidence", "1.0")],
+    ]

@@ -137,7 +137,7 @@ def _tag(
     names = pa.array(tagger.config.tags, pa.string())
     metadata: dict[str, Any] = {
         "word": words,
-        "sentence": pc.fill_null(batch.metadata("sentence"), "0"),
+        "sentence": batch.metadata("sentence", "0"),
     }
     if include_all_scores:
         for k, tag in enumerate(tagger.config.tags):

@@ -68,7 +68,7 @@ def embed_tokens(
         batch.end,
         words,
         {
-            "sentence": pc.fill_null(batch.metadata("sentence"), "0"),
+            "sentence": batch.metadata("sentence", "0"),
             "token": words,
             "isOOV": is_oov,
         },

@@ -310,7 +310,7 @@ def _segments(tokens: AnnotationBatch) -> np.ndarray:
     if count == 0:
         return np.zeros(1, dtype=np.int64)
     rows = tokens.row_of()
-    sentence = pc.dictionary_encode(pc.fill_null(tokens.metadata("sentence"), ""))
+    sentence = pc.dictionary_encode(tokens.metadata("sentence", ""))
     codes = sentence.indices.to_numpy(zero_copy_only=False)
     change = (rows[1:] != rows[:-1]) | (codes[1:] != codes[:-1])
     return np.flatnonzero(np.concatenate([[True], change])).astype(np.int64)
@@ -356,7 +356,7 @@ def match_lexicon(documents: pa.Array, tokens: pa.Array, lexicon: Lexicon) -> pa
     entity = np.asarray(lexicon.classes, dtype=object)[code] if len(code) else []
     sentence = pa.array([], pa.string())
     if len(start):
-        sentence = pc.fill_null(token_batch.metadata("sentence"), "0").take(pa.array(start))
+        sentence = token_batch.metadata("sentence", "0").take(pa.array(start))
     return build_annotations(
         LEXICON,
         row_offsets,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -20,17 +21,53 @@ from sparkner.ner.threads import configure_threads
 # Padded tokens per inference batch: long enough to keep the matrix products busy, short
 # enough that one 5,000-token sentence is a batch of its own.
 TOKENS_PER_BATCH = 4096
+# Words whose char-CNN features a loaded tagger keeps (about 300 bytes each): clinical text
+# repeats its words, and a one-note call then skips the char-CNN's TensorFlow call.
+CACHED_WORDS = 50_000
 _CACHE_LOCK = threading.Lock()
 _TAGGERS: dict[tuple[str, str], Tagger] = {}
+
+
+def flat_call(function: Any) -> Callable[..., list[Any]]:
+    """``function``'s one concrete function (of a fixed input signature) as a call on arrays
+    that returns its outputs as a flat list of tensors.
+
+    Calling a concrete function binds its arguments to its Python signature each time (about
+    0.5 ms of a 12 ms note); its flat entry point takes the tensors as they are. TensorFlow
+    versions without that entry point get the ordinary call."""
+    import tensorflow as tf
+
+    concrete = function.get_concrete_function()
+    call_flat = getattr(concrete, "_call_flat", None)
+    if call_flat is None:  # pragma: no cover - other TensorFlow versions
+        return lambda *arrays: tf.nest.flatten(concrete(*arrays))
+    captured = concrete.captured_inputs
+    return lambda *arrays: tf.nest.flatten(
+        call_flat([tf.convert_to_tensor(a) for a in arrays], captured)
+    )
+
+
+def _distinct_words(words: pa.Array | Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct words and each word's index among them (nulls: one past the last)."""
+    strings = words if isinstance(words, pa.Array) else pa.array(list(words), pa.string())
+    encoded = pc.dictionary_encode(strings)
+    distinct = encoded.dictionary.to_pylist()
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(distinct))
+    return distinct, indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 class Tagger:
     """A loaded network plus its compiled inference function."""
 
-    def __init__(self, network) -> None:  # a TaggerNetwork
+    def __init__(self, network, cache_words: bool = False) -> None:  # a TaggerNetwork
+        """``cache_words``: keep each word's char-CNN features between calls; only for a
+        network whose weights no longer change (a validator's do, between epochs)."""
         import tensorflow as tf
 
         self.network = network
+        self._word_features: dict[str, np.ndarray] | None = {} if cache_words else None
         self.config = network.config
         self._char_index = self.config.char_index()
         dim = self.config.word_dim
@@ -44,31 +81,27 @@ class Tagger:
             tf.TensorSpec([None, None, filters], tf.float32),
             tf.TensorSpec([None], tf.int32),
         ]
-        # Each is kept as its one concrete function: calling that directly skips the
-        # signature matching of a tf.function call (about 0.7 ms of a 12 ms note).
+        # The CRF's weights come out of the same call: reading three variables costs as much
+        # as a small batch's decode, and a validator's network changes between epochs.
+        def scores(vectors, char_features, lengths, lexicon=None):
+            emissions = network.emissions_from(
+                vectors, char_features, lengths, fused=True, lexicon=lexicon
+            )
+            return emissions, network.transitions, network.start, network.end
+
         if self.config.lexicon_width:
             # A tagger with lexicon features also takes the tokens' lexicon codes.
-            emissions = tf.function(
-                lambda vectors, char_features, lengths, lexicon: network.emissions_from(
-                    vectors, char_features, lengths, fused=True, lexicon=lexicon
-                ),
-                input_signature=[*signature, tf.TensorSpec([None, None], tf.int32)],
+            signature = [*signature, tf.TensorSpec([None, None], tf.int32)]
+        self._emissions = flat_call(
+            tf.function(scores, input_signature=signature, autograph=False)
+        )
+        self._word_char_features = flat_call(
+            tf.function(
+                network.word_char_features,
+                input_signature=[tf.TensorSpec([None, None], tf.int32)],
                 autograph=False,
             )
-        else:
-            emissions = tf.function(
-                lambda vectors, char_features, lengths: network.emissions_from(
-                    vectors, char_features, lengths, fused=True
-                ),
-                input_signature=signature,
-                autograph=False,
-            )
-        self._emissions = emissions.get_concrete_function()
-        self._word_char_features = tf.function(
-            network.word_char_features,
-            input_signature=[tf.TensorSpec([None, None], tf.int32)],
-            autograph=False,
-        ).get_concrete_function()
+        )
 
     @classmethod
     def load(cls, folder: str, fingerprint: str, threads: int | None = None) -> Tagger:
@@ -80,7 +113,7 @@ class Tagger:
                 configure_threads(threads)
                 from sparkner.ner.network import TaggerNetwork
 
-                tagger = _TAGGERS[key] = cls(TaggerNetwork.load(folder))
+                tagger = _TAGGERS[key] = cls(TaggerNetwork.load(folder), cache_words=True)
             return tagger
 
     def char_ids(self, words: pa.Array | Sequence[str]) -> np.ndarray:
@@ -89,19 +122,37 @@ class Tagger:
         return table[rows]
 
     def word_char_ids(self, words: pa.Array | Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Character ids once per distinct word: ``table`` [distinct, max_word_chars] and the
-        row of each word in it, ``rows`` [words]."""
-        strings = words if isinstance(words, pa.Array) else pa.array(list(words), pa.string())
-        encoded = pc.dictionary_encode(strings)
-        distinct = encoded.dictionary.to_pylist()
+        """Character ids once per distinct word: ``table`` [distinct + 1, max_word_chars]
+        (the last row, a null word's, is padding) and the row of each word in it, ``rows``
+        [words]."""
+        distinct, rows = _distinct_words(words)
+        return self._char_table(distinct), rows
+
+    def _char_table(self, words: Sequence[str]) -> np.ndarray:
         width = self.config.max_word_chars
-        table = np.zeros((len(distinct) + 1, width), dtype=np.int32)  # last row: a null word
+        table = np.zeros((len(words) + 1, width), dtype=np.int32)  # last row: a null word
         index = self._char_index
-        for row, word in enumerate(distinct):
+        for row, word in enumerate(words):
             ids = [index.get(ch, 1) for ch in word[:width]]
             table[row, : len(ids)] = ids
-        rows = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
-        return table, rows.astype(np.int64)
+        return table
+
+    def word_features(self, words: pa.Array | Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Char-CNN features once per distinct word, [distinct + 1, filters] (the last row, a
+        null word's, is zeros), and the row of each word in it, [words]."""
+        distinct, rows = _distinct_words(words)
+        cache = self._word_features
+        if cache is None:
+            return self._char_features_of(self._char_table(distinct)), rows
+        found = [cache.get(word) for word in distinct]
+        missing = [word for word, features in zip(distinct, found, strict=True) if features is None]
+        if missing:
+            features = self._char_features_of(self._char_table(missing))[:-1]  # less padding
+            computed = dict(zip(missing, features, strict=True))
+            found = [computed[w] if f is None else f for w, f in zip(distinct, found, strict=True)]
+            if len(cache) < CACHED_WORDS:
+                cache.update(computed)
+        return np.vstack([*found, np.zeros(self.config.char_filters, np.float32)]), rows
 
     @property
     def uses_lexicon(self) -> bool:
@@ -112,9 +163,10 @@ class Tagger:
         self, vectors: np.ndarray, words: pa.Array | Sequence[str], offsets: np.ndarray,
         lexicon: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """:meth:`predict` for tokens given as text: the char-CNN runs once per distinct word."""
-        table, rows = self.word_char_ids(words)
-        return self.predict(vectors, table, offsets, char_rows=rows, lexicon=lexicon)
+        """:meth:`predict` for tokens given as text: the char-CNN runs once per distinct word
+        (and for a loaded tagger, once per word it has not seen yet)."""
+        features, rows = self.word_features(words)
+        return self._predict_features(vectors, features, rows, offsets, lexicon)
 
     def predict(
         self, vectors: np.ndarray, chars: np.ndarray, offsets: np.ndarray,
@@ -130,6 +182,15 @@ class Tagger:
         lexicon features only. Returns tag ids [tokens] and softmax scores [tokens, tags] of
         the emissions.
         """
+        char_rows = np.arange(len(chars)) if char_rows is None else char_rows
+        return self._predict_features(vectors, self._char_features_of(chars), char_rows,
+                                      offsets, lexicon)  # fmt: skip
+
+    def _predict_features(
+        self, vectors: np.ndarray, word_features: np.ndarray, char_rows: np.ndarray,
+        offsets: np.ndarray, lexicon: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """:meth:`predict` with the char-CNN features of a word table [words, filters]."""
         if self.uses_lexicon != (lexicon is not None):
             raise ValueError(
                 f"this tagger was trained with lexicon features {self.config.lexicon_classes}: "
@@ -139,12 +200,9 @@ class Tagger:
             )
         if lexicon is not None and len(lexicon) != len(vectors):
             raise ValueError(f"{len(lexicon)} lexicon codes for {len(vectors)} tokens")
-        char_table = chars
-        char_rows = np.arange(len(chars)) if char_rows is None else char_rows
         total = len(vectors)
         tags = np.zeros(total, dtype=np.int64)
         scores = np.zeros((total, self.config.num_tags), dtype=np.float32)
-        word_features = self._char_features_of(char_table)
         lengths = np.diff(offsets)
         order = np.argsort(lengths, kind="stable")
         order = order[lengths[order] > 0]
@@ -174,7 +232,7 @@ class Tagger:
         trimmed = np.ascontiguousarray(char_table[:, :width])
         step = max(1, TOKENS_PER_BATCH * 4)
         parts = [
-            self._word_char_features(trimmed[i : i + step]).numpy()
+            self._word_char_features(trimmed[i : i + step])[0].numpy()
             for i in range(0, len(trimmed), step)
         ]
         return np.concatenate(parts)
@@ -193,11 +251,8 @@ class Tagger:
         inputs = [batch_vectors, batch_chars.astype(np.float32), batch_lengths]
         if lexicon is not None:
             inputs.append(np.where(valid, lexicon[take], 0).astype(np.int32))
-        emissions = self._emissions(*inputs).numpy()
-        net = self.network
-        paths = viterbi_decode(
-            emissions, batch_lengths, net.transitions.numpy(), net.start.numpy(), net.end.numpy()
-        )
+        emissions, transitions, start, end = (t.numpy() for t in self._emissions(*inputs))
+        paths = viterbi_decode(emissions, batch_lengths, transitions, start, end)
         shifted = emissions - emissions.max(axis=-1, keepdims=True)
         probabilities = np.exp(shifted)
         probabilities /= probabilities.sum(axis=-1, keepdims=True)

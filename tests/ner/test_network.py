@@ -164,3 +164,29 @@ def test_training_gradients_match_finite_differences(network):
                 numeric,
                 grad[index],
             )
+
+
+def test_a_loaded_tagger_keeps_word_features_and_tags_the_same(network):
+    """A loaded tagger caches each word's char-CNN features: the second call runs no
+    char-CNN for words it has seen, and every call tags as a tagger without the cache."""
+    words = ["abc", "bad", "abc", None, "jig", "", "fade", "bad"]
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(size=(len(words), 6)).astype(np.float32)
+    offsets = np.array([0, 3, 3, 8])
+    plain, cached = Tagger(network), Tagger(network, cache_words=True)
+    want = plain.tag(vectors, words, offsets)
+    first = cached.tag(vectors, words, offsets)
+    assert sorted(cached._word_features) == ["", "abc", "bad", "fade", "jig"]
+    calls = []
+    original = cached._char_features_of
+    cached._char_features_of = lambda table: calls.append(len(table)) or original(table)
+    again = cached.tag(vectors, words, offsets)
+    mixed = cached.tag(vectors[:3], ["abc", "new", "jig"], np.array([0, 3]))
+    assert calls == [2]  # "new" and the padding row: the only char-CNN run
+    for got in (first, again):
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1], atol=1e-6)
+    fresh = plain.tag(vectors[:3], ["abc", "new", "jig"], np.array([0, 3]))
+    np.testing.assert_allclose(mixed[1], fresh[1], atol=1e-6)
+    # A validator (no cache) sees new weights at once.
+    assert plain._word_features is None
