@@ -170,8 +170,6 @@ def read_split(
         raise ValueError(f"recipe {recipe.name!r} has no brat folder {corpus!r}")
     if recipe.headers and split == "train" and corpus is None:
         frames.append(_header_sentences(spark, recipe, data))
-    if recipe.self_training and split == "train" and corpus is None:
-        frames.append(_silver_sentences(spark, recipe, data, vectors))
     frame = frames[0]
     for other in frames[1:]:
         frame = frame.unionByName(other)
@@ -205,9 +203,23 @@ def _header_sentences(spark: SparkSession, recipe: NerRecipe, data: Path) -> Dat
     return training_frame(spark, table).drop("id")
 
 
+def training_split(
+    spark: SparkSession, recipe: NerRecipe, data_dir: str | os.PathLike[str]
+) -> tuple[DataFrame, dict[str, Any]]:
+    """The recipe's training split as NerDLApproach reads it, with its ``self_training``
+    sentences if it names a teacher, and what self-training added (empty without)."""
+    train = read_split(spark, recipe, data_dir, "train")
+    if not recipe.self_training:
+        return train, {}
+    data = Path(data_dir)
+    vectors = recipe_vectors(recipe, data)
+    silver, report = _silver_sentences(spark, recipe, data, vectors)
+    return train.unionByName(with_lexicon(recipe, vectors.transform(silver))), report
+
+
 def _silver_sentences(
     spark: SparkSession, recipe: NerRecipe, data: Path, vectors: WordEmbeddingsModel
-) -> DataFrame:
+) -> tuple[DataFrame, dict[str, Any]]:
     settings = SelfTrainingSettings.of(recipe.self_training)
     teacher = data / settings.teacher
     if not (teacher / "tagger.json").is_file():
@@ -218,17 +230,21 @@ def _silver_sentences(
             raise FileNotFoundError(f"self_training: {relative} not found under {data}")
     texts = (text for path in paths for text in unlabeled_texts(path))
     teacher_model = teacher_pipeline(str(teacher), vectors, recipe.lexicon)
-    sentences, entities = silver_sentences(texts, teacher_model, settings)
-    ids = [f"silver-{i}" for i in range(len(sentences))]
-    table = labelled_table(ids, sentences, entities, AlignmentReport())
-    return training_frame(spark, table).drop("id")
+    silver = silver_sentences(texts, teacher_model, settings)
+    ids = [f"silver-{i}" for i in range(len(silver.sentences))]
+    table = labelled_table(ids, silver.sentences, silver.entities, AlignmentReport())
+    report = {"teacher": settings.teacher, "min_confidence": settings.min_confidence,
+              "sentences_tagged": silver.tagged, "confident": silver.confident,
+              "added": len(silver.sentences)}  # fmt: skip
+    return training_frame(spark, table).drop("id"), report
 
 
 def train_recipe(
     spark: SparkSession, recipe: NerRecipe, data_dir: str | os.PathLike[str]
 ) -> tuple[NerDLModel, float]:
     """Train the recipe's tagger (dev split as testDataset); returns it and the seconds."""
-    train = read_split(spark, recipe, data_dir, "train").cache()
+    train, self_training = training_split(spark, recipe, data_dir)
+    train = train.cache()
     dev = read_split(spark, recipe, data_dir, "dev").cache()
     corpora = []
     if recipe.heads:
@@ -246,6 +262,8 @@ def train_recipe(
     if recipe.lexicon:
         # Named for users who build the pipeline themselves (NerDLModel's input check).
         add_to_record(model.files_folder(), lexicon=recipe.lexicon)
+    if self_training:
+        add_to_record(model.files_folder(), self_training=self_training)
     seconds = time.perf_counter() - started
     for frame in (train, dev, *corpora):
         frame.unpersist()

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice, pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -114,19 +114,34 @@ def confident_sentences(
         yield sentences.result[s], entities
 
 
+class SilverSentences(NamedTuple):
+    """What a teacher's pass over unlabeled text gave: the kept sentences and their entities,
+    and how many sentences it tagged and was sure of."""
+
+    sentences: list[str]
+    entities: list[list[Entity]]
+    tagged: int
+    confident: int
+
+
 def silver_sentences(
     texts: Iterable[str], teacher: Any, settings: SelfTrainingSettings
-) -> tuple[list[str], list[list[Entity]]]:
+) -> SilverSentences:
     """Up to ``settings.max_sentences`` confident sentences of ``texts`` (a seeded sample of
     all of them) with the entities ``teacher`` (a LightPipeline writing ``sentence``,
     ``ner`` with confidences and ``ner_chunk``) found in them."""
     kept: list[tuple[str, list[Entity]]] = []
+    tagged = 0
     iterator = iter(texts)
     while batch := list(islice(iterator, _TEXTS_PER_CALL)):
-        kept += confident_sentences(teacher.annotate_batch(batch), settings.min_confidence)
+        columns = teacher.annotate_batch(batch)
+        tagged += len(AnnotationBatch(columns["sentence"]))
+        kept += confident_sentences(columns, settings.min_confidence)
+    confident = len(kept)
     random.Random(settings.seed).shuffle(kept)
     kept = kept[: settings.max_sentences]
-    return [text for text, _ in kept], [entities for _, entities in kept]
+    return SilverSentences([text for text, _ in kept], [entities for _, entities in kept],
+                           tagged, confident)  # fmt: skip
 
 
 def teacher_pipeline(tagger_folder: str, vectors: Any, lexicon: str = "") -> Any:

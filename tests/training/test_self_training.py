@@ -57,12 +57,15 @@ def test_a_stricter_threshold_keeps_a_subset_of_sure_sentences(teacher):
 
 
 def test_the_sample_is_capped_and_seeded(teacher):
-    everything, _ = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0))
-    two, entities = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0, max_sentences=2))
-    again, _ = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0, max_sentences=2))
-    assert len(two) == len(entities) == 2 and two == again and set(two) <= set(everything)
-    other, _ = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0, seed=7))
-    assert sorted(other) == sorted(everything)
+    everything = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0))
+    two = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0, max_sentences=2))
+    again = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0, max_sentences=2))
+    assert len(two.sentences) == len(two.entities) == 2 and two.sentences == again.sentences
+    assert set(two.sentences) <= set(everything.sentences)
+    assert two.confident == everything.confident == len(everything.sentences)
+    assert everything.tagged >= everything.confident > 2
+    other = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0, seed=7))
+    assert sorted(other.sentences) == sorted(everything.sentences)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +81,7 @@ def test_settings_are_checked(settings, message):
 
 
 def test_a_recipe_adds_silver_sentences_to_its_training_split_only(spark, tmp_path):
-    from sparkner.training.ner import load_recipe, read_split
+    from sparkner.training.ner import load_recipe, read_split, training_split
 
     data = tmp_path / "data"
     (data / "notes").mkdir(parents=True)
@@ -97,9 +100,14 @@ def test_a_recipe_adds_silver_sentences_to_its_training_split_only(spark, tmp_pa
         f"self_training: {{teacher: {teacher}, files: [unlabeled.txt], min_confidence: 0.0}}\n"
     )
     recipe = load_recipe(config)
-    train = read_split(spark, recipe, data, "train").select("text", "label.result").collect()
+    frame, report = training_split(spark, recipe, data)
+    train = frame.select("text", "label.result").collect()
     silver = [r for r in train if not r.text.startswith("Patient")]
     assert len(train) - len(silver) == 4 and silver
+    assert report["added"] == len(silver) <= report["confident"] <= report["sentences_tagged"]
+    assert report["teacher"] == str(teacher) and report["min_confidence"] == 0.0
+    plain = read_split(spark, recipe, data, "train").select("text").collect()
+    assert all(r.text.startswith("Patient") for r in plain)  # evaluation reads no silver
     assert all(any(t.startswith("B-") for t in r.result) for r in silver)
     dev = read_split(spark, recipe, data, "dev").select("text").collect()
     assert all(r.text.startswith("Patient") for r in dev)
