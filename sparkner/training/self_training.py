@@ -13,6 +13,8 @@ least ``min_confidence``), and its chunks become the sentence's entities. A reci
       max_sentences: 5000
       seed: 13
 
+The teacher and files are paths under the data folder (or absolute). The student's training
+record says what the round added (``self_training``: sentences tagged, confident, added).
 The unlabeled files were checked against every dev and test split (``../shared/data``).
 """
 
