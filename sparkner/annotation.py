@@ -108,6 +108,22 @@ def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values
 
 
+def distinct_strings(
+    values: pa.Array | pa.ChunkedArray | Sequence[str],
+) -> tuple[pa.Array, np.ndarray]:
+    """The distinct strings of ``values`` and each value's index among them; a null's index is
+    one past the last, so a lookup table with one extra row answers for nulls."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        strings = as_array(values)
+    else:
+        strings = pa.array(list(values), pa.string())
+    encoded = pc.dictionary_encode(strings)
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(encoded.dictionary))
+    return encoded.dictionary, indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 class AnnotationBatch:
     """Read access to a batch of annotation lists (one list per row), column by column."""
 

@@ -15,6 +15,7 @@ from sparkner.annotation import (
     AnnotationBatch,
     build_annotations,
     column_metadata,
+    distinct_strings,
 )
 
 
@@ -203,3 +204,14 @@ def test_multi_key_maps_keep_their_key_order_per_annotation():
         [("word", "b"), ("sentence", "0")],
         [("word", "é"), ("sentence", "1"), ("confidence", "1.0")],
     ]
+
+
+def test_distinct_strings_index_nulls_one_past_the_last():
+    distinct, indices = distinct_strings(pa.array(["b", None, "a", "b", ""]))
+    assert distinct.to_pylist() == ["b", "a", ""]
+    assert indices.tolist() == [0, 3, 1, 0, 2] and indices.dtype == np.int64
+    chunked = pa.chunked_array([["x", None], ["x"]])
+    assert distinct_strings(chunked)[1].tolist() == [0, 1, 0]
+    assert distinct_strings(["é", "é"])[0].to_pylist() == ["é"]
+    empty, none = distinct_strings([])
+    assert len(empty) == 0 and none.tolist() == []

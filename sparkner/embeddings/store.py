@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sparkner.annotation import distinct_strings
 from sparkner.formats import read_versioned_json
 
 FORMAT_NAME = "sparkner-embeddings"
@@ -157,11 +158,9 @@ class EmbeddingStore:
         Without case sensitivity the exact form is tried, then lower case, then upper case
         (Unicode case mapping as Arrow's ``utf8_lower`` / ``utf8_upper`` do it).
         """
-        strings = words if isinstance(words, pa.Array) else pa.array(list(words), pa.string())
         # Each distinct word once; its case variants come from Arrow, so that the mapping
         # is the same whatever the batch.
-        encoded = pc.dictionary_encode(strings)
-        distinct = encoded.dictionary
+        distinct, indices = distinct_strings(words)
         rows = np.fromiter((self._rows.get(w, -1) for w in distinct.to_pylist()), np.int64,
                            count=len(distinct))  # fmt: skip
         if not case_sensitive:
@@ -171,9 +170,7 @@ class EmbeddingStore:
                     break
                 forms = variant.take(pa.array(missing)).to_pylist()
                 rows[missing] = [self._rows.get(w, -1) for w in forms]
-        rows = np.append(rows, -1)  # the row of a null word
-        indices = pc.fill_null(encoded.indices, len(distinct)).to_numpy(zero_copy_only=False)
-        return rows[indices]
+        return np.append(rows, -1)[indices]  # the last row: a null word's
 
     def vectors_for(self, rows: np.ndarray) -> np.ndarray:
         """float32 vectors for row indices; a zero vector where the index is -1."""

@@ -24,7 +24,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sparkner.annotation import LEXICON, AnnotationBatch, as_array, build_annotations
+from sparkner.annotation import (
+    LEXICON,
+    AnnotationBatch,
+    as_array,
+    build_annotations,
+    distinct_strings,
+)
 from sparkner.annotators.tokenizer import TokenRules, tokenize_text
 
 # Longer terms are dropped when a lexicon is built: they almost never occur verbatim in notes
@@ -168,18 +174,10 @@ class Lexicon:
 
     def token_ids(self, normalized: pa.Array) -> np.ndarray:
         """The vocabulary id of each normalized token; -1 where unknown or null."""
-        if len(normalized) == 0:
-            return np.zeros(0, dtype=np.int64)
-        encoded = pc.dictionary_encode(normalized)
+        distinct, positions = distinct_strings(normalized)
         index = self._index
-        lookup = np.fromiter(
-            (index.get(w, -1) for w in encoded.dictionary.to_pylist()),
-            dtype=np.int64,
-            count=len(encoded.dictionary),
-        )
-        lookup = np.append(lookup, -1)  # the id of a null token
-        positions = pc.fill_null(encoded.indices, len(encoded.dictionary))
-        return lookup[positions.to_numpy(zero_copy_only=False)]
+        ids = [index.get(w, -1) for w in distinct.to_pylist()]
+        return np.array([*ids, -1], dtype=np.int64)[positions]  # the last id: a null token's
 
     def find(
         self, ids: np.ndarray, segment_starts: np.ndarray | None = None

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from sparkner.annotation import distinct_strings
 from sparkner.ner.crf import viterbi_decode
 from sparkner.ner.threads import configure_threads
 
@@ -45,17 +45,6 @@ def flat_call(function: Any) -> Callable[..., list[Any]]:
     return lambda *arrays: tf.nest.flatten(
         call_flat([tf.convert_to_tensor(a) for a in arrays], captured)
     )
-
-
-def _distinct_words(words: pa.Array | Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """The distinct words and each word's index among them (nulls: one past the last)."""
-    strings = words if isinstance(words, pa.Array) else pa.array(list(words), pa.string())
-    encoded = pc.dictionary_encode(strings)
-    distinct = encoded.dictionary.to_pylist()
-    indices = encoded.indices
-    if indices.null_count:
-        indices = pc.fill_null(indices, len(distinct))
-    return distinct, indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 class Tagger:
@@ -125,8 +114,8 @@ class Tagger:
         """Character ids once per distinct word: ``table`` [distinct + 1, max_word_chars]
         (the last row, a null word's, is padding) and the row of each word in it, ``rows``
         [words]."""
-        distinct, rows = _distinct_words(words)
-        return self._char_table(distinct), rows
+        distinct, rows = distinct_strings(words)
+        return self._char_table(distinct.to_pylist()), rows
 
     def _char_table(self, words: Sequence[str]) -> np.ndarray:
         width = self.config.max_word_chars
@@ -140,7 +129,8 @@ class Tagger:
     def word_features(self, words: pa.Array | Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Char-CNN features once per distinct word, [distinct + 1, filters] (the last row, a
         null word's, is zeros), and the row of each word in it, [words]."""
-        distinct, rows = _distinct_words(words)
+        strings, rows = distinct_strings(words)
+        distinct = strings.to_pylist()
         cache = self._word_features
         if cache is None:
             return self._char_features_of(self._char_table(distinct)), rows

@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sparkner.embeddings.store import EmbeddingStore
@@ -15,6 +16,7 @@ from sparkner.training.embeddings import (
     build_embeddings,
     load_config,
     source_texts,
+    subword_candidates,
     tokenized_sentences,
 )
 from sparkner.training.splits import split_keys
@@ -99,3 +101,38 @@ def test_tiny_build_writes_a_usable_store(tmp_path):
     # A storage_ref, where the recipe gives one, is what the store (and its taggers) record.
     build_embeddings(tiny_config(storage_ref="tiny_v2"), tmp_path / "data", tmp_path / "v2")
     assert EmbeddingStore(tmp_path / "v2").header.storage_ref == "tiny_v2"
+
+
+def test_subword_settings_are_checked_and_named(tmp_path):
+    path = tmp_path / "sub.yaml"
+    path.write_text("name: x\nsubword_words: 10\n")
+    with pytest.raises(ValueError, match=r"sub.yaml: subword_words needs subword: true"):
+        load_config(path)
+    with pytest.raises(ValueError, match=r"min_n and max_n"):
+        tiny_config(subword=True, min_n=5, max_n=3)
+    with pytest.raises(ValueError, match=r"bucket must be 0 or more"):
+        tiny_config(subword=True, bucket=-1)
+
+
+def test_subword_candidates_are_the_most_frequent_words_outside_the_vocabulary():
+    counts = Counter({"fever": 9, "rarez": 2, "rarea": 2, "once": 1, "cough": 5})
+    assert subword_candidates(counts, {"fever", "cough"}, 2) == ["rarea", "rarez"]
+    assert subword_candidates(counts, {"fever", "cough"}, 0) == []
+    assert subword_candidates(counts, set(counts), 5) == []
+
+
+def test_subword_build_precomputes_vectors_for_words_below_the_cut(tmp_path):
+    pytest.importorskip("gensim")
+    make_data(tmp_path / "data")
+    config = tiny_config(min_count=3, subword=True, min_n=2, max_n=4, bucket=500, subword_words=3)
+    stats = build_embeddings(config, tmp_path / "data", tmp_path / "store")
+    store = EmbeddingStore(tmp_path / "store")
+    assert stats["subword_words"] == 3 and store.header.count == stats["vocabulary"]
+    extra = store.words[-3:]
+    # The train trials' words occur twice (below min_count 3), the TSV's words once.
+    assert all(w.startswith("trialword") for w in extra) and extra == sorted(extra)
+    assert store.lookup(["aspirin"], case_sensitive=False)[0] == -1
+    rows = store.lookup([*extra, "hypertension"], case_sensitive=False)
+    assert (rows >= 0).all()
+    vectors = store.vectors_for(rows)
+    assert np.isfinite(vectors).all() and (np.abs(vectors).sum(axis=1) > 0).all()
