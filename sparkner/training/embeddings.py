@@ -187,10 +187,10 @@ def build_embeddings(
         with open(corpus, "w", encoding="utf-8") as handle:
             for tokens in tokenized_sentences(config, data, counts):
                 if tokens:
-                    words = [t.replace(" ", "_") for t in tokens]
+                    sentence = [t.replace(" ", "_") for t in tokens]
                     if config.subword_words:
-                        word_counts.update(words)
-                    handle.write(" ".join(words) + "\n")
+                        word_counts.update(sentence)
+                    handle.write(" ".join(sentence) + "\n")
         prepared = time.perf_counter()
         model = _train_vectors(config, corpus)
     trained = time.perf_counter()
