@@ -8,9 +8,12 @@ word vectors, each predicting the next word through a sampled softmax over the v
 its inference (both directions' hidden states, the features a tagger would read) and, for
 scale, the shipped tagger's own BiLSTM of 100 units over the same batch. Prints tokens per
 second as the median of several runs after one warm-up, and the training time of one epoch
-over the 25.8 million tokens the vectors are built from.
+over the 25.8 million tokens the vectors are built from. TensorFlow runs one thread per op, as
+sparkner's tagger does, with ``--ops-at-once`` ops at a time: 2 is how ``sparkner train`` runs
+it in the driver (read the training figures there), 1 how the tagger runs on one executor core
+(read the inference figures there; they compare with the pipeline's tokens/s on ``local[1]``).
 
-    python bench/bilm_cost.py [--units 256 128] [--runs 5]
+    python bench/bilm_cost.py [--units 256 128] [--runs 5] [--ops-at-once 1]
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
+
+from sparkner.ner.threads import configure_threads
 
 VECTOR_TOKENS = 25_800_875  # the text embeddings_clinical version 2 is trained on
 
@@ -100,7 +105,9 @@ def main() -> None:
     parser.add_argument("--sampled", type=int, default=1024, help="sampled softmax classes")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=50, help="tokens per sequence")
+    parser.add_argument("--ops-at-once", type=int, default=1, help="TensorFlow ops run at once")
     args = parser.parse_args()
+    configure_threads(args.ops_at_once)
     for units in args.units:
         rates = measure(units, args)
         epoch_minutes = VECTOR_TOKENS / rates["training"] / 60
