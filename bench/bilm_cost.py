@@ -8,10 +8,11 @@ word vectors, each predicting the next word through a sampled softmax over the v
 its inference (both directions' hidden states, the features a tagger would read) and, for
 scale, the shipped tagger's own BiLSTM of 100 units over the same batch. Prints tokens per
 second as the median of several runs after one warm-up, and the training time of one epoch
-over the 25.8 million tokens the vectors are built from. TensorFlow runs one thread per op, as
-sparkner's tagger does, with ``--ops-at-once`` ops at a time: 2 is how ``sparkner train`` runs
-it in the driver (read the training figures there), 1 how the tagger runs on one executor core
-(read the inference figures there; they compare with the pipeline's tokens/s on ``local[1]``).
+over the tokens the bundled vectors are built from (their ``build.json``). TensorFlow runs one
+thread per op, as sparkner's tagger does, with ``--ops-at-once`` ops at a time: 2 is how
+``sparkner train`` runs it in the driver (read the training figures there), 1 how the tagger
+runs on one executor core (read the inference figures there; they compare with the pipeline's
+tokens/s on ``local[1]``).
 
     python bench/bilm_cost.py [--units 256 128] [--runs 5] [--ops-at-once 1]
 """
@@ -19,27 +20,21 @@ it in the driver (read the training figures there), 1 how the tagger runs on one
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import json
 from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
+from text_stages import median_rate
 
 from sparkner.ner.threads import configure_threads
-
-VECTOR_TOKENS = 25_800_875  # the text embeddings_clinical version 2 is trained on
+from sparkner.resources import bundled_folder
 
 
 def tokens_per_second(step: Callable[[], object], tokens: int, calls: int, runs: int) -> float:
-    step()  # warm-up: traces the tf.function
-    rates = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        for _ in range(calls):
-            step()
-        rates.append(tokens * calls / (time.perf_counter() - start))
-    return statistics.median(rates)
+    # one timed run is `calls` steps, so that a run is long enough to time
+    rate, _ = median_rate(tokens * calls, lambda: [step() for _ in range(calls)], runs)
+    return rate
 
 
 def measure(units: int, args: argparse.Namespace) -> dict[str, float]:
@@ -100,8 +95,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--units", type=int, nargs="+", default=[256, 128], help="per direction")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--vocab", type=int, default=84_810, help="words in the vector store")
-    parser.add_argument("--dimension", type=int, default=200)
+    # the bundled vectors' shape and training text by default
+    vectors = bundled_folder("embeddings_clinical", "store.json", "embeddings")
+    store = json.loads((vectors / "store.json").read_text(encoding="utf-8"))
+    corpus_tokens = json.loads((vectors / "build.json").read_text(encoding="utf-8"))["tokens"]
+    parser.add_argument("--vocab", type=int, default=store["count"], help="words in the vocabulary")
+    parser.add_argument("--dimension", type=int, default=store["dimension"])
     parser.add_argument("--sampled", type=int, default=1024, help="sampled softmax classes")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=50, help="tokens per sequence")
@@ -110,10 +109,10 @@ def main() -> None:
     configure_threads(args.ops_at_once)
     for units in args.units:
         rates = measure(units, args)
-        epoch_minutes = VECTOR_TOKENS / rates["training"] / 60
+        epoch_minutes = corpus_tokens / rates["training"] / 60
         print(
             f"units {units}: language model training {rates['training']:,.0f} tokens/s "
-            f"({epoch_minutes:.0f} min per epoch over {VECTOR_TOKENS:,} tokens); "
+            f"({epoch_minutes:.0f} min per epoch over {corpus_tokens:,} tokens); "
             f"its features {rates['features']:,.0f} tokens/s; "
             f"the tagger's BiLSTM(100) {rates['tagger']:,.0f} tokens/s"
         )
