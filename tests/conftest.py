@@ -21,7 +21,7 @@ def spark():
 
 @pytest.fixture(scope="session")
 def mtsamples_notes() -> list[str]:
-    """The 4,966 MTSamples transcriptions (../shared/data), in file order."""
+    """The MTSamples transcriptions (../shared/data), in file order."""
     path = SHARED_DATA / "unlabeled" / "mtsamples.csv.xz"
     if not path.exists():
         pytest.skip(f"MTSamples data not found at {path} (set SPARKNER_SHARED_DATA)")

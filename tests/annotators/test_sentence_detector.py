@@ -502,12 +502,11 @@ REAL_EXCERPTS = [
          "He could"],
     ),
     (
-        "HOME MEDICATIONS:,1.  Norvasc.,2.  Toprol 50 mg.,3.  Clonidine 0.2 mg.,4.  "
-        "Hydralazine.,5.  Flomax.,6.  Allopurinol.,7.  Sodium bicarbonate.,8.  Oxybutynin.,9.  "
-        "Coumadin.,10.  Aspirin.,11.  Insulin 70/30.",
-        ["HOME MEDICATIONS:", "1.  Norvasc.", "2.  Toprol 50 mg.", "3.  Clonidine 0.2 mg.",
-         "4.  Hydralazine.", "5.  Flomax.", "6.  Allopurinol.", "7.  Sodium bicarbonate.",
-         "8.  Oxybutynin.", "9.  Coumadin.", "10.  Aspirin.", "11.  Insulin 70/30."],
+        "MEDICATIONS:,1.  Metformin.,2.  Prilosec.,3.  Folic acid.,4.  Flomax.,5.  Metoprolol.,"
+        "6.  Crestor.,7.  Claritin.,ALLERGIES:,  DEMEROL, SULFA.,PERSONAL HISTORY:",
+        ["MEDICATIONS:", "1.  Metformin.", "2.  Prilosec.", "3.  Folic acid.", "4.  Flomax.",
+         "5.  Metoprolol.", "6.  Crestor.", "7.  Claritin.", "ALLERGIES:", "DEMEROL, SULFA.",
+         "PERSONAL HISTORY:"],
     ),
 ]  # fmt: skip
 
