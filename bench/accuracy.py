@@ -52,8 +52,10 @@ def main() -> None:
         shutil.copytree(model.files_folder(), args.save)
     spark.stop()
 
-    print(f"{recipe.name}: trained in {seconds / 60:.1f} min, {len(record['epochs'])} epochs, "
-          f"on {os.cpu_count()} cores")  # fmt: skip
+    print(
+        f"{recipe.name}: trained in {seconds / 60:.1f} min, {len(record['epochs'])} epochs, "
+        f"on {os.cpu_count()} cores"
+    )
     dev = dev_figures(record)
     if recipe.refit:
         print(f"then trained again on train + dev for {record['refit_epochs']} epochs")
@@ -105,9 +107,17 @@ def bundled_clinical(data_dir: Path, folder: Path | None = None) -> None:
             "relaxed_f1": round(result.relaxed.micro.f1, 4),
         }
     spark.stop()
-    print(json.dumps({"bench": "accuracy", "data": "clinical",
-                      "model": str(folder) if folder else "ner_clinical",
-                      "split": "test", **figures}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "bench": "accuracy",
+                "data": "clinical",
+                "model": str(folder) if folder else "ner_clinical",
+                "split": "test",
+                **figures,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

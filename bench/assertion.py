@@ -33,28 +33,40 @@ def main() -> None:
     parser.add_argument("--split", default="dev", choices=["train", "dev", "test"])
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--max-scope", type=int, default=None, help="override the rules' window")
-    parser.add_argument("--priority", choices=["default", "nearest"], default=None,
-                        help="override the rules' priority")  # fmt: skip
-    parser.add_argument("--chunks", choices=["gold", "pipeline"], default="gold",
-                        help="assert the gold mentions, or the pipeline's chunks")  # fmt: skip
-    parser.add_argument("--spans", choices=["clinical", "maccrobat"], default="clinical",
-                        help="gold spans in the clinical convention (as ner_clinical's chunks "
-                        "since version 4) or MACCROBAT's own")  # fmt: skip
+    parser.add_argument(
+        "--priority",
+        choices=["default", "nearest"],
+        default=None,
+        help="override the rules' priority",
+    )
+    parser.add_argument(
+        "--chunks",
+        choices=["gold", "pipeline"],
+        default="gold",
+        help="assert the gold mentions, or the pipeline's chunks",
+    )
+    parser.add_argument(
+        "--spans",
+        choices=["clinical", "maccrobat"],
+        default="clinical",
+        help="gold spans in the clinical convention (as ner_clinical's chunks "
+        "since version 4) or MACCROBAT's own",
+    )
     args = parser.parse_args()
 
     from sparkner.assertion import bundled_rules, score_assertions
     from sparkner.assertion.context import DEFAULT_PRIORITY
-    from sparkner.assertion.spans import assert_spans
     from sparkner.training.assertion_gold import read_split
+    from sparkner.training.assertion_spans import assert_spans
 
     rules = bundled_rules()
     if args.priority is not None:
-        rules = rules.with_settings(priority=None if args.priority == "nearest" else
-                                    DEFAULT_PRIORITY)  # fmt: skip
+        rules = rules.with_settings(
+            priority=None if args.priority == "nearest" else DEFAULT_PRIORITY
+        )
     if args.max_scope is not None:
         rules = rules.with_settings(max_scope=args.max_scope)
-    documents = read_split(args.data_dir / "maccrobat", args.split,
-                           span_convention=args.spans)  # fmt: skip
+    documents = read_split(args.data_dir / "maccrobat", args.split, span_convention=args.spans)
     gold = [list(d.mentions) for d in documents]
     started = time.perf_counter()
     if args.chunks == "pipeline":
@@ -70,11 +82,13 @@ def main() -> None:
     seconds = time.perf_counter() - started
     scores = score_assertions(gold, predicted)
     priority = "nearest" if rules.priority is None else ">".join(rules.priority)
-    print(f"MACCROBAT {args.split}, {args.spans} spans, {args.chunks} chunks: "
-          f"{len(documents)} documents, "
-          f"{scores.total} gold mentions scored; "
-          f"max_scope {rules.max_scope} (backward {rules.max_scope_backward}), "
-          f"priority {priority}, unasserted {list(rules.unasserted_entities)}")  # fmt: skip
+    print(
+        f"MACCROBAT {args.split}, {args.spans} spans, {args.chunks} chunks: "
+        f"{len(documents)} documents, "
+        f"{scores.total} gold mentions scored; "
+        f"max_scope {rules.max_scope} (backward {rules.max_scope_backward}), "
+        f"priority {priority}, unasserted {list(rules.unasserted_entities)}"
+    )
     print(scores.table())
     by_label = scores.by_label()
     print(
@@ -99,7 +113,7 @@ def main() -> None:
 
 def _pipeline_assertions(texts: list[str], args: argparse.Namespace) -> list[list[tuple]]:
     """(begin, end, label) of every chunk the bundled clinical pipeline asserts."""
-    from sparkner.pretrained import PretrainedPipeline
+    from sparkner.apps.pretrained import PretrainedPipeline
 
     if args.max_scope is not None or args.priority is not None:
         raise SystemExit("--max-scope and --priority apply to --chunks gold only")

@@ -150,12 +150,18 @@ def role_prepare(spec: dict[str, Any]) -> dict[str, Any]:
             result["model"] = f"trained here, conf/{recipe.name}.yaml"
             result["training_seconds"] = seconds
             log(f"sparkner: trained in {seconds / 60:.1f} min")
-        # The same pipeline as the bundled ones (sparkner.pretrained.pretrained_pipeline_model),
-        # with this tagger and the vectors it was trained with.
+        # The same pipeline as the bundled ones (sparkner.apps.pretrained.
+        # pretrained_pipeline_model), with this tagger and the vectors it was trained with.
         tagger = model.setIncludeConfidence(True)
         vectors = WordEmbeddingsModel.pretrained(tagger.getStorageRef())
-        stages = [DocumentAssembler(), SentenceDetector(), Tokenizer(), vectors, tagger,
-                  NerConverter()]  # fmt: skip
+        stages = [
+            DocumentAssembler(),
+            SentenceDetector(),
+            Tokenizer(),
+            vectors,
+            tagger,
+            NerConverter(),
+        ]
         pipeline = str(folder / "sparkner_pipeline")
         PipelineModel(stages=stages).write().overwrite().save(pipeline)
         result["pipeline"] = pipeline
@@ -212,8 +218,7 @@ def role_spacy_train(spec: dict[str, Any]) -> dict[str, Any]:
         bin_ = DocBin()
         for words, tags in rows:
             if words:
-                bin_.add(Doc(nlp.vocab, words=words, spaces=[True] * len(words),
-                             ents=iob2(tags)))  # fmt: skip
+                bin_.add(Doc(nlp.vocab, words=words, spaces=[True] * len(words), ents=iob2(tags)))
         return bin_
 
     splits = {split: read_json(folder / f"{split}.json") for split in ("train", "dev")}
@@ -279,9 +284,13 @@ def role_spacy_train(spec: dict[str, Any]) -> dict[str, Any]:
     # spaCy keeps the latest of equal best scores as model-best.
     best_step, best_epoch = max((s, e) for score, s, e in evaluations if score == best_score)
     result.update(
-        selection_seconds=seconds, selection_steps=last["step"], selection_epochs=last["epoch"],
-        best_step=best_step, best_epoch=best_epoch, dev_f1_kept=round(best_score, 4),
-    )  # fmt: skip
+        selection_seconds=seconds,
+        selection_steps=last["step"],
+        selection_epochs=last["epoch"],
+        best_step=best_step,
+        best_epoch=best_epoch,
+        dev_f1_kept=round(best_score, 4),
+    )
     model = folder / "spacy_selection" / "model-best"
     if spec["refit"]:
         steps = max(1, round(best_step * (words["train"] + words["dev"]) / words["train"]))
@@ -328,8 +337,12 @@ def role_spacy_speed(spec: dict[str, Any]) -> dict[str, Any]:
     list(nlp.pipe(texts["distinct"], batch_size=spec["batch"]))  # warm-up; not counted
     seconds, cpu, entities = timed_runs(run, spec["runs"])
     threads = {k: os.environ.get(k) for k in ONE_THREAD}
-    return {**summary_of(seconds, cpu, texts["words"]), "entities": entities, "env": threads,
-            "batch_size": spec["batch"]}  # fmt: skip
+    return {
+        **summary_of(seconds, cpu, texts["words"]),
+        "entities": entities,
+        "env": threads,
+        "batch_size": spec["batch"],
+    }
 
 
 def role_light(spec: dict[str, Any]) -> dict[str, Any]:
@@ -343,15 +356,16 @@ def role_light(spec: dict[str, Any]) -> dict[str, Any]:
         Tokenizer,
         WordEmbeddingsModel,
     )
-    from sparkner.pretrained import PretrainedPipeline
+    from sparkner.apps.pretrained import PretrainedPipeline
 
     texts = read_json(spec["texts"])
     if spec["tagger_folder"]:
-        # As sparkner.pretrained.pretrained_pipeline_model assembles a bundled pipeline.
+        # As sparkner.apps.pretrained.pretrained_pipeline_model assembles a bundled pipeline.
         tagger = NerDLModel().attach_files(spec["tagger_folder"]).setIncludeConfidence(True)
         vectors = WordEmbeddingsModel.pretrained(tagger.getStorageRef())
-        light = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(), vectors,
-                               tagger, NerConverter()])  # fmt: skip
+        light = LightPipeline(
+            [DocumentAssembler(), SentenceDetector(), Tokenizer(), vectors, tagger, NerConverter()]
+        )
     else:
         light = PretrainedPipeline(spec["pipeline"]).light_model
 
@@ -366,7 +380,7 @@ def role_light(spec: dict[str, Any]) -> dict[str, Any]:
 def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     """The ``sparkner annotate`` job on ``local[2]``: one warm-up job, then timed jobs."""
     import sparkner
-    from sparkner.annotate_job import AnnotateJob, annotate
+    from sparkner.apps.annotate_job import AnnotateJob, annotate
 
     texts = read_json(spec["texts"])
     scratch = spec["scratch"]
@@ -378,9 +392,14 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     spark = sparkner.start(master=spec["master"])
 
     def job(table: str) -> dict[str, Any]:
-        request = AnnotateJob(input=tables[table], output=os.path.join(scratch, "entities"),
-                              text_col="text", id_col="id", model=spec["pipeline"],
-                              overwrite=True)  # fmt: skip
+        request = AnnotateJob(
+            input=tables[table],
+            output=os.path.join(scratch, "entities"),
+            text_col="text",
+            id_col="id",
+            model=spec["pipeline"],
+            overwrite=True,
+        )
         cpu_before = sampler.cpu_seconds()
         begun = time.perf_counter()
         summary = annotate(spark, request, progress=None)
@@ -399,8 +418,10 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     runs = []
     for number in range(spec["runs"]):
         runs.append(job("measured"))
-        log(f"{spec['master']}: run {number + 1}/{spec['runs']}: {runs[-1]['seconds']:.1f} s, "
-            f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
+        log(
+            f"{spec['master']}: run {number + 1}/{spec['runs']}: {runs[-1]['seconds']:.1f} s, "
+            f"load {os.getloadavg()[0]:.2f}"
+        )
     parallelism = spark.sparkContext.defaultParallelism
     spark.stop()
     cpu = [sum(r["cpu"].values()) for r in runs]
@@ -426,11 +447,13 @@ ROLES = {
 }
 
 
-def run_role(role: str, spec: dict[str, Any], scratch: str, env: dict[str, str] | None = None
-             ) -> dict[str, Any]:  # fmt: skip
+def run_role(
+    role: str, spec: dict[str, Any], scratch: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run one role of this script in a fresh Python process and return its result."""
-    return throughput.run_role(role, spec, scratch, script=__file__,
-                               env={"ANSI_COLORS_DISABLED": "1", **(env or {})})  # fmt: skip
+    return throughput.run_role(
+        role, spec, scratch, script=__file__, env={"ANSI_COLORS_DISABLED": "1", **(env or {})}
+    )
 
 
 def speed_texts(rows: Rows, words: int) -> dict[str, Any]:
@@ -442,8 +465,12 @@ def speed_texts(rows: Rows, words: int) -> dict[str, Any]:
         for text, count in zip(distinct, counts, strict=True):
             measured.append(text)
             total += count
-    return {"distinct": distinct, "measured": measured, "words": total,
-            "distinct_words": sum(counts)}  # fmt: skip
+    return {
+        "distinct": distinct,
+        "measured": measured,
+        "words": total,
+        "distinct_words": sum(counts),
+    }
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -468,8 +495,10 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
     if args.quick:
         print("QUICK smoke run: tiny training budgets and few words; not a measurement")
     print()
-    print("| data set | system | strict P | R | F1 | words/s (median) | runs (words/s) "
-          "| CPU s per run | words per CPU-s | training time |")  # fmt: skip
+    print(
+        "| data set | system | strict P | R | F1 | words/s (median) | runs (words/s) "
+        "| CPU s per run | words per CPU-s | training time |"
+    )
     print("| --- | --- | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |")
     ratios = []
     for data in args.datasets:
@@ -477,13 +506,15 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
         spacy_train = r["spacy_train"]
         ours = r["prepare"]
         ours_training = ", ".join(
-            part for part in (
+            part
+            for part in (
                 minutes(ours["training_seconds"]) or ours["model"],
                 f"{ours['epochs']} epochs",
                 f"refit on train + dev for {ours['refit_epochs']}" if ours["refit_epochs"] else "",
                 f"dev F1 {ours['dev_f1_kept']:.4f}" if ours["dev_f1_kept"] is not None else "",
-            ) if part
-        )  # fmt: skip
+            )
+            if part
+        )
         spacy_training = (
             f"{minutes(spacy_train['training_seconds'])}, {spacy_train['selection_steps']} "
             f"steps, best at {spacy_train['best_step']}"
@@ -492,11 +523,15 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
             spacy_training += f", refit on train + dev for {spacy_train['refit_steps']}"
         spacy_training += f", dev F1 {spacy_train['dev_f1_kept']:.4f}"
         rows = [
-            ("spaCy en ner (efficiency), nlp.pipe, 1 thread", spacy_train["strict"],
-             r["spacy_speed"], spacy_training),
+            (
+                "spaCy en ner (efficiency), nlp.pipe, 1 thread",
+                spacy_train["strict"],
+                r["spacy_speed"],
+                spacy_training,
+            ),
             ("sparkner LightPipeline, one process", ours["strict"], r["light"], ours_training),
             ("sparkner Spark local[2], annotate job", ours["strict"], r["spark"], "(same tagger)"),
-        ]  # fmt: skip
+        ]
         for system, acc, speed, training in rows:
             per_cpu = speed["words_per_cpu_s"]
             print(
@@ -509,9 +544,11 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
         ratio = r["spark"]["words_per_s"] / r["spacy_speed"]["words_per_s"]
         light_ratio = r["light"]["words_per_s"] / r["spacy_speed"]["words_per_s"]
         gain = ours["strict"]["f1"] - spacy_train["strict"]["f1"]
-        r["summary"] = {"local2_over_spacy": round(ratio, 3),
-                        "light_over_spacy": round(light_ratio, 3),
-                        "f1_sparkner_minus_spacy": round(gain, 4)}  # fmt: skip
+        r["summary"] = {
+            "local2_over_spacy": round(ratio, 3),
+            "light_over_spacy": round(light_ratio, 3),
+            "f1_sparkner_minus_spacy": round(gain, 4),
+        }
         ratios.append((data, ratio, light_ratio, gain))
     print()
     for data in args.datasets:
@@ -527,8 +564,10 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
             f"{texts['words'] / statistics.median(results[data]['spark']['write_seconds']):,.0f}"
         )
     print()
-    print("| data set | sparkner local[2] / spaCy one process | goal | LightPipeline / spaCy "
-          "| strict F1 sparkner - spaCy | goal |")  # fmt: skip
+    print(
+        "| data set | sparkner local[2] / spaCy one process | goal | LightPipeline / spaCy "
+        "| strict F1 sparkner - spaCy | goal |"
+    )
     print("| --- | ---: | --- | ---: | ---: | --- |")
     for data, ratio, light_ratio, gain in ratios:
         print(
@@ -612,15 +651,31 @@ def main() -> int | None:
             os.makedirs(folder)
             model = args.sparkner_ncbi_model
             results[data] = {
-                "prepare": run_role("prepare", spec(
-                    data=data, folder=folder, data_dir=data_dir, quick=args.quick,
-                    sparkner_model=str(model.resolve()) if model else None), scratch),
-            }  # fmt: skip
+                "prepare": run_role(
+                    "prepare",
+                    spec(
+                        data=data,
+                        folder=folder,
+                        data_dir=data_dir,
+                        quick=args.quick,
+                        sparkner_model=str(model.resolve()) if model else None,
+                    ),
+                    scratch,
+                ),
+            }
             refit = results[data]["prepare"]["refit"] and not args.no_spacy_refit
-            results[data]["spacy_train"] = run_role("spacy_train", spec(
-                folder=folder, seed=args.seed, max_steps=args.spacy_max_steps, refit=refit,
-                patience=args.spacy_patience, eval_frequency=args.spacy_eval_frequency,
-            ), scratch)  # fmt: skip
+            results[data]["spacy_train"] = run_role(
+                "spacy_train",
+                spec(
+                    folder=folder,
+                    seed=args.seed,
+                    max_steps=args.spacy_max_steps,
+                    refit=refit,
+                    patience=args.spacy_patience,
+                    eval_frequency=args.spacy_eval_frequency,
+                ),
+                scratch,
+            )
             texts = speed_texts(read_json(os.path.join(folder, "test.json")), args.words)
             write_json(os.path.join(folder, "texts.json"), texts)
             results[data]["texts"] = {
@@ -635,21 +690,39 @@ def main() -> int | None:
             r = results[data]
             log(f"{data}: speed, {r['texts']['words']:,} words per run")
             results["load_averages_speed"].append(os.getloadavg()[0])
-            r["spacy_speed"] = run_role("spacy_speed", spec(
-                texts=texts_path, model=r["spacy_train"]["model"], batch=args.spacy_batch_size,
-            ), scratch, env=ONE_THREAD)  # fmt: skip
+            r["spacy_speed"] = run_role(
+                "spacy_speed",
+                spec(
+                    texts=texts_path,
+                    model=r["spacy_train"]["model"],
+                    batch=args.spacy_batch_size,
+                ),
+                scratch,
+                env=ONE_THREAD,
+            )
             results["load_averages_speed"].append(os.getloadavg()[0])
             r["light"] = run_role(
-                "light", spec(texts=texts_path, pipeline=r["prepare"]["pipeline"],
-                              tagger_folder=r["prepare"].get("tagger_folder")), scratch
-            )  # fmt: skip
+                "light",
+                spec(
+                    texts=texts_path,
+                    pipeline=r["prepare"]["pipeline"],
+                    tagger_folder=r["prepare"].get("tagger_folder"),
+                ),
+                scratch,
+            )
             results["load_averages_speed"].append(os.getloadavg()[0])
             spark_scratch = os.path.join(folder, "spark")
             os.makedirs(spark_scratch)
-            r["spark"] = run_role("spark", spec(
-                texts=texts_path, pipeline=r["prepare"]["pipeline"], master="local[2]",
-                scratch=spark_scratch,
-            ), scratch)  # fmt: skip
+            r["spark"] = run_role(
+                "spark",
+                spec(
+                    texts=texts_path,
+                    pipeline=r["prepare"]["pipeline"],
+                    master="local[2]",
+                    scratch=spark_scratch,
+                ),
+                scratch,
+            )
     results["load_average_end"] = os.getloadavg()[0]
     try:
         report(args, results, time.perf_counter() - begun)

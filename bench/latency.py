@@ -28,7 +28,7 @@ from text_stages import REPO, load_notes
 
 
 def role_latency(spec: dict[str, Any]) -> dict[str, Any]:
-    from sparkner.pretrained import PretrainedPipeline
+    from sparkner.apps.pretrained import PretrainedPipeline
 
     light = PretrainedPipeline("ner_clinical_pipeline").light_model
     note = throughput.latency_note(light, load_notes(Path(spec["data"])))
@@ -51,8 +51,11 @@ def main() -> int | None:
     runs = []
     with tempfile.TemporaryDirectory(prefix="sparkner-latency-") as scratch:
         for number in range(1, args.processes + 1):
-            spec = {"data": str(args.data), "calls": args.calls,
-                    "load_average_before": os.getloadavg()[0]}  # fmt: skip
+            spec = {
+                "data": str(args.data),
+                "calls": args.calls,
+                "load_average_before": os.getloadavg()[0],
+            }
             runs.append(throughput.run_role("latency", spec, scratch, script=__file__))
             run = runs[-1]
             throughput.log(

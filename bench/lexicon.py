@@ -49,8 +49,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from sparkner.annotators.document_assembler import assemble_documents
-    from sparkner.annotators.sentence_detector import SentenceRules, detect_sentences
-    from sparkner.annotators.tokenizer import TokenRules, tokenize
     from sparkner.lexicon.store import (
         HEADER_FILE,
         _read_store,
@@ -58,6 +56,8 @@ def main() -> None:
         read_header,
     )
     from sparkner.resources import bundled_folder
+    from sparkner.text.sentences import SentenceRules, detect_sentences
+    from sparkner.text.tokenizing import TokenRules, tokenize
 
     folder = args.lexicon or bundled_folder("lexicon_clinical", HEADER_FILE, "lexicon")
     lexicon = load_lexicon(folder)

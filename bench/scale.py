@@ -85,10 +85,12 @@ def write_notes(folder: Path, notes: list[str], count: int, files: int) -> tuple
     written = number = 0
     for number, start in enumerate(range(0, count, per_file), start=1):
         rows = range(start, min(start + per_file, count))
-        table = pa.table({
-            "id": pa.array([f"n{i:07d}" for i in rows], pa.string()),
-            "text": pa.array([notes[i % len(notes)] for i in rows], pa.string()),
-        })  # fmt: skip
+        table = pa.table(
+            {
+                "id": pa.array([f"n{i:07d}" for i in rows], pa.string()),
+                "text": pa.array([notes[i % len(notes)] for i in rows], pa.string()),
+            }
+        )
         pq.write_table(table, folder / f"part-{number:05d}.parquet")
         written += table.num_rows
     return written, number
@@ -158,7 +160,7 @@ def sparkner_command() -> list[str]:
     for script in (Path(sys.executable).with_name("sparkner"), REPO / ".venv" / "bin" / "sparkner"):
         if script.exists():
             return [str(script)]
-    return [sys.executable, "-m", "sparkner.cli"]
+    return [sys.executable, "-m", "sparkner.apps.cli"]
 
 
 def describe(sample: dict[str, Any] | None) -> str:
@@ -175,17 +177,31 @@ def run_annotate(
     notes: Path, output: Path, master: str, memory: str, stderr_log: Path
 ) -> dict[str, Any]:
     """Run ``sparkner annotate`` with a ``memory`` JVM heap, sampling memory every second."""
-    command = [*sparkner_command(), "annotate", str(notes), str(output), "--id-col", "id",
-               "--master", master, "--json", "--overwrite"]  # fmt: skip
+    command = [
+        *sparkner_command(),
+        "annotate",
+        str(notes),
+        str(output),
+        "--id-col",
+        "id",
+        "--master",
+        master,
+        "--json",
+        "--overwrite",
+    ]
     env = {**os.environ, "PYSPARK_SUBMIT_ARGS": f"--driver-memory {memory} pyspark-shell"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.pop("SPARKNER_TEST_KILL_WORKER", None)
     log(f"running: PYSPARK_SUBMIT_ARGS={env['PYSPARK_SUBMIT_ARGS']!r} {' '.join(command)}")
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
         start_new_session=True,
-    )  # fmt: skip
+    )
     sampler = MemorySampler(process.pid, period=1.0)
     sampler.start()
 
@@ -257,8 +273,10 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> bool:
         f"machine: {cores} cores; load average before the run {load:.2f}"
         + (" (BUSY: the time and tokens/s are low)" if load > 0.5 * cores else "")
     )
-    print(f"command: PYSPARK_SUBMIT_ARGS={result['pyspark_submit_args']!r} "
-          f"{' '.join(result['command'])}")  # fmt: skip
+    print(
+        f"command: PYSPARK_SUBMIT_ARGS={result['pyspark_submit_args']!r} "
+        f"{' '.join(result['command'])}"
+    )
     print(
         f"JVM heap: -Xmx{result['max_heap']} (from /proc/<jvm>/cmdline; asked for "
         f"{args.memory}); master {args.master}"
@@ -270,26 +288,37 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> bool:
         ("input files", f"{result['files']} Parquet files"),
         ("entity rows out (rows written)", f"{result['rows_out']:,} ({summary['entities']:,})"),
         ("entities by type", by_type),
-        ("notes with entities (distinct ids out)",
-         f"{summary['notes_with_entities']:,} ({result['distinct_ids_out']:,})"),
+        (
+            "notes with entities (distinct ids out)",
+            f"{summary['notes_with_entities']:,} ({result['distinct_ids_out']:,})",
+        ),
         ("tokens", f"{summary['tokens']:,}"),
-        ("job time (write), tokens/s",
-         f"{summary['seconds']:,.1f} s, {summary['tokens_per_second']:,} tokens/s"),
-        ("wall time of the process (JVM start, models, job)",
-         f"{result['wall_seconds']:,.1f} s ({result['wall_seconds'] / 60:.1f} min)"),
+        (
+            "job time (write), tokens/s",
+            f"{summary['seconds']:,.1f} s, {summary['tokens_per_second']:,} tokens/s",
+        ),
+        (
+            "wall time of the process (JVM start, models, job)",
+            f"{result['wall_seconds']:,.1f} s ({result['wall_seconds'] / 60:.1f} min)",
+        ),
         ("peak RSS: driver (Python)", f"{peaks['driver_mb']:,} MB"),
         ("peak RSS: JVM", f"{peaks['jvm_mb']:,} MB"),
-        ("peak RSS: Python workers together (one at most; daemon)",
-         f"{peaks['workers_mb']:,} MB ({peaks['one_worker_mb']:,} MB; {peaks['daemon_mb']:,} MB), "
-         f"{peaks['workers']} workers at most"),
+        (
+            "peak RSS: Python workers together (one at most; daemon)",
+            f"{peaks['workers_mb']:,} MB ({peaks['one_worker_mb']:,} MB; "
+            f"{peaks['daemon_mb']:,} MB), "
+            f"{peaks['workers']} workers at most",
+        ),
         ("peak RSS: all together", f"{peaks['total_mb']:,} MB"),
-    ]  # fmt: skip
+    ]
     for key, label in (("jvm", "JVM"), ("workers", "Python workers"), ("total", "all together")):
         g = growth[key]
-        rows.append((
-            f"RSS at 50% -> end of the annotation: {label}",
-            f"{g['at_50_mb']:,} -> {g['at_end_mb']:,} MB ({g['growth_mb']:+,} MB)",
-        ))  # fmt: skip
+        rows.append(
+            (
+                f"RSS at 50% -> end of the annotation: {label}",
+                f"{g['at_50_mb']:,} -> {g['at_end_mb']:,} MB ({g['growth_mb']:+,} MB)",
+            )
+        )
     print("| measure | value |")
     print("| --- | ---: |")
     for label, value in rows:
@@ -371,8 +400,9 @@ def main() -> int:
         log(f"{notes_in:,} notes ({len(corpus):,} MTSamples notes repeated) in {files} files")
         output = folder / "entities"
         load_before = os.getloadavg()[0]
-        result = run_annotate(folder / "notes", output, args.master, args.memory,
-                              folder / "annotate-stderr.log")  # fmt: skip
+        result = run_annotate(
+            folder / "notes", output, args.master, args.memory, folder / "annotate-stderr.log"
+        )
         result["load_average_before"] = load_before
         result["load_average_after"] = os.getloadavg()[0]
         result["notes_in"], result["files"] = notes_in, files

@@ -62,7 +62,7 @@ GOAL_GROWTH = 0.85  # tokens/s at the largest table / at the smallest
 GOAL_ML_PATH_SHARE = 0.90  # transform(df).select(id, chunks) against the annotate job
 LATENCY_TOKENS = 100
 # Notes per call of the tagger for the ceiling: about 3 times the pipeline's calls
-# (sparkner.udf.TEXT_BYTES_PER_CALL), where the tagger runs fastest (fuller batches of
+# (sparkner.runtime.udf.TEXT_BYTES_PER_CALL), where the tagger runs fastest (fuller batches of
 # sentences of one length), so that the ceiling is the tagger at its best.
 CEILING_NOTES_PER_CALL = 256
 
@@ -104,8 +104,8 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     from sparkner import LightPipeline
-    from sparkner.annotation import AnnotationBatch
     from sparkner.annotators.ner_dl import NerDLModel, tag_tokens
+    from sparkner.core.annotation import AnnotationBatch
     from sparkner.ner.data import lexicon_codes
     from sparkner.ner.tagger import Tagger, configure_threads
 
@@ -136,8 +136,7 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
         codes = None
         if matches is not None:
             codes = lexicon_codes(column, matches, tagger.config.lexicon_classes)
-        inputs.append((vectors, batch.annotations.field("result"), batch.sentence_offsets(),
-                       codes))  # fmt: skip
+        inputs.append((vectors, batch.annotations.field("result"), batch.sentence_offsets(), codes))
     tokens = sum(len(v) for v, *_ in inputs)
     sentences = sum(len(o) - 1 for _, _, o, _ in inputs)
 
@@ -167,7 +166,7 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
 def _pipeline(model: str) -> Any:
     """A bundled pretrained pipeline by name, or a saved one (Spark ML reads its metadata;
     not timed)."""
-    from sparkner.pretrained import PretrainedPipeline
+    from sparkner.apps.pretrained import PretrainedPipeline
 
     if os.path.isdir(model):
         import sparkner
@@ -241,7 +240,7 @@ def latency(light: Any, note: str, calls: int) -> dict[str, Any]:
 def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     """The ``sparkner annotate`` job on ``spec['master']``: one warm-up job, then timed jobs."""
     import sparkner
-    from sparkner.annotate_job import AnnotateJob, annotate
+    from sparkner.apps.annotate_job import AnnotateJob, annotate
 
     master = spec["master"]
     sampler = MemorySampler()
@@ -252,8 +251,14 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
 
     def job(table: str, output: str) -> dict[str, Any]:
         out = os.path.join(spec["scratch"], output)
-        request = AnnotateJob(input=table, output=out, text_col="text", id_col="id",
-                              model=spec["model"], overwrite=True)  # fmt: skip
+        request = AnnotateJob(
+            input=table,
+            output=out,
+            text_col="text",
+            id_col="id",
+            model=spec["model"],
+            overwrite=True,
+        )
         cpu_before = sampler.cpu_seconds()
         begun = time.perf_counter()
         summary = annotate(spark, request, progress=None)
@@ -352,8 +357,8 @@ def ml_path_rates(spark: Any, spec: dict[str, Any], tokens: int) -> dict[str, An
     """``PretrainedPipeline(model).transform(notes)`` (and the same pipeline's
     ``PipelineModel.transform``, stage by stage) written to Parquet in each of ML_PATH_WAYS:
     tokens/s per way (median of the runs), ``tokens`` counted by the job."""
-    from sparkner.annotate_job import TASKS_PER_CORE, JobColumns
-    from sparkner.pretrained import PretrainedPipeline
+    from sparkner.apps.annotate_job import TASKS_PER_CORE, JobColumns
+    from sparkner.apps.pretrained import PretrainedPipeline
 
     model = spec["model"]
     pipeline = (
@@ -374,17 +379,24 @@ def ml_path_rates(spark: Any, spec: dict[str, Any], tokens: int) -> dict[str, An
             runs.append(tokens / (time.perf_counter() - begun))
             log(f"ML path, {way}, run {number + 1}/{spec['runs']}: {runs[-1]:,.0f} tokens/s")
         rates[way] = {"tokens_per_s": statistics.median(runs), "runs": runs}
-    return {"notes": spec["ml_path_notes"], "partitions": partitions,
-            "partitions_as_read": read.rdd.getNumPartitions(), "ways": rates}  # fmt: skip
+    return {
+        "notes": spec["ml_path_notes"],
+        "partitions": partitions,
+        "partitions_as_read": read.rdd.getNumPartitions(),
+        "ways": rates,
+    }
 
 
 ROLES = {"ceiling": role_ceiling, "light": role_light, "spark": role_spark}
 
 
 def run_role(
-    role: str, spec: dict[str, Any], scratch: str, script: str = __file__,
+    role: str,
+    spec: dict[str, Any],
+    scratch: str,
+    script: str = __file__,
     env: dict[str, str] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Run one role of ``script`` (``--role``) in a fresh Python process (a fresh JVM for
     Spark), with ``env`` added to the environment, and return its result."""
     spec_path = os.path.join(scratch, f"spec-{role}-{time.monotonic_ns()}.json")
@@ -472,12 +484,20 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
     one_size = one["sizes"][0]
     rows = [
         ("ceiling: Tagger.tag, 1 TF thread", ceiling, ceiling["tagger"], ""),
-        ("NerDLModel batch function (tag_tokens), 1 TF thread", ceiling,
-         ceiling["batch_function"], ""),
-        ("LightPipeline.annotate(notes), one process", light, light,
-         f">= {GOAL_LIGHT_TOKENS_PER_S:,}"),
+        (
+            "NerDLModel batch function (tag_tokens), 1 TF thread",
+            ceiling,
+            ceiling["batch_function"],
+            "",
+        ),
+        (
+            "LightPipeline.annotate(notes), one process",
+            light,
+            light,
+            f">= {GOAL_LIGHT_TOKENS_PER_S:,}",
+        ),
         ("Spark local[1], annotate job, Parquet -> Parquet", one_size, one_size, ""),
-    ]  # fmt: skip
+    ]
     for size in two["sizes"]:
         goal = f">= {GOAL_SPARK_TOKENS_PER_S:,}" if size["notes"] == compare else ""
         rows.append(("Spark local[2], annotate job, Parquet -> Parquet", size, size, goal))
@@ -588,17 +608,24 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
     ml_path = two.get("ml_path")
     if ml_path:
         job_rate = ml_path["job_tokens_per_s"]
-        print(f"the Spark ML path on local[2], {ml_path['notes']:,} notes in "
-              f"{ml_path['partitions']} partitions ({ml_path['partitions_as_read']} as read), "
-              f"written to Parquet (the annotate job: {job_rate:,.0f} tokens/s):")  # fmt: skip
+        print(
+            f"the Spark ML path on local[2], {ml_path['notes']:,} notes in "
+            f"{ml_path['partitions']} partitions ({ml_path['partitions_as_read']} as read), "
+            f"written to Parquet (the annotate job: {job_rate:,.0f} tokens/s):"
+        )
         print("| way | median tokens/s | runs | share of the job | goal |")
         print("| --- | ---: | --- | ---: | --- |")
         for way, figures in ml_path["ways"].items():
             share = figures["tokens_per_s"] / job_rate
-            goal = f">= {GOAL_ML_PATH_SHARE:.0%}: {verdict(share >= GOAL_ML_PATH_SHARE)}" if (
-                way == "chunks selected") else ""  # fmt: skip
-            print(f"| {way} | {figures['tokens_per_s']:,.0f} | {fmt_runs(figures['runs'])} | "
-                  f"{share:.0%} | {goal} |")  # fmt: skip
+            goal = (
+                f">= {GOAL_ML_PATH_SHARE:.0%}: {verdict(share >= GOAL_ML_PATH_SHARE)}"
+                if (way == "chunks selected")
+                else ""
+            )
+            print(
+                f"| {way} | {figures['tokens_per_s']:,.0f} | {fmt_runs(figures['runs'])} | "
+                f"{share:.0%} | {goal} |"
+            )
         print()
     print(f"elapsed: {elapsed / 60:.1f} min")
     print(
@@ -652,10 +679,11 @@ def main() -> int | None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run: a smoke run")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument(
-        "--model", default="ner_clinical_pipeline",
+        "--model",
+        default="ner_clinical_pipeline",
         help="the pipeline of the LightPipeline and annotate-job measures: a bundled pipeline "
         "or a saved pipeline folder (e.g. one stage less, to measure a stage's cost)",
-    )  # fmt: skip
+    )
     add_role_arguments(parser, ROLES)
     args = parser.parse_args()
     if serve_role(args, ROLES):
@@ -681,8 +709,7 @@ def main() -> int | None:
             tables[size] = os.path.join(scratch, f"notes-{size}.parquet")
             write_table(tables[size], repeat(notes, size))
         log(f"note tables written: {', '.join(f'{s:,}' for s in tables)} notes")
-        base = {"data": str(args.data), "runs": args.runs, "scratch": scratch,
-                "model": args.model}  # fmt: skip
+        base = {"data": str(args.data), "runs": args.runs, "scratch": scratch, "model": args.model}
 
         def spec(**extra: Any) -> dict[str, Any]:
             return {**base, "load_average_before": os.getloadavg()[0], **extra}

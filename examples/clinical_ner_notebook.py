@@ -21,7 +21,7 @@ import os
 from pyspark.sql import functions as F
 
 import sparkner
-from sparkner.display import render
+from sparkner.apps.display import render
 from sparkner.pretrained import PretrainedPipeline
 from sparkner.resources import sample_notes
 
@@ -112,8 +112,10 @@ print(pipeline.annotate(text)["ner_chunk"])
 result = pipeline.fullAnnotate(text)[0]  # a list: one dict per text
 for chunk, assertion in zip(result["ner_chunk"], result["assertion"], strict=True):
     entity, confidence = chunk.metadata["entity"], float(chunk.metadata["confidence"])
-    print(f"{chunk.begin:>4} {chunk.end:>4}  {entity:<10} {confidence:.2f}  "
-          f"{assertion.result:<9} {chunk.result}")
+    print(
+        f"{chunk.begin:>4} {chunk.end:>4}  {entity:<10} {confidence:.2f}  "
+        f"{assertion.result:<9} {chunk.result}"
+    )
 
 negated = pipeline.fullAnnotate("She denies chest pain. No evidence of pneumonia.")[0]
 pairs = zip(negated["ner_chunk"], negated["assertion"], strict=True)

@@ -1,6 +1,5 @@
 """sparkner: open clinical named-entity recognition for Apache Spark."""
 
-from sparkner.annotation import Annotation
 from sparkner.annotators.assertion import AssertionModel
 from sparkner.annotators.document_assembler import DocumentAssembler
 from sparkner.annotators.finisher import EmbeddingsFinisher, Finisher
@@ -10,8 +9,9 @@ from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.sentence_detector import SentenceDetector
 from sparkner.annotators.tokenizer import Tokenizer, TokenizerModel
 from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
-from sparkner.light_pipeline import LightPipeline
-from sparkner.session import start
+from sparkner.apps.light_pipeline import LightPipeline
+from sparkner.core.annotation import Annotation
+from sparkner.runtime.session import start
 
 __version__ = "0.1.0"
 

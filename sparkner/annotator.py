@@ -10,7 +10,15 @@ from sparkner.annotators.tokenizer import Tokenizer, TokenizerModel
 from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
 
 __all__ = [
-    "AssertionModel", "LexiconMatcher", "LexiconMatcherModel", "NerConverter", "NerDLApproach",
-    "NerDLModel", "SentenceDetector", "Tokenizer", "TokenizerModel", "WordEmbeddings",
+    "AssertionModel",
+    "LexiconMatcher",
+    "LexiconMatcherModel",
+    "NerConverter",
+    "NerDLApproach",
+    "NerDLModel",
+    "SentenceDetector",
+    "Tokenizer",
+    "TokenizerModel",
+    "WordEmbeddings",
     "WordEmbeddingsModel",
-]  # fmt: skip
+]

@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass
 
-from sparkner.annotation import Annotation
+from sparkner.core.annotation import Annotation
 
 
 class ReadAs:

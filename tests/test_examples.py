@@ -20,7 +20,7 @@ import pyspark
 import pytest
 from tests_support import result_of_new_process
 
-from sparkner.java import ensure_java
+from sparkner.runtime.java import ensure_java
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -38,10 +38,25 @@ NOTES = [
     ("note-6", "Patient 😀 reports cough; a chest x-ray was ordered and amoxicillin given."),
 ]
 ENTITY_COLUMNS = [
-    "note_id", "chunk", "entity", "begin", "end", "sentence", "confidence", "assertion"
+    "note_id",
+    "chunk",
+    "entity",
+    "begin",
+    "end",
+    "sentence",
+    "confidence",
+    "assertion",
 ]
-ENTITY_TYPES = [pa.string(), pa.string(), pa.string(), pa.int32(), pa.int32(), pa.int32(),
-                pa.float32(), pa.string()]  # fmt: skip
+ENTITY_TYPES = [
+    pa.string(),
+    pa.string(),
+    pa.string(),
+    pa.int32(),
+    pa.int32(),
+    pa.int32(),
+    pa.float32(),
+    pa.string(),
+]
 
 
 def load_example_module(name: str):
@@ -71,11 +86,23 @@ def submit(master: str, notes: Path, output: Path) -> subprocess.CompletedProces
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     command = [
-        spark_submit(), "--master", master,
-        "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
-        "--conf", "spark.ui.enabled=false",
-        str(JOB), str(notes), str(output), "--id-col", "note_id", "--partitions", "2",
-    ]  # fmt: skip
+        spark_submit(),
+        "--master",
+        master,
+        "--conf",
+        "spark.driver.host=127.0.0.1",
+        "--conf",
+        "spark.driver.bindAddress=127.0.0.1",
+        "--conf",
+        "spark.ui.enabled=false",
+        str(JOB),
+        str(notes),
+        str(output),
+        "--id-col",
+        "note_id",
+        "--partitions",
+        "2",
+    ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-4000:]
     return out
@@ -269,9 +296,11 @@ def test_notebook_runs_cell_by_cell(tmp_path):
     result = json.loads(result_of_new_process(script, timeout=300))
     source = NOTEBOOK_SOURCE.read_text(encoding="utf-8")
     assert result == {
-        "cells": len(source_code_cells(source)), "shown": 1, "same_session": True,
+        "cells": len(source_code_cells(source)),
+        "shown": 1,
+        "same_session": True,
         "master": "local[2]",
-    }  # fmt: skip
+    }
     html = html_path.read_text(encoding="utf-8")
     assert '<mark class="sparkner-entity" data-entity="' in html
     assert any(f'data-entity="{t}"' in html for t in ("PROBLEM", "TEST", "TREATMENT"))

@@ -48,7 +48,7 @@ def test_readme_pretrained_pipeline_runs(spark, capsys):
 
 
 def test_readme_demo_output_is_real(spark, capsys):
-    from sparkner.cli import main
+    from sparkner.apps.cli import main
 
     readme = (REPO / "README.md").read_text()
     shown = readme.split("sparkner demo\n```\n\n```text\n", 1)[1].split("```", 1)[0]

@@ -22,9 +22,9 @@ from tests_support import write_tiny_conll
 
 import sparkner
 from sparkner.annotator import *
+from sparkner.apps.pretrained import PretrainedPipeline
 from sparkner.base import *
 from sparkner.common import ReadAs
-from sparkner.pretrained import PretrainedPipeline
 from sparkner.training import CoNLL
 
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
@@ -59,10 +59,18 @@ def ner_pipeline(spark):
         NerConverter().setInputCols(["sentence", "token", "ner"]).setOutputCol("ner_chunk")
     )
     finisher = Finisher().setInputCols(["ner_chunk"]).setCleanAnnotations(False)
-    pipeline = Pipeline().setStages([
-        documentAssembler, sentenceDetector, tokenizer, embeddings, lexicon, ner, nerConverter,
-        finisher,
-    ])  # fmt: skip
+    pipeline = Pipeline().setStages(
+        [
+            documentAssembler,
+            sentenceDetector,
+            tokenizer,
+            embeddings,
+            lexicon,
+            ner,
+            nerConverter,
+            finisher,
+        ]
+    )
     data = spark.createDataFrame([[TEXT]]).toDF("text")
     return pipeline.fit(data), data
 
@@ -101,9 +109,10 @@ def test_light_pipeline_transform_runs_the_whole_pipeline(ner_pipeline, spark):
 def test_pretrained_pipeline(spark):
     pipeline = PretrainedPipeline("ner_clinical_pipeline", lang="en")
     annotations = pipeline.fullAnnotate("She denies chest pain.")[0]
-    assert [(c.result, a.result) for c, a in zip(
-        annotations["ner_chunk"], annotations["assertion"], strict=True
-    )] == [("chest pain", "absent")]  # fmt: skip
+    assert [
+        (c.result, a.result)
+        for c, a in zip(annotations["ner_chunk"], annotations["assertion"], strict=True)
+    ] == [("chest pain", "absent")]
     assert pipeline.annotate("She denies chest pain.")["ner_chunk"] == ["chest pain"]
 
 
@@ -129,7 +138,8 @@ def test_embeddings_finisher_for_spark_ml(spark):
     documentAssembler = DocumentAssembler().setInputCol("text").setOutputCol("document")
     tokenizer = Tokenizer().setInputCols(["document"]).setOutputCol("token")
     embeddings = (
-        WordEmbeddingsModel.pretrained().setInputCols(["document", "token"])
+        WordEmbeddingsModel.pretrained()
+        .setInputCols(["document", "token"])
         .setOutputCol("embeddings")
     )
     embeddingsFinisher = (
@@ -139,9 +149,7 @@ def test_embeddings_finisher_for_spark_ml(spark):
         .setOutputAsVector(True)
         .setCleanAnnotations(False)
     )
-    pipeline = Pipeline().setStages(
-        [documentAssembler, tokenizer, embeddings, embeddingsFinisher]
-    )
+    pipeline = Pipeline().setStages([documentAssembler, tokenizer, embeddings, embeddingsFinisher])
     data = spark.createDataFrame([["Chest pain and fever."]]).toDF("text")
     result = pipeline.fit(data).transform(data)
     vectors = result.selectExpr("explode(finished_embeddings) as result").collect()
@@ -185,7 +193,8 @@ def test_train_ner_dl_on_conll(spark, tmp_path):
     path = write_tiny_conll(tmp_path / "train.conll", sentences=40)
     training_data = CoNLL().readDataset(spark, str(path))
     embeddings = (
-        WordEmbeddingsModel.pretrained().setInputCols(["sentence", "token"])
+        WordEmbeddingsModel.pretrained()
+        .setInputCols(["sentence", "token"])
         .setOutputCol("embeddings")
     )
     with warnings.catch_warnings():
@@ -243,9 +252,18 @@ def test_spark_nlp_modules_have_their_counterparts():
     assert {"DocumentAssembler", "LightPipeline", "Finisher", "EmbeddingsFinisher"} <= set(
         sparkner.base.__all__
     )
-    assert {"Tokenizer", "TokenizerModel", "SentenceDetector", "WordEmbeddings",
-            "WordEmbeddingsModel", "NerDLApproach", "NerDLModel", "NerConverter",
-            "AssertionModel", "LexiconMatcher"} <= set(sparkner.annotator.__all__)  # fmt: skip
+    assert {
+        "Tokenizer",
+        "TokenizerModel",
+        "SentenceDetector",
+        "WordEmbeddings",
+        "WordEmbeddingsModel",
+        "NerDLApproach",
+        "NerDLModel",
+        "NerConverter",
+        "AssertionModel",
+        "LexiconMatcher",
+    } <= set(sparkner.annotator.__all__)
     assert {"Annotation", "ReadAs", "CoverageResult"} <= set(sparkner.common.__all__)
     assert sparkner.training.CoNLL is CoNLL
     assert isinstance(sparkner.version(), str)

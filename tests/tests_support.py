@@ -20,11 +20,25 @@ from procfs import process_alive as process_alive
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("SPARKNER_SHARED_DATA", REPO.parent / "shared" / "data"))
 
-DISEASES = ["breast cancer", "diabetes", "asthma", "hypertension", "colon cancer", "pneumonia",
-            "migraine", "anemia", "heart failure", "gout"]  # fmt: skip
+DISEASES = [
+    "breast cancer",
+    "diabetes",
+    "asthma",
+    "hypertension",
+    "colon cancer",
+    "pneumonia",
+    "migraine",
+    "anemia",
+    "heart failure",
+    "gout",
+]
 DRUGS = ["aspirin", "metformin", "insulin", "lisinopril", "warfarin"]
-TEMPLATES = ["The patient has {d} .", "History of {d} in the family .",
-             "She was treated for {d} last year .", "He takes {m} daily ."]  # fmt: skip
+TEMPLATES = [
+    "The patient has {d} .",
+    "History of {d} in the family .",
+    "She was treated for {d} last year .",
+    "He takes {m} daily .",
+]
 
 
 def tiny_conll(sentences: int = 160) -> str:
@@ -66,9 +80,12 @@ def result_of_new_process(script: str, timeout: int = 300) -> str:
     import sys
 
     out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "PYSPARK_PYTHON": sys.executable},
-    )  # fmt: skip
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT="))
     return line.removeprefix("RESULT=")
@@ -81,13 +98,52 @@ ANY_TEXT = st.text(
     max_size=300,
 )
 FRAGMENTS = [
-    "HISTORY OF PRESENT ILLNESS:", "PHYSICAL EXAMINATION", "VITAL SIGNS:", "HEENT:", ".,",
-    ":,", "1.", "2.", "10.", "a)", "- ", "• ", "Dr.", "b.i.d.", "p.o.", "q.d.", "e.g.", "vs.",
-    "approx.", "St.", "2.5 mg", "10mg", "1,000 units", "BP 120/80", "98.6 F", "O2 sat 97%",
-    "11/24/2026", "10:30", "x-ray", "non-small-cell", "71-year-old", "(left)", "and/or",
-    "patient's", "Chest pain", "no fever", "The patient", "?", "!", '"', "...", "😀", "胸痛",
-    "e\u0301", "Smith",
-]  # fmt: skip
+    "HISTORY OF PRESENT ILLNESS:",
+    "PHYSICAL EXAMINATION",
+    "VITAL SIGNS:",
+    "HEENT:",
+    ".,",
+    ":,",
+    "1.",
+    "2.",
+    "10.",
+    "a)",
+    "- ",
+    "• ",
+    "Dr.",
+    "b.i.d.",
+    "p.o.",
+    "q.d.",
+    "e.g.",
+    "vs.",
+    "approx.",
+    "St.",
+    "2.5 mg",
+    "10mg",
+    "1,000 units",
+    "BP 120/80",
+    "98.6 F",
+    "O2 sat 97%",
+    "11/24/2026",
+    "10:30",
+    "x-ray",
+    "non-small-cell",
+    "71-year-old",
+    "(left)",
+    "and/or",
+    "patient's",
+    "Chest pain",
+    "no fever",
+    "The patient",
+    "?",
+    "!",
+    '"',
+    "...",
+    "😀",
+    "胸痛",
+    "e\u0301",
+    "Smith",
+]
 SEPARATORS = [" ", "  ", "\n", "\n\n", "\r\n", ", ", ".", ". ", ".\n", "\t", "\u2028", "-", ""]
 CLINICAL_TEXT = st.lists(
     st.one_of(st.sampled_from(FRAGMENTS), st.sampled_from(SEPARATORS), st.text(max_size=5)),
@@ -145,10 +201,13 @@ def private_scratch_env(folder: Path) -> dict[str, str]:
     for path in folders.values():
         path.mkdir(parents=True, exist_ok=True)
     confs = {
-        "spark.eventLog.enabled": "true", "spark.eventLog.dir": folders["events"].as_uri(),
-        "spark.eventLog.compress": "false", "spark.shuffle.compress": "false",
-        "spark.shuffle.spill.compress": "false", "spark.rdd.compress": "false",
-    }  # fmt: skip
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.dir": folders["events"].as_uri(),
+        "spark.eventLog.compress": "false",
+        "spark.shuffle.compress": "false",
+        "spark.shuffle.spill.compress": "false",
+        "spark.rdd.compress": "false",
+    }
     return {
         "TMPDIR": str(folders["tmp"]),
         "JAVA_TOOL_OPTIONS": f"-Djava.io.tmpdir={folders['tmp']}",

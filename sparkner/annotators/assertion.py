@@ -19,12 +19,12 @@ import pyarrow as pa
 from pyspark.ml.param import TypeConverters
 from pyspark.sql import SparkSession
 
-from sparkner.annotation import ASSERTION, CHUNK, DOCUMENT, TOKEN
 from sparkner.assertion.context import LABELS, RULES_FILE, ContextRules, assert_chunks, load_rules
-from sparkner.model import FolderModel
-from sparkner.params import declare
-from sparkner.shipping import FolderLocation
-from sparkner.udf import BatchFunction
+from sparkner.core.annotation import ASSERTION, CHUNK, DOCUMENT, TOKEN
+from sparkner.core.params import declare
+from sparkner.runtime.shipping import FolderLocation
+from sparkner.runtime.udf import BatchFunction
+from sparkner.stages.model import FolderModel
 
 
 def _scope_window(values: Sequence[int]) -> str | None:
@@ -44,9 +44,13 @@ def _rules(folder: str, fingerprint: str, window: tuple[int, ...]) -> ContextRul
 
 
 def assert_with_rules(
-    sentences: pa.Array, tokens: pa.Array, chunks: pa.Array, rules_folder: FolderLocation,
-    fingerprint: str, window: tuple[int, ...],
-) -> pa.Array:  # fmt: skip
+    sentences: pa.Array,
+    tokens: pa.Array,
+    chunks: pa.Array,
+    rules_folder: FolderLocation,
+    fingerprint: str,
+    window: tuple[int, ...],
+) -> pa.Array:
     """:func:`~sparkner.assertion.context.assert_chunks` with the rules of a folder."""
     rules = _rules(rules_folder.resolve(), fingerprint, window)
     return assert_chunks(sentences, tokens, chunks, rules)
@@ -61,15 +65,18 @@ class AssertionModel(FolderModel):
     default_pretrained = "assertion_clinical"
     files_kind = "assertion rules"
     stage_defaults: ClassVar[dict[str, Any]] = {
-        "inputCols": ["sentence", "token", "ner_chunk"], "outputCol": "assertion"
+        "inputCols": ["sentence", "token", "ner_chunk"],
+        "outputCol": "assertion",
     }
 
     scopeWindow = declare(
         "scopeWindow",
         "how many words before and after a trigger its scope reaches, [before, after] "
         "(empty: the rules' own)",
-        TypeConverters.toListInt, _scope_window, default=[],
-    )  # fmt: skip
+        TypeConverters.toListInt,
+        _scope_window,
+        default=[],
+    )
 
     def check_files(self, folder: str) -> str:
         """The rules are read now: a damaged file is refused here, not in a task."""
@@ -83,5 +90,6 @@ class AssertionModel(FolderModel):
 
     def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
         window = tuple(self.getScopeWindow())
-        return partial(assert_with_rules, rules_folder=files, fingerprint=self.fingerprint,
-                       window=window)  # fmt: skip
+        return partial(
+            assert_with_rules, rules_folder=files, fingerprint=self.fingerprint, window=window
+        )

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
-from sparkner.annotation import DOCUMENT, as_array, build_annotations
-from sparkner.stage import TextInputStage
-from sparkner.udf import BatchFunction
+from sparkner.core.annotation import DOCUMENT, as_array, build_annotations
+from sparkner.runtime.udf import BatchFunction
+from sparkner.stages.stage import TextInputStage
 
 
 def assemble_documents(texts: pa.Array) -> pa.Array:
@@ -39,7 +39,6 @@ class DocumentAssembler(TextInputStage):
 
     output_annotator_type = DOCUMENT
     stage_defaults: ClassVar[dict[str, Any]] = {"inputCol": "text", "outputCol": "document"}
-
 
     def batch_function(self) -> BatchFunction:
         return assemble_documents

@@ -32,9 +32,9 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from sparkner.annotation import WORD_EMBEDDINGS
-from sparkner.params import HasInputCols, declare, non_empty
-from sparkner.stage import (
+from sparkner.core.annotation import WORD_EMBEDDINGS
+from sparkner.core.params import HasInputCols, declare, non_empty
+from sparkner.stages.stage import (
     AnnotatorInputError,
     FinisherStage,
     annotator_type_of,
@@ -47,13 +47,16 @@ SENTENCE_EMBEDDINGS = "sentence_embeddings"
 
 class _FinisherParams(HasInputCols):
     outputCols = declare(
-        "outputCols", "the output columns, one per input column (default: finished_<input>)",
+        "outputCols",
+        "the output columns, one per input column (default: finished_<input>)",
         TypeConverters.toListString,
-    )  # fmt: skip
+    )
     cleanAnnotations = declare(
-        "cleanAnnotations", "whether to drop every annotation column of the DataFrame",
-        TypeConverters.toBoolean, default=True,
-    )  # fmt: skip
+        "cleanAnnotations",
+        "whether to drop every annotation column of the DataFrame",
+        TypeConverters.toBoolean,
+        default=True,
+    )
 
     def setOutputCols(self, *value: Any) -> Any:
         """The output columns: a list, or the names as arguments (as in Spark NLP)."""
@@ -82,9 +85,10 @@ class _FinisherParams(HasInputCols):
         if not self.getOrDefault(self.cleanAnnotations):
             return dataset
         drop = [
-            f.name for f in dataset.schema.fields
+            f.name
+            for f in dataset.schema.fields
             if is_annotation_type(f.dataType) and f.name not in keep
-        ]  # fmt: skip
+        ]
         return dataset.drop(*drop)
 
 
@@ -98,27 +102,38 @@ class Finisher(
 
     stage_defaults: ClassVar[dict[str, Any]] = {}
     outputAsArray = declare(
-        "outputAsArray", "results as array<string> (True) or one string (False)",
-        TypeConverters.toBoolean, default=True,
-    )  # fmt: skip
+        "outputAsArray",
+        "results as array<string> (True) or one string (False)",
+        TypeConverters.toBoolean,
+        default=True,
+    )
     includeMetadata = declare(
-        "includeMetadata", "whether to write the annotations' metadata too",
-        TypeConverters.toBoolean, default=False,
-    )  # fmt: skip
+        "includeMetadata",
+        "whether to write the annotations' metadata too",
+        TypeConverters.toBoolean,
+        default=False,
+    )
     valueSplitSymbol = declare(
-        "valueSplitSymbol", "separates the values of one annotation in a string",
-        TypeConverters.toString, non_empty, default="#",
-    )  # fmt: skip
+        "valueSplitSymbol",
+        "separates the values of one annotation in a string",
+        TypeConverters.toString,
+        non_empty,
+        default="#",
+    )
     annotationSplitSymbol = declare(
-        "annotationSplitSymbol", "separates annotations in a string",
-        TypeConverters.toString, non_empty, default="@",
-    )  # fmt: skip
+        "annotationSplitSymbol",
+        "separates annotations in a string",
+        TypeConverters.toString,
+        non_empty,
+        default="@",
+    )
     parseEmbeddingsVectors = declare(
         "parseEmbeddingsVectors",
         "whether the result of an embeddings annotation is its vector (values separated by "
         "spaces in arrays, by valueSplitSymbol in strings) instead of its token",
-        TypeConverters.toBoolean, default=False,
-    )  # fmt: skip
+        TypeConverters.toBoolean,
+        default=False,
+    )
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
         pairs = self._columns(dataset.schema)
@@ -131,8 +146,9 @@ class Finisher(
         for source, target in pairs:
             annotations = F.coalesce(F.col(source), F.array())
             parse = self.getOrDefault(self.parseEmbeddingsVectors) and types.get(source) in (
-                WORD_EMBEDDINGS, SENTENCE_EMBEDDINGS,
-            )  # fmt: skip
+                WORD_EMBEDDINGS,
+                SENTENCE_EMBEDDINGS,
+            )
 
             def result(a: Column, sep: str, parse: bool = parse) -> Column:
                 if not parse:
@@ -149,8 +165,9 @@ class Finisher(
                     outputs.append(f"{target}_metadata")
                 continue
             if metadata:
-                pieces = F.transform(annotations, lambda a: _detail(a, result(a, value_sep),
-                                                                    value_sep))  # fmt: skip
+                pieces = F.transform(
+                    annotations, lambda a: _detail(a, result(a, value_sep), value_sep)
+                )
             else:
                 pieces = F.transform(annotations, lambda a: result(a, value_sep))
             dataset = dataset.withColumn(target, F.array_join(pieces, annotation_sep))
@@ -160,9 +177,14 @@ class Finisher(
 
 def _merged(annotations: Column) -> Column:
     """All the annotations' metadata in one map; for a repeated key the last value wins."""
-    entries = F.flatten(F.transform(annotations, lambda a: F.map_entries(
-        F.coalesce(a["metadata"], F.create_map().cast("map<string,string>"))
-    )))  # fmt: skip
+    entries = F.flatten(
+        F.transform(
+            annotations,
+            lambda a: F.map_entries(
+                F.coalesce(a["metadata"], F.create_map().cast("map<string,string>"))
+            ),
+        )
+    )
     keys = F.array_distinct(F.transform(entries, lambda e: e["key"]))
     values = F.transform(
         keys, lambda k: F.element_at(F.filter(entries, lambda e: e["key"] == k), -1)["value"]
@@ -173,10 +195,11 @@ def _merged(annotations: Column) -> Column:
 def _detail(annotation: Column, result: Column, sep: str) -> Column:
     """One annotation as ``key->value`` pairs, its metadata then ``result->...``."""
     pairs = F.transform(
-        F.map_entries(F.coalesce(annotation["metadata"],
-                                 F.create_map().cast("map<string,string>"))),
+        F.map_entries(
+            F.coalesce(annotation["metadata"], F.create_map().cast("map<string,string>"))
+        ),
         lambda e: F.concat(e["key"], F.lit("->"), F.coalesce(e["value"], F.lit(""))),
-    )  # fmt: skip
+    )
     last = F.concat(F.lit("result->"), F.coalesce(result, F.lit("")))
     return F.array_join(F.concat(pairs, F.array(last)), sep)
 
@@ -191,8 +214,9 @@ class EmbeddingsFinisher(
     outputAsVector = declare(
         "outputAsVector",
         "array<vector> of dense Spark ML vectors (True) or array<array<float>> (False)",
-        TypeConverters.toBoolean, default=False,
-    )  # fmt: skip
+        TypeConverters.toBoolean,
+        default=False,
+    )
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
         pairs = self._columns(dataset.schema)

@@ -19,14 +19,14 @@ import pyarrow as pa
 from pyspark.ml.param import TypeConverters
 from pyspark.sql import DataFrame, SparkSession
 
-from sparkner.annotation import DOCUMENT, LEXICON, TOKEN
+from sparkner.core.annotation import DOCUMENT, LEXICON, TOKEN
+from sparkner.core.params import declare, non_empty
 from sparkner.lexicon.matcher import match_lexicon
 from sparkner.lexicon.store import HEADER_FILE, load_lexicon, read_header, write_lexicon
-from sparkner.model import AnnotatorApproach, FolderModel
-from sparkner.params import declare, non_empty
-from sparkner.scratch import scratch_folder
-from sparkner.shipping import FolderLocation
-from sparkner.udf import BatchFunction
+from sparkner.runtime.scratch import scratch_folder
+from sparkner.runtime.shipping import FolderLocation
+from sparkner.runtime.udf import BatchFunction
+from sparkner.stages.model import AnnotatorApproach, FolderModel
 
 _COLUMNS: dict[str, Any] = {"inputCols": ["document", "token"], "outputCol": "lexicon"}
 
@@ -70,13 +70,16 @@ class LexiconMatcher(AnnotatorApproach):
     model_class = LexiconMatcherModel
     stage_defaults: ClassVar[dict[str, Any]] = _COLUMNS
     terms = declare(
-        "terms", "terms by class, e.g. {'DRUG': ['aspirin', 'heparin']}",
+        "terms",
+        "terms by class, e.g. {'DRUG': ['aspirin', 'heparin']}",
         lambda v: {str(k): [str(t) for t in terms] for k, terms in dict(v).items()},
-    )  # fmt: skip
+    )
     termsPath = declare(
-        "termsPath", "a UTF-8 file of 'class<TAB>term' lines (read when fitted)",
-        TypeConverters.toString, non_empty,
-    )  # fmt: skip
+        "termsPath",
+        "a UTF-8 file of 'class<TAB>term' lines (read when fitted)",
+        TypeConverters.toString,
+        non_empty,
+    )
 
     def _fit(self, dataset: DataFrame) -> LexiconMatcherModel:
         self.check_input_columns(dataset.schema)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.ml.param import TypeConverters
 
-from sparkner.annotation import (
+from sparkner.core.annotation import (
     CHUNK,
     DOCUMENT,
     NAMED_ENTITY,
@@ -24,10 +24,10 @@ from sparkner.annotation import (
     AnnotationBatch,
     build_annotations,
 )
+from sparkner.core.params import declare, warn_unless
 from sparkner.ner.tags import entity_types, tag_spans
-from sparkner.params import declare, warn_unless
-from sparkner.stage import AnnotatorTransformer
-from sparkner.udf import BatchFunction
+from sparkner.runtime.udf import BatchFunction
+from sparkner.stages.stage import AnnotatorTransformer
 
 
 def convert_to_chunks(
@@ -77,10 +77,18 @@ def convert_to_chunks(
         [None if v is None or v != v else f"{v:.4f}" for v in chunk_scores], pa.string()
     )
     return build_annotations(
-        CHUNK, row_offsets, begins, ends, texts,
-        {"entity": entity_types, "sentence": np.asarray(chunk_sentences, dtype=np.int64),
-         "chunk": index, "confidence": confidence_strings},
-    )  # fmt: skip
+        CHUNK,
+        row_offsets,
+        begins,
+        ends,
+        texts,
+        {
+            "entity": entity_types,
+            "sentence": np.asarray(chunk_sentences, dtype=np.int64),
+            "chunk": index,
+            "confidence": confidence_strings,
+        },
+    )
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -116,15 +124,18 @@ class NerConverter(AnnotatorTransformer):
         "preservePosition",
         "accepted for Spark NLP code: chunks always keep their tokens' positions in the "
         "original text (True); False warns and changes nothing",
-        warn_unless(TypeConverters.toBoolean, True,
-                    "NerConverter.setPreservePosition(False) has no effect: sparkner's chunks "
-                    "always keep their positions in the original text"),
+        warn_unless(
+            TypeConverters.toBoolean,
+            True,
+            "NerConverter.setPreservePosition(False) has no effect: sparkner's chunks "
+            "always keep their positions in the original text",
+        ),
         default=True,
-    )  # fmt: skip
+    )
     stage_defaults: ClassVar[dict[str, Any]] = {
-        "inputCols": ["sentence", "token", "ner"], "outputCol": "ner_chunk"
+        "inputCols": ["sentence", "token", "ner"],
+        "outputCol": "ner_chunk",
     }
-
 
     def output_labels(
         self, input_labels: Sequence[tuple[str, ...] | None]

@@ -27,7 +27,7 @@ from pyspark.ml.param import TypeConverters
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
-from sparkner.annotation import (
+from sparkner.core.annotation import (
     ANNOTATIONS_ARROW_TYPE,
     DIMENSION_KEY,
     DOCUMENT,
@@ -39,8 +39,17 @@ from sparkner.annotation import (
     AnnotationBatch,
     build_annotations,
 )
+from sparkner.core.params import (
+    HasIncludeConfidence,
+    HasStorageRef,
+    at_least,
+    declare,
+    fraction,
+    no_effect,
+    positive,
+    to_int,
+)
 from sparkner.embeddings.lookup import VectorLookup, token_vectors
-from sparkner.model import AnnotatorApproach, FolderModel
 from sparkner.ner.config import (
     CONFIG_FILE,
     WEIGHTS_FILE,
@@ -58,20 +67,11 @@ from sparkner.ner.data import (
 )
 from sparkner.ner.threads import LOCAL_OPS_AT_ONCE, configure_threads
 from sparkner.ner.training import TrainingSettings, evaluate_set, train_network
-from sparkner.params import (
-    HasIncludeConfidence,
-    HasStorageRef,
-    at_least,
-    declare,
-    fraction,
-    no_effect,
-    positive,
-    to_int,
-)
-from sparkner.scratch import scratch_folder
-from sparkner.shipping import FolderLocation, ship_folder
-from sparkner.stage import AnnotatorInputError, annotator_type_of
-from sparkner.udf import BatchFunction
+from sparkner.runtime.scratch import scratch_folder
+from sparkner.runtime.shipping import FolderLocation, ship_folder
+from sparkner.runtime.udf import BatchFunction
+from sparkner.stages.model import AnnotatorApproach, FolderModel
+from sparkner.stages.stage import AnnotatorInputError, annotator_type_of
 
 
 # -- inference: the batch function -------------------------------------------------------------
@@ -128,9 +128,13 @@ def tag_looked_up_tokens(
 
 
 def _tag(
-    tagger: Any, batch: AnnotationBatch, vectors: np.ndarray, lexicon: pa.Array | None,
-    include_confidence: bool, include_all_scores: bool,
-) -> pa.Array:  # fmt: skip
+    tagger: Any,
+    batch: AnnotationBatch,
+    vectors: np.ndarray,
+    lexicon: pa.Array | None,
+    include_confidence: bool,
+    include_all_scores: bool,
+) -> pa.Array:
     words = batch.annotations.field("result")
     codes = _lexicon_codes(tagger.config.lexicon_classes, batch, lexicon)
     tag_ids, scores = tagger.tag(vectors, words, batch.sentence_offsets(), lexicon=codes)
@@ -146,9 +150,13 @@ def _tag(
         chosen = scores[np.arange(len(batch)), tag_ids] if len(batch) else np.zeros(0)
         metadata["confidence"] = _decimal(chosen)
     return build_annotations(
-        NAMED_ENTITY, batch.row_offsets, batch.begin, batch.end,
-        pc.take(names, pa.array(tag_ids)), metadata,
-    )  # fmt: skip
+        NAMED_ENTITY,
+        batch.row_offsets,
+        batch.begin,
+        batch.end,
+        pc.take(names, pa.array(tag_ids)),
+        metadata,
+    )
 
 
 def _lexicon_codes(
@@ -184,10 +192,12 @@ class _NerParams(HasStorageRef, HasIncludeConfidence):
     includeAllConfidenceScores = declare(
         "includeAllConfidenceScores",
         "whether each token carries the score of every tag (metadata key: the tag)",
-        TypeConverters.toBoolean, default=False,
-    )  # fmt: skip
+        TypeConverters.toBoolean,
+        default=False,
+    )
     stage_defaults: ClassVar[dict[str, Any]] = {
-        "inputCols": ["sentence", "token", "embeddings"], "outputCol": "ner"
+        "inputCols": ["sentence", "token", "embeddings"],
+        "outputCol": "ner",
     }
 
 
@@ -227,8 +237,11 @@ class NerDLModel(FolderModel, _NerParams):
         given = list(self.getInputCols())
         if classes and len(names) == 3:
             lexicon = config.extra.get("lexicon")
-            matcher = f"LexiconMatcherModel.pretrained({lexicon!r})" if lexicon else (
-                "LexiconMatcherModel")  # fmt: skip
+            matcher = (
+                f"LexiconMatcherModel.pretrained({lexicon!r})"
+                if lexicon
+                else ("LexiconMatcherModel")
+            )
             raise AnnotatorInputError(
                 f"{self._describe()}: this tagger was trained with lexicon features (classes "
                 f"{classes}) and needs the lexicon column (annotator type 'lexicon', written by "
@@ -343,50 +356,78 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
     """Trains a :class:`NerDLModel` in the driver from labelled, embedded tokens."""
 
     model_class = NerDLModel
-    labelColumn = declare("labelColumn", "the named_entity column of gold tags",
-                          TypeConverters.toString, default="label")  # fmt: skip
+    labelColumn = declare(
+        "labelColumn",
+        "the named_entity column of gold tags",
+        TypeConverters.toString,
+        default="label",
+    )
     maxEpochs = declare("maxEpochs", "maximum number of epochs", to_int, at_least(1), default=30)
     lr = declare("lr", "learning rate (Adam)", TypeConverters.toFloat, positive, default=1e-3)
-    po = declare("po", "learning rate decay: lr / (1 + po * epoch)", TypeConverters.toFloat,
-                 at_least(0), default=0.005)  # fmt: skip
+    po = declare(
+        "po",
+        "learning rate decay: lr / (1 + po * epoch)",
+        TypeConverters.toFloat,
+        at_least(0),
+        default=0.005,
+    )
     batchSize = declare("batchSize", "sentences per batch", to_int, at_least(1), default=16)
     dropout = declare("dropout", "dropout rate", TypeConverters.toFloat, fraction, default=0.5)
     validationSplit = declare(
         "validationSplit",
         "fraction of training sentences held out to validate each epoch (0: none)",
-        TypeConverters.toFloat, fraction, default=0.0,
-    )  # fmt: skip
-    randomSeed = declare("randomSeed", "seed for initialization, batching, dropout", to_int,
-                         default=0)  # fmt: skip
-    enableOutputLogs = declare("enableOutputLogs",
-                               "whether to write the epoch log to outputLogsPath",
-                               TypeConverters.toBoolean, default=False)  # fmt: skip
-    outputLogsPath = declare("outputLogsPath", "folder for the training log",
-                             TypeConverters.toString)  # fmt: skip
-    useBestModel = declare("useBestModel",
-                           "keep the epoch with the best validation F1, not the last",
-                           TypeConverters.toBoolean, default=True)  # fmt: skip
+        TypeConverters.toFloat,
+        fraction,
+        default=0.0,
+    )
+    randomSeed = declare(
+        "randomSeed", "seed for initialization, batching, dropout", to_int, default=0
+    )
+    enableOutputLogs = declare(
+        "enableOutputLogs",
+        "whether to write the epoch log to outputLogsPath",
+        TypeConverters.toBoolean,
+        default=False,
+    )
+    outputLogsPath = declare(
+        "outputLogsPath", "folder for the training log", TypeConverters.toString
+    )
+    useBestModel = declare(
+        "useBestModel",
+        "keep the epoch with the best validation F1, not the last",
+        TypeConverters.toBoolean,
+        default=True,
+    )
     # Spark NLP users pass a level (0, 1, 2): any true value prints the epochs.
-    verbose = declare("verbose", "whether to print each epoch's figures", bool,
-                      default=False)  # fmt: skip
-    patience = declare("patience",
-                       "stop after this many epochs without a better validation F1 (0: never)",
-                       to_int, at_least(0), default=5)  # fmt: skip
-    hiddenSize = declare("hiddenSize", "LSTM units per direction", to_int, at_least(1),
-                         default=100)  # fmt: skip
-    lstmLayers = declare("lstmLayers", "number of BiLSTM layers", to_int, at_least(1),
-                         default=1)  # fmt: skip
-    charFilters = declare("charFilters", "filters of the character CNN (its features per word)",
-                          to_int, at_least(1), default=30)  # fmt: skip
-    graphFolder = _tf1_setting("graphFolder", "folder of TensorFlow graphs",
-                               TypeConverters.toString)  # fmt: skip
-    configProtoBytes = _tf1_setting("configProtoBytes", "TensorFlow ConfigProto",
-                                    TypeConverters.toListInt)  # fmt: skip
-    useContrib = _tf1_setting("useContrib", "TensorFlow contrib LSTM switch",
-                              TypeConverters.toBoolean)  # fmt: skip
-    enableMemoryOptimizer = _tf1_setting("enableMemoryOptimizer",
-                                         "TensorFlow memory optimizer switch",
-                                         TypeConverters.toBoolean)  # fmt: skip
+    verbose = declare("verbose", "whether to print each epoch's figures", bool, default=False)
+    patience = declare(
+        "patience",
+        "stop after this many epochs without a better validation F1 (0: never)",
+        to_int,
+        at_least(0),
+        default=5,
+    )
+    hiddenSize = declare("hiddenSize", "LSTM units per direction", to_int, at_least(1), default=100)
+    lstmLayers = declare("lstmLayers", "number of BiLSTM layers", to_int, at_least(1), default=1)
+    charFilters = declare(
+        "charFilters",
+        "filters of the character CNN (its features per word)",
+        to_int,
+        at_least(1),
+        default=30,
+    )
+    graphFolder = _tf1_setting(
+        "graphFolder", "folder of TensorFlow graphs", TypeConverters.toString
+    )
+    configProtoBytes = _tf1_setting(
+        "configProtoBytes", "TensorFlow ConfigProto", TypeConverters.toListInt
+    )
+    useContrib = _tf1_setting(
+        "useContrib", "TensorFlow contrib LSTM switch", TypeConverters.toBoolean
+    )
+    enableMemoryOptimizer = _tf1_setting(
+        "enableMemoryOptimizer", "TensorFlow memory optimizer switch", TypeConverters.toBoolean
+    )
 
     def __init__(self, **params: Any) -> None:
         self._test_dataset: DataFrame | str | None = None
@@ -431,35 +472,47 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
         return self.tagger_model(network, data, record, settings, log_lines)
 
     # -- shared with sparkner.training.multihead, which trains the same tagger with heads --
-    def tagger_config(self, data: TrainingData, trained_word_ids: np.ndarray,
-                      storage_ref: str) -> TaggerConfig:  # fmt: skip
+    def tagger_config(
+        self, data: TrainingData, trained_word_ids: np.ndarray, storage_ref: str
+    ) -> TaggerConfig:
         """The new tagger's config: its tags, this approach's sizes, and the characters of
         the training words only (held-out text must not shape the model)."""
         words = np.unique(trained_word_ids).tolist()
         return TaggerConfig(
-            tags=list(data.tags), chars=sorted({ch for i in words for ch in data.words[i]}),
-            word_dim=int(data.vectors.shape[1]), storage_ref=storage_ref,
-            hidden=self.getOrDefault(self.hiddenSize), layers=self.getOrDefault(self.lstmLayers),
+            tags=list(data.tags),
+            chars=sorted({ch for i in words for ch in data.words[i]}),
+            word_dim=int(data.vectors.shape[1]),
+            storage_ref=storage_ref,
+            hidden=self.getOrDefault(self.hiddenSize),
+            layers=self.getOrDefault(self.lstmLayers),
             dropout=self.getOrDefault(self.dropout),
             char_filters=self.getOrDefault(self.charFilters),
             lexicon_classes=list(data.lexicon_classes),
-        )  # fmt: skip
+        )
 
     def training_settings(self, log_lines: list[str], selects: bool) -> TrainingSettings:
         """This approach's settings; ``selects``: a held-out set exists to pick the epoch."""
         return TrainingSettings(
-            max_epochs=self.getOrDefault(self.maxEpochs), lr=self.getOrDefault(self.lr),
-            po=self.getOrDefault(self.po), batch_size=self.getOrDefault(self.batchSize),
-            dropout=self.getOrDefault(self.dropout), patience=self.getOrDefault(self.patience),
+            max_epochs=self.getOrDefault(self.maxEpochs),
+            lr=self.getOrDefault(self.lr),
+            po=self.getOrDefault(self.po),
+            batch_size=self.getOrDefault(self.batchSize),
+            dropout=self.getOrDefault(self.dropout),
+            patience=self.getOrDefault(self.patience),
             seed=self.getOrDefault(self.randomSeed),
             use_best_model=self.getOrDefault(self.useBestModel) and selects,
-            verbose=self.getOrDefault(self.verbose), log=self._logger(log_lines),
-        )  # fmt: skip
+            verbose=self.getOrDefault(self.verbose),
+            log=self._logger(log_lines),
+        )
 
     def tagger_model(
-        self, network: Any, data: TrainingData, record: dict[str, Any],
-        settings: TrainingSettings, log_lines: list[str],
-    ) -> NerDLModel:  # fmt: skip
+        self,
+        network: Any,
+        data: TrainingData,
+        record: dict[str, Any],
+        settings: TrainingSettings,
+        log_lines: list[str],
+    ) -> NerDLModel:
         """The trained ``network`` (a TaggerNetwork) as a model: scored on the testDataset if
         there is one, its training ``record`` kept in its config, saved to a scratch folder."""
         from sparkner.ner.tagger import Tagger

@@ -20,7 +20,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from sparkner.annotation import (
+from sparkner.common import CoverageResult
+from sparkner.core.annotation import (
     DIMENSION_KEY,
     DOCUMENT,
     LOOKUP_KEY,
@@ -31,7 +32,7 @@ from sparkner.annotation import (
     build_annotations,
     column_metadata,
 )
-from sparkner.common import CoverageResult
+from sparkner.core.params import HasCaseSensitive, HasDimension, HasStorageRef, declare, one_of
 from sparkner.embeddings.lookup import VectorLookup, token_vectors
 from sparkner.embeddings.readers import FORMATS, TEXT, read_vectors
 from sparkner.embeddings.store import (
@@ -42,11 +43,10 @@ from sparkner.embeddings.store import (
     read_header,
     write_store,
 )
-from sparkner.model import AnnotatorApproach, FolderModel
-from sparkner.params import HasCaseSensitive, HasDimension, HasStorageRef, declare, one_of
-from sparkner.scratch import scratch_folder
-from sparkner.shipping import FolderLocation
-from sparkner.stage import AnnotatorInputError
+from sparkner.runtime.scratch import scratch_folder
+from sparkner.runtime.shipping import FolderLocation
+from sparkner.stages.model import AnnotatorApproach, FolderModel
+from sparkner.stages.stage import AnnotatorInputError
 
 
 def embed_tokens(
@@ -87,7 +87,8 @@ def _coverage_counts(embeddings_col: str) -> tuple[Column, Column]:
 
 class _EmbeddingsParams(HasStorageRef, HasCaseSensitive, HasDimension):
     stage_defaults: ClassVar[dict[str, Any]] = {
-        "inputCols": ["sentence", "token"], "outputCol": "embeddings"
+        "inputCols": ["sentence", "token"],
+        "outputCol": "embeddings",
     }
 
 
@@ -103,7 +104,6 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
     max_call_size = 32_768
     # The tokens carry everything needed; the sentences stay in the JVM.
     reads_inputs = (False, True)
-
 
     def check_files(self, folder: str) -> str:
         """The store's header sets dimension and storageRef. The store is opened here, so a
@@ -124,9 +124,10 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
         percentage = F.when(total > 0, covered.cast("float") / total).cast("float")
         return dataset.withColumn(
             output_col,
-            F.struct(covered.alias("covered"), total.alias("total"),
-                     percentage.alias("percentage")),
-        )  # fmt: skip
+            F.struct(
+                covered.alias("covered"), total.alias("total"), percentage.alias("percentage")
+            ),
+        )
 
     @staticmethod
     def overallCoverage(dataset: DataFrame, embeddings_col: str) -> CoverageResult:
@@ -146,8 +147,9 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
     def vector_lookup(self, token_column: str) -> VectorLookup:
         """How this model looks up the tokens of ``token_column`` (see
         :mod:`sparkner.embeddings.lookup`)."""
-        return VectorLookup(self.files_folder(), self.fingerprint, token_column,
-                            self.getCaseSensitive())  # fmt: skip
+        return VectorLookup(
+            self.files_folder(), self.fingerprint, token_column, self.getCaseSensitive()
+        )
 
     # -- the stage ----------------------------------------------------------------------------
     def check_input_schema(self, schema: StructType) -> None:
@@ -186,13 +188,17 @@ class WordEmbeddings(AnnotatorApproach, _EmbeddingsParams):
     storageFormat = declare(
         "storageFormat",
         "TEXT (word2vec text with a header line, or GloVe text) or BINARY (word2vec binary)",
-        lambda v: TypeConverters.toString(v).upper(), one_of(FORMATS), default=TEXT,
-    )  # fmt: skip
+        lambda v: TypeConverters.toString(v).upper(),
+        one_of(FORMATS),
+        default=TEXT,
+    )
     storageDtype = declare(
-        "storageDtype", "float32, or float16 for half the memory", TypeConverters.toString,
-        one_of(DTYPES), default="float32",
-    )  # fmt: skip
-
+        "storageDtype",
+        "float32, or float16 for half the memory",
+        TypeConverters.toString,
+        one_of(DTYPES),
+        default="float32",
+    )
 
     def setStoragePath(self, path: str, storage_format: str = TEXT) -> WordEmbeddings:
         fmt = str(storage_format).upper()

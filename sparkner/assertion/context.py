@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sparkner.annotation import ASSERTION, AnnotationBatch, build_annotations
+from sparkner.core.annotation import ASSERTION, AnnotationBatch, build_annotations
 from sparkner.resources import bundled_folder
 
 PRESENT = "present"
@@ -215,8 +215,9 @@ def trigger_scopes(
     sentence end."""
     n, window, all_rules = len(words), rules.max_scope, rules.rules
     back_window = rules.max_scope_backward or window
-    ends = [(s, e, all_rules[r].label) for s, e, r in matches
-            if all_rules[r].direction == TERMINATE]  # fmt: skip
+    ends = [
+        (s, e, all_rules[r].label) for s, e, r in matches if all_rules[r].direction == TERMINATE
+    ]
     triggers = [m for m in matches if all_rules[m[2]].direction in _TRIGGERS]
     if not triggers:
         return []
@@ -319,8 +320,9 @@ def assert_chunks(
     deciding = np.full(count, -1, dtype=np.int64)
     token_sentence = np.full(count, -1, dtype=np.int64)
     if count and len(token_batch):
-        _label_chunks(sentence_batch, token_batch, chunk_batch, rules, labels, deciding,
-                      token_sentence)  # fmt: skip
+        _label_chunks(
+            sentence_batch, token_batch, chunk_batch, rules, labels, deciding, token_sentence
+        )
     chunk_rows = chunk_batch.row_of()
     position = np.arange(count) - chunk_batch.row_offsets[chunk_rows]
     chunk_index = pc.coalesce(chunk_batch.metadata("chunk"), _strings(position))
@@ -347,14 +349,25 @@ def _strings(values: np.ndarray) -> pa.Array:
 
 
 def _label_chunks(
-    sentence_batch: AnnotationBatch, token_batch: AnnotationBatch, chunk_batch: AnnotationBatch,
-    rules: ContextRules, labels: list[str], deciding: np.ndarray, token_sentence: np.ndarray,
-) -> None:  # fmt: skip
+    sentence_batch: AnnotationBatch,
+    token_batch: AnnotationBatch,
+    chunk_batch: AnnotationBatch,
+    rules: ContextRules,
+    labels: list[str],
+    deciding: np.ndarray,
+    token_sentence: np.ndarray,
+) -> None:
     """Fill ``labels``, ``deciding`` and ``token_sentence`` (row-local sentence number of each
     chunk's first token, -1 if none) in place."""
     # One number line for all rows: row * span + offset keeps rows apart and in order.
-    span = 2 + int(max(token_batch.end.max(initial=0), chunk_batch.end.max(initial=0),
-                       sentence_batch.end.max(initial=0), 0))  # fmt: skip
+    span = 2 + int(
+        max(
+            token_batch.end.max(initial=0),
+            chunk_batch.end.max(initial=0),
+            sentence_batch.end.max(initial=0),
+            0,
+        )
+    )
     t_rows = token_batch.row_of()
     t_begin = t_rows * span + token_batch.begin
     t_end = t_rows * span + token_batch.end
@@ -386,8 +399,12 @@ def _label_chunks(
     seg_of_token = np.cumsum(np.concatenate([[True], segment[1:] != segment[:-1]])) - 1
     # Which segments each chunk touches (usually one).
     per_segment: dict[int, list[int]] = {}
-    for c, lo_seg, hi_seg in zip(has_tokens.tolist(), seg_of_token[first[has_tokens]].tolist(),
-                                 seg_of_token[last[has_tokens]].tolist(), strict=True):  # fmt: skip
+    for c, lo_seg, hi_seg in zip(
+        has_tokens.tolist(),
+        seg_of_token[first[has_tokens]].tolist(),
+        seg_of_token[last[has_tokens]].tolist(),
+        strict=True,
+    ):
         for s in range(lo_seg, hi_seg + 1):
             per_segment.setdefault(s, []).append(c)
     needed = np.fromiter(sorted(per_segment), dtype=np.int64, count=len(per_segment))
@@ -436,9 +453,11 @@ def _token_segments(
 
 
 def _lowered_words(
-    token_batch: AnnotationBatch, order: np.ndarray | None, seg_bounds: np.ndarray,
+    token_batch: AnnotationBatch,
+    order: np.ndarray | None,
+    seg_bounds: np.ndarray,
     needed: np.ndarray,
-) -> tuple[list[str], list[int]]:  # fmt: skip
+) -> tuple[list[str], list[int]]:
     """Lowercased tokens of the needed segments only (one Arrow take, one conversion), and
     where each segment starts in that list."""
     starts = seg_bounds[needed]

@@ -102,7 +102,10 @@ def score_assertions(
                 fp[got] += 1
     names = sorted(set(tp) | set(fp) | set(fn))
     return AssertionScores(
-        tuple(LabelScore(n, tp[n], fp[n], fn[n]) for n in names), correct, total, unmatched,
+        tuple(LabelScore(n, tp[n], fp[n], fn[n]) for n in names),
+        correct,
+        total,
+        unmatched,
         missed,
     )
 

@@ -1,12 +1,12 @@
 """Word vectors by token, and the record that lets a later stage redo the lookup itself.
 
 A ``word_embeddings`` column written by a WordEmbeddingsModel records in its column metadata
-(:data:`~sparkner.annotation.LOOKUP_KEY`) which store folder (with its fingerprint), which token
-column and which case rule made it. A stage that reads the column (the tagger) can then look
-the vectors up itself in the executors, the same lookup giving the same floats, instead of
-having Spark carry 200 floats per token between the two stages; when nothing else selects the
-column, Spark does not compute it at all. The record is trusted only if the folder still
-holds the store with that fingerprint; otherwise the stage reads the column as it is.
+(:data:`~sparkner.core.annotation.LOOKUP_KEY`) which store folder (with its fingerprint),
+which token column and which case rule made it. A stage that reads the column (the tagger)
+can then look the vectors up itself in the executors, the same lookup giving the same floats,
+instead of having Spark carry 200 floats per token between the two stages; when nothing else
+selects the column, Spark does not compute it at all. The record is trusted only if the folder
+still holds the store with that fingerprint; otherwise the stage reads the column as it is.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql.types import StructField
 
-from sparkner.annotation import LOOKUP_KEY
+from sparkner.core.annotation import LOOKUP_KEY
 from sparkner.embeddings.store import StoreError, open_store, read_header
-from sparkner.shipping import FolderLocation
+from sparkner.runtime.shipping import FolderLocation
 
 
 def token_vectors(
@@ -45,9 +45,11 @@ class VectorLookup:
     def metadata(self) -> dict[str, Any]:
         """The record to put in the column metadata under ``LOOKUP_KEY``."""
         return {
-            "folder": self.folder, "store": self.fingerprint, "tokens": self.token_column,
+            "folder": self.folder,
+            "store": self.fingerprint,
+            "tokens": self.token_column,
             "caseSensitive": self.case_sensitive,
-        }  # fmt: skip
+        }
 
     @classmethod
     def of_column(cls, field: StructField) -> VectorLookup | None:

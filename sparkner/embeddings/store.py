@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sparkner.annotation import distinct_strings
-from sparkner.formats import read_versioned_json
+from sparkner.core.annotation import distinct_strings
+from sparkner.core.formats import read_versioned_json
 
 FORMAT_NAME = "sparkner-embeddings"
 FORMAT_VERSION = 1
@@ -161,8 +161,9 @@ class EmbeddingStore:
         # Each distinct word once; its case variants come from Arrow, so that the mapping
         # is the same whatever the batch.
         distinct, indices = distinct_strings(words)
-        rows = np.fromiter((self._rows.get(w, -1) for w in distinct.to_pylist()), np.int64,
-                           count=len(distinct))  # fmt: skip
+        rows = np.fromiter(
+            (self._rows.get(w, -1) for w in distinct.to_pylist()), np.int64, count=len(distinct)
+        )
         if not case_sensitive:
             for variant in (pc.utf8_lower(distinct), pc.utf8_upper(distinct)):
                 missing = np.flatnonzero(rows < 0)

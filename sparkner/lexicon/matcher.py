@@ -24,14 +24,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sparkner.annotation import (
+from sparkner.core.annotation import (
     LEXICON,
     AnnotationBatch,
     as_array,
     build_annotations,
     distinct_strings,
 )
-from sparkner.annotators.tokenizer import TokenRules, tokenize_text
+from sparkner.text.tokenizing import TokenRules, tokenize_text
 
 # Longer terms are dropped when a lexicon is built: they almost never occur verbatim in notes
 # and each extra length costs a hash pass over the candidate starts.
@@ -282,9 +282,11 @@ def build_lexicon(
 
 
 def lexicon_from_terms(
-    classes: Sequence[str], terms: Iterable[tuple[Sequence[str], int]], fingerprint: str = "",
+    classes: Sequence[str],
+    terms: Iterable[tuple[Sequence[str], int]],
+    fingerprint: str = "",
     name: str = "",
-) -> Lexicon:  # fmt: skip
+) -> Lexicon:
     """A lexicon from already normalized token sequences, each with a class index."""
     vocabulary: dict[str, int] = {}
     ids: list[int] = []
@@ -294,9 +296,15 @@ def lexicon_from_terms(
         ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in tokens)
         offsets.append(len(ids))
         codes.append(code)
-    return Lexicon(classes, list(vocabulary), np.asarray(ids, np.int32),
-                   np.asarray(offsets, np.int64), np.asarray(codes, np.int16),
-                   fingerprint=fingerprint, name=name)  # fmt: skip
+    return Lexicon(
+        classes,
+        list(vocabulary),
+        np.asarray(ids, np.int32),
+        np.asarray(offsets, np.int64),
+        np.asarray(codes, np.int16),
+        fingerprint=fingerprint,
+        name=name,
+    )
 
 
 def _segments(tokens: AnnotationBatch) -> np.ndarray:
@@ -370,9 +378,14 @@ def match_lexicon(documents: pa.Array, tokens: pa.Array, lexicon: Lexicon) -> pa
 
 
 def _chunk_texts(
-    docs: AnnotationBatch, tokens: AnnotationBatch, rows: np.ndarray, start: np.ndarray,
-    last: np.ndarray, begin: np.ndarray, end: np.ndarray,
-) -> list[str]:  # fmt: skip
+    docs: AnnotationBatch,
+    tokens: AnnotationBatch,
+    rows: np.ndarray,
+    start: np.ndarray,
+    last: np.ndarray,
+    begin: np.ndarray,
+    end: np.ndarray,
+) -> list[str]:
     """The text of each match: a slice of the row's document (or sentence) annotation that
     covers it, so that ``text[begin:end + 1] == result``; the tokens joined by spaces only
     where no annotation of the row covers the match."""
@@ -383,8 +396,9 @@ def _chunk_texts(
     results: list[str] = []
     token_texts: list[str] | None = None
     texts: dict[int, str] = {}
-    for row, b, e, s, t in zip(rows.tolist(), begin.tolist(), end.tolist(), start.tolist(),
-                               last.tolist(), strict=True):  # fmt: skip
+    for row, b, e, s, t in zip(
+        rows.tolist(), begin.tolist(), end.tolist(), start.tolist(), last.tolist(), strict=True
+    ):
         text = None
         for d in range(int(docs.row_offsets[row]), int(docs.row_offsets[row + 1])):
             if doc_begins[d] <= b and e <= doc_ends[d]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sparkner.formats import read_versioned_json
+from sparkner.core.formats import read_versioned_json
 from sparkner.lexicon.matcher import DEFAULT_RULES, Lexicon, LexiconError, build_lexicon
 from sparkner.resources import bundled_folder
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sparkner.formats import read_versioned_json
+from sparkner.core.formats import read_versioned_json
 
 CONFIG_FILE = "tagger.json"
 WEIGHTS_FILE = "weights.npz"

@@ -95,13 +95,19 @@ def crf_partial_nll(
     steps = tf.shape(emissions)[1]
     padding = tf.logical_not(tf.sequence_mask(lengths, steps))[:, :, None]
     allowed = tf.logical_or(tf.cast(allowed, tf.bool), padding)
-    penalty = tf.where(allowed, tf.zeros_like(emissions), tf.fill(tf.shape(emissions),
-                       tf.constant(_DISALLOWED, emissions.dtype)))  # fmt: skip
+    penalty = tf.where(
+        allowed,
+        tf.zeros_like(emissions),
+        tf.fill(tf.shape(emissions), tf.constant(_DISALLOWED, emissions.dtype)),
+    )
     # One forward pass over both: all paths, then the allowed ones.
     both = crf_log_norm(
         tf.concat([emissions, emissions + penalty], axis=0),
-        tf.concat([lengths, lengths], axis=0), transitions, start, end,
-    )  # fmt: skip
+        tf.concat([lengths, lengths], axis=0),
+        transitions,
+        start,
+        end,
+    )
     batch = tf.shape(emissions)[0]
     return both[:batch] - both[batch:]
 

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sparkner.annotation import AnnotationBatch
+from sparkner.core.annotation import AnnotationBatch
 
 
 # -- lexicon features: a code per token from the lexicon column -----------------------------
@@ -37,9 +37,11 @@ def lexicon_codes(tokens: pa.Array, lexicon: pa.Array | None, classes: Sequence[
 
 
 def span_codes(
-    token_offsets: np.ndarray, token_begins: np.ndarray, matches: AnnotationBatch,
+    token_offsets: np.ndarray,
+    token_begins: np.ndarray,
+    matches: AnnotationBatch,
     classes: Sequence[str],
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """:func:`lexicon_codes` for tokens given as row offsets [rows + 1] and begins [tokens]."""
     count = len(token_begins)
     codes = np.zeros(count, np.int32)
@@ -132,19 +134,26 @@ class TrainingData:
 
 
 def collect_training_data(
-    frame: DataFrame, sentence: str, token: str, embeddings: str, label: str,
+    frame: DataFrame,
+    sentence: str,
+    token: str,
+    embeddings: str,
+    label: str,
     lexicon: str | None = None,
-) -> TrainingData:  # fmt: skip
+) -> TrainingData:
     """Distinct words with their vectors (deduplicated by Spark), then word and tag ids, and
     the tokens' lexicon codes when a ``lexicon`` column is given (its classes are those
     its matches have in ``frame``)."""
     data = TrainingData(
-        words=[], vectors=np.zeros((0, 0), np.float32), tags=[],
+        words=[],
+        vectors=np.zeros((0, 0), np.float32),
+        tags=[],
         train=None,  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
     add_vocabulary(data, frame, embeddings)
-    data.train = collect_sentences(frame, sentence, token, embeddings, label, data,
-                                   grow_tags=True, lexicon=lexicon)  # fmt: skip
+    data.train = collect_sentences(
+        frame, sentence, token, embeddings, label, data, grow_tags=True, lexicon=lexicon
+    )
     if len(data.train) == 0:
         raise ValueError("NerDLApproach: the training data has no labelled sentences")
     return data
@@ -182,9 +191,15 @@ def add_vocabulary(data: TrainingData, frame: DataFrame, embeddings: str) -> Non
 
 
 def collect_sentences(
-    frame: DataFrame, sentence: str, token: str, embeddings: str, label: str,
-    data: TrainingData, grow_tags: bool = False, lexicon: str | None = None,
-) -> SentenceSet:  # fmt: skip
+    frame: DataFrame,
+    sentence: str,
+    token: str,
+    embeddings: str,
+    label: str,
+    data: TrainingData,
+    grow_tags: bool = False,
+    lexicon: str | None = None,
+) -> SentenceSet:
     """Sentences of ``frame`` as ids into ``data``'s vocabulary and tag set, with the
     tokens' lexicon codes when a ``lexicon`` column is given (with ``grow_tags``, its
     classes become ``data.lexicon_classes``; otherwise those are used)."""
@@ -255,6 +270,7 @@ def collect_sentences(
                 )
         token_offsets = np.concatenate([[0], np.cumsum(word_counts.to_numpy(zero_copy_only=False))])
         begins = pc.list_flatten(table.column("begins")).to_numpy(zero_copy_only=False)
-        codes = span_codes(token_offsets.astype(np.int64), begins.astype(np.int64), matches,
-                           data.lexicon_classes)  # fmt: skip
+        codes = span_codes(
+            token_offsets.astype(np.int64), begins.astype(np.int64), matches, data.lexicon_classes
+        )
     return SentenceSet(word_ids, tag_ids, offsets, codes)

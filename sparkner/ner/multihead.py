@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from sparkner.formats import read_versioned_json
+from sparkner.core.formats import read_versioned_json
 from sparkner.ner.config import (
     TaggerConfig,
     TaggerFileError,
@@ -149,8 +149,9 @@ class MultiHeadNetwork(tf.Module):
         :meth:`TaggerNetwork.emissions` (the training path)."""
         kernel, bias = self.head_variables(head)[:2]
         encoder = self.encoder
-        features = encoder.encode(vectors, encoder.char_features(chars), lengths, dropout_rate,
-                                  noise, lexicon=lexicon)  # fmt: skip
+        features = encoder.encode(
+            vectors, encoder.char_features(chars), lengths, dropout_rate, noise, lexicon=lexicon
+        )
         return project(features, kernel, bias)
 
     # -- one head as a plain tagger -------------------------------------------------------
@@ -158,9 +159,12 @@ class MultiHeadNetwork(tf.Module):
         """The encoder config with ``head``'s tags: that of the head's single-head tagger."""
         c = self.config
         return replace(
-            c, tags=list(self.spec(head).tags), chars=list(c.chars),
-            lexicon_classes=list(c.lexicon_classes), extra={**c.extra, "head": head},
-        )  # fmt: skip
+            c,
+            tags=list(self.spec(head).tags),
+            chars=list(c.chars),
+            lexicon_classes=list(c.lexicon_classes),
+            extra={**c.extra, "head": head},
+        )
 
     def head_network(self, head: str) -> TaggerNetwork:
         """A single-head :class:`TaggerNetwork` holding copies of the encoder's and ``head``'s
@@ -206,8 +210,13 @@ class MultiHeadNetwork(tf.Module):
         """A saved multi-head network; a missing, damaged, foreign or newer file, or weights
         that do not fit the config, raise :class:`TaggerFileError` naming the file."""
         path = Path(folder) / MULTIHEAD_CONFIG_FILE
-        data = read_versioned_json(path, MULTIHEAD_FORMAT_NAME, MULTIHEAD_FORMAT_VERSION,
-                                   TaggerFileError, "saved multi-head tagger")  # fmt: skip
+        data = read_versioned_json(
+            path,
+            MULTIHEAD_FORMAT_NAME,
+            MULTIHEAD_FORMAT_VERSION,
+            TaggerFileError,
+            "saved multi-head tagger",
+        )
         try:
             if set(data) != {"encoder", "heads"}:
                 raise ValueError(f"expected the keys encoder and heads, found {sorted(data)}")
@@ -286,10 +295,16 @@ def partial_allowed(
 
 
 def head_loss(
-    network: MultiHeadNetwork, head: str, vectors: tf.Tensor, chars: tf.Tensor,
-    lengths: tf.Tensor, target: tf.Tensor, dropout_rate: float | tf.Tensor = 0.0,
-    noise: tf.random.Generator | None = None, lexicon: tf.Tensor | None = None,
-) -> tf.Tensor:  # fmt: skip
+    network: MultiHeadNetwork,
+    head: str,
+    vectors: tf.Tensor,
+    chars: tf.Tensor,
+    lengths: tf.Tensor,
+    target: tf.Tensor,
+    dropout_rate: float | tf.Tensor = 0.0,
+    noise: tf.random.Generator | None = None,
+    lexicon: tf.Tensor | None = None,
+) -> tf.Tensor:
     """A batch's mean loss under its head: the CRF's negative log-likelihood of the gold tag
     ids ``target`` [batch, time] for a fully labelled head; for a partial head, of the paths
     the allowed tags ``target`` [batch, time, tags] permit."""
@@ -330,8 +345,9 @@ def train_multihead(
     chars = validators[primary][1].char_ids(words)
     chars = np.concatenate([chars, np.zeros((1, chars.shape[1]), np.int32)])  # row -1: padding
     dim = network.config.word_dim
-    with_pad = TrainingData(words, np.concatenate([vectors, np.zeros((1, dim), np.float32)]),
-                            [], None)  # type: ignore[arg-type]  # fmt: skip
+    with_pad = TrainingData(
+        words, np.concatenate([vectors, np.zeros((1, dim), np.float32)]), [], None
+    )  # type: ignore[arg-type]
     shared = list(network.encoder.trainable_variables)
     shared_adam = Adam(shared)
     steps = {
@@ -348,24 +364,28 @@ def train_multihead(
         sums = {d.name: [0.0, 0] for d in heads_data}
         for index in rng.permutation(len(plan)):
             data, chosen = plan[index]
-            vectors_b, chars_b, tags_b, lengths_b, *lexicon = padded(with_pad, data.train, chars,
-                                                                     chosen)  # fmt: skip
-            target = tags_b if data.allowed is None else padded_allowed(data.allowed, data.train,
-                                                                        chosen)  # fmt: skip
+            vectors_b, chars_b, tags_b, lengths_b, *lexicon = padded(
+                with_pad, data.train, chars, chosen
+            )
+            target = (
+                tags_b if data.allowed is None else padded_allowed(data.allowed, data.train, chosen)
+            )
             loss = steps[data.name](vectors_b, chars_b, lengths_b, lr, target, *lexicon)
             sums[data.name][0] += float(loss) * len(chosen)
             sums[data.name][1] += len(chosen)
         total, count = (sum(s[i] for s in sums.values()) for i in (0, 1))
-        record = MultiHeadEpochRecord(epoch + 1, total / max(count, 1),
-                                      time.perf_counter() - started)  # fmt: skip
+        record = MultiHeadEpochRecord(
+            epoch + 1, total / max(count, 1), time.perf_counter() - started
+        )
         record.head_loss = {name: s / max(n, 1) for name, (s, n) in sums.items()}
         for data in heads_data:
             if data.validation is not None and len(data.validation):
                 head_net, tagger = validators[data.name]
                 network.assign_head(data.name, head_net)
                 table = TrainingData(words, vectors, network.spec(data.name).tags, data.train)
-                record.head_validation[data.name] = evaluate_set(tagger, table, data.validation,
-                                                                 chars)  # fmt: skip
+                record.head_validation[data.name] = evaluate_set(
+                    tagger, table, data.validation, chars
+                )
         record.validation = record.head_validation.get(primary, {})
         records.append(record)
         losses = ", ".join(f"{name} {value:.4f}" for name, value in record.head_loss.items())
@@ -377,9 +397,13 @@ def train_multihead(
 
 
 def _step_function(
-    network: MultiHeadNetwork, head: str, shared: list[tf.Variable], shared_adam: Adam,
-    dropout: float, noise: tf.random.Generator,
-) -> Callable[..., tf.Tensor]:  # fmt: skip
+    network: MultiHeadNetwork,
+    head: str,
+    shared: list[tf.Variable],
+    shared_adam: Adam,
+    dropout: float,
+    noise: tf.random.Generator,
+) -> Callable[..., tf.Tensor]:
     """One compiled Adam step on a batch of ``head``'s corpus. The encoder's Adam state is
     shared by every head's steps; each head's own variables have an Adam of their own, so
     a head's moments only see its own batches."""
@@ -404,8 +428,9 @@ def _step_function(
     @tf.function(input_signature=signature, autograph=False)  # no source files in /tmp
     def step(vectors, chars, lengths, lr, target, lexicon=None):
         with tf.GradientTape() as tape:
-            loss = head_loss(network, head, vectors, chars, lengths, target, dropout, noise,
-                             lexicon)  # fmt: skip
+            loss = head_loss(
+                network, head, vectors, chars, lengths, target, dropout, noise, lexicon
+            )
         grads = tape.gradient(loss, shared + own)
         grads, _ = tf.clip_by_global_norm([tf.convert_to_tensor(g) for g in grads], 5.0)
         shared_adam.apply(grads[: len(shared)], lr)
@@ -426,9 +451,12 @@ def _draw(data: HeadData, batch_size: int, rng: np.random.Generator) -> list[np.
 
 
 def _check_training(
-    network: MultiHeadNetwork, words: list[str], vectors: np.ndarray,
-    heads_data: Sequence[HeadData], primary: str,
-) -> None:  # fmt: skip
+    network: MultiHeadNetwork,
+    words: list[str],
+    vectors: np.ndarray,
+    heads_data: Sequence[HeadData],
+    primary: str,
+) -> None:
     """Refuse data that does not fit the network, before any step is compiled."""
     names = [d.name for d in heads_data]
     if len(set(names)) != len(names):

@@ -81,8 +81,9 @@ class TaggerNetwork(tf.Module):
         character ids [batch, time, chars] and sentence lengths [batch]: the training path,
         differentiable (the LSTM as a scan). ``lexicon``: the tokens' lexicon codes [batch,
         time] for a tagger with lexicon features."""
-        return self.emissions_from(vectors, self.char_features(chars), lengths, dropout_rate,
-                                   noise, lexicon=lexicon)  # fmt: skip
+        return self.emissions_from(
+            vectors, self.char_features(chars), lengths, dropout_rate, noise, lexicon=lexicon
+        )
 
     def char_features(self, chars: tf.Tensor) -> tf.Tensor:
         """The char-CNN features [batch, time, filters] of character ids [batch, time, chars]."""
@@ -107,8 +108,9 @@ class TaggerNetwork(tf.Module):
         A tagger trained with lexicon features (``config.lexicon_classes``) also takes the
         tokens' lexicon codes [batch, time] (0: O, 1 + 2c: B of class c, 2 + 2c: I of c),
         fed to the BiLSTM as a one-hot beside the word vector and the char features."""
-        features = self.encode(vectors, char_features, lengths, dropout_rate, noise, fused,
-                               lexicon=lexicon)  # fmt: skip
+        features = self.encode(
+            vectors, char_features, lengths, dropout_rate, noise, fused, lexicon=lexicon
+        )
         return project(features, self.out_kernel, self.out_bias)
 
     def encode(
@@ -193,9 +195,13 @@ def _dropout(x: tf.Tensor, rate: float | tf.Tensor, noise: tf.random.Generator |
 
 
 def _lstm(
-    inputs: tf.Tensor, lengths: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor, reverse: bool,
+    inputs: tf.Tensor,
+    lengths: tf.Tensor,
+    kernel: tf.Tensor,
+    bias: tf.Tensor,
+    reverse: bool,
     fused: bool,
-) -> tf.Tensor:  # fmt: skip
+) -> tf.Tensor:
     """One LSTM direction over right-padded sequences [batch, time, dim]; outputs zeros at
     padding. ``kernel`` has rows [inputs; h] and gate columns i, f, g, o. The backward
     direction reverses each sentence within its own length, so it starts at the real end."""
@@ -218,10 +224,18 @@ def _fused_steps(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) -> tf.Tensor:
     zeros = tf.zeros([tf.shape(x)[1], hidden])
     no_peephole = tf.zeros([hidden])
     return tf.raw_ops.BlockLSTMV2(
-        seq_len_max=tf.cast(tf.shape(x)[0], tf.int64), x=x, cs_prev=zeros, h_prev=zeros,
-        w=kernel, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=bias, cell_clip=0.0,
+        seq_len_max=tf.cast(tf.shape(x)[0], tf.int64),
+        x=x,
+        cs_prev=zeros,
+        h_prev=zeros,
+        w=kernel,
+        wci=no_peephole,
+        wcf=no_peephole,
+        wco=no_peephole,
+        b=bias,
+        cell_clip=0.0,
         use_peephole=False,
-    )[6]  # fmt: skip
+    )[6]
 
 
 def _scanned_steps(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) -> tf.Tensor:

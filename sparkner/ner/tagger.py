@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sparkner.annotation import distinct_strings
+from sparkner.core.annotation import distinct_strings
 from sparkner.ner.crf import viterbi_decode
 from sparkner.ner.threads import configure_threads
 
@@ -70,6 +70,7 @@ class Tagger:
             tf.TensorSpec([None, None, filters], tf.float32),
             tf.TensorSpec([None], tf.int32),
         ]
+
         # The CRF's weights come out of the same call: reading three variables costs as much
         # as a small batch's decode, and a validator's network changes between epochs.
         def scores(vectors, char_features, lengths, lexicon=None):
@@ -81,9 +82,7 @@ class Tagger:
         if self.config.lexicon_width:
             # A tagger with lexicon features also takes the tokens' lexicon codes.
             signature = [*signature, tf.TensorSpec([None, None], tf.int32)]
-        self._emissions = flat_call(
-            tf.function(scores, input_signature=signature, autograph=False)
-        )
+        self._emissions = flat_call(tf.function(scores, input_signature=signature, autograph=False))
         self._word_char_features = flat_call(
             tf.function(
                 network.word_char_features,
@@ -150,18 +149,25 @@ class Tagger:
         return bool(self.config.lexicon_width)
 
     def tag(
-        self, vectors: np.ndarray, words: pa.Array | Sequence[str], offsets: np.ndarray,
+        self,
+        vectors: np.ndarray,
+        words: pa.Array | Sequence[str],
+        offsets: np.ndarray,
         lexicon: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`predict` for tokens given as text: the char-CNN runs once per distinct word
         (and for a loaded tagger, once per word it has not seen yet)."""
         features, rows = self.word_features(words)
         return self._predict_features(vectors, features, rows, offsets, lexicon)
 
     def predict(
-        self, vectors: np.ndarray, chars: np.ndarray, offsets: np.ndarray,
-        char_rows: np.ndarray | None = None, lexicon: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        self,
+        vectors: np.ndarray,
+        chars: np.ndarray,
+        offsets: np.ndarray,
+        char_rows: np.ndarray | None = None,
+        lexicon: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Tag ids and per-tag probabilities for every token.
 
         ``vectors`` [tokens, dim] and ``chars`` [tokens, width] hold the tokens of all
@@ -173,13 +179,18 @@ class Tagger:
         the emissions.
         """
         char_rows = np.arange(len(chars)) if char_rows is None else char_rows
-        return self._predict_features(vectors, self._char_features_of(chars), char_rows,
-                                      offsets, lexicon)  # fmt: skip
+        return self._predict_features(
+            vectors, self._char_features_of(chars), char_rows, offsets, lexicon
+        )
 
     def _predict_features(
-        self, vectors: np.ndarray, word_features: np.ndarray, char_rows: np.ndarray,
-        offsets: np.ndarray, lexicon: np.ndarray | None,
-    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        self,
+        vectors: np.ndarray,
+        word_features: np.ndarray,
+        char_rows: np.ndarray,
+        offsets: np.ndarray,
+        lexicon: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`predict` with the char-CNN features of a word table [words, filters]."""
         if self.uses_lexicon != (lexicon is not None):
             raise ValueError(
@@ -206,8 +217,9 @@ class Tagger:
             ):
                 stop += 1
             batch = order[start:stop]
-            self._predict_batch(batch, offsets, lengths, vectors, word_features, char_rows,
-                                tags, scores, lexicon)  # fmt: skip
+            self._predict_batch(
+                batch, offsets, lengths, vectors, word_features, char_rows, tags, scores, lexicon
+            )
             start = stop
         return tags, scores
 
@@ -228,9 +240,17 @@ class Tagger:
         return np.concatenate(parts)
 
     def _predict_batch(
-        self, sentences, offsets, lengths, vectors, word_features, char_rows, tags, scores,
+        self,
+        sentences,
+        offsets,
+        lengths,
+        vectors,
+        word_features,
+        char_rows,
+        tags,
+        scores,
         lexicon=None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         steps = int(lengths[sentences].max())
         positions = offsets[sentences][:, None] + np.arange(steps)[None, :]
         valid = np.arange(steps)[None, :] < lengths[sentences][:, None]

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sparkner.metrics import evaluate_tags
 from sparkner.ner.data import SentenceSet, TrainingData
+from sparkner.ner.metrics import evaluate_tags
 
 
 @dataclass
@@ -136,17 +136,20 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
     @tf.function(input_signature=signature, autograph=False)  # no source files in /tmp
     def step(vectors, char_ids, tags, lengths, lr, lexicon=None):
         with tf.GradientTape() as tape:
-            loss = batch_loss(network, vectors, char_ids, tags, lengths, dropout, noise,
-                              lexicon=lexicon)  # fmt: skip
+            loss = batch_loss(
+                network, vectors, char_ids, tags, lengths, dropout, noise, lexicon=lexicon
+            )
         grads = tape.gradient(loss, variables)
         grads, _ = tf.clip_by_global_norm([tf.convert_to_tensor(g) for g in grads], 5.0)
         optimizer.apply(grads, lr)
         return loss
 
     data_with_pad = TrainingData(
-        data.words, np.concatenate([data.vectors, np.zeros((1, dim), np.float32)]),
-        data.tags, data.train,
-    )  # fmt: skip
+        data.words,
+        np.concatenate([data.vectors, np.zeros((1, dim), np.float32)]),
+        data.tags,
+        data.train,
+    )
     records: list[EpochRecord] = []
     say = settings.log or (lambda line: print(line, file=sys.stderr, flush=True))
     selection = BestEpoch(network, settings, say)
@@ -155,8 +158,9 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
         groups = batches(data.train.lengths, settings.batch_size, rng)
         started, total_loss, shown = time.perf_counter(), 0.0, 0.0
         for number, chosen in enumerate(groups, start=1):
-            vectors, char_ids, tags, lengths, *lexicon = padded(data_with_pad, data.train,
-                                                                 chars, chosen)  # fmt: skip
+            vectors, char_ids, tags, lengths, *lexicon = padded(
+                data_with_pad, data.train, chars, chosen
+            )
             loss = step(vectors, char_ids, tags, lengths, np.float32(lr), *lexicon)
             total_loss += float(loss) * len(chosen)
             # Redraw the bar at most twice a second, and at the end of the epoch.
@@ -165,8 +169,9 @@ def train_network(network, data: TrainingData, settings: TrainingSettings, tagge
                 shown = time.perf_counter()
         if settings.verbose:
             print(file=sys.stderr, flush=True)
-        record = EpochRecord(epoch + 1, total_loss / max(len(data.train), 1),
-                             time.perf_counter() - started)  # fmt: skip
+        record = EpochRecord(
+            epoch + 1, total_loss / max(len(data.train), 1), time.perf_counter() - started
+        )
         if data.validation is not None and len(data.validation):
             record.validation = evaluate_set(validator, data, data.validation, chars)
         if data.test is not None and len(data.test):
@@ -244,8 +249,9 @@ def evaluate_set(tagger, data: TrainingData, sentences: SentenceSet, chars: np.n
     """Entity-level (strict) micro P/R/F1 of the tagger on a sentence set."""
     ids = sentences.word_ids
     vectors = np.concatenate([data.vectors, np.zeros((1, data.vectors.shape[1]), np.float32)])
-    predicted, _ = tagger.predict(vectors[ids], chars, sentences.offsets, char_rows=ids,
-                                  lexicon=sentences.lexicon)  # fmt: skip
+    predicted, _ = tagger.predict(
+        vectors[ids], chars, sentences.offsets, char_rows=ids, lexicon=sentences.lexicon
+    )
     names = np.array(data.tags, dtype=object)
     gold_tags = names[sentences.tag_ids.astype(np.int64)]
     pred_tags = names[predicted]
@@ -272,8 +278,10 @@ def _progress(epoch: int, epochs: int, done: int, total: int, started: float) ->
     print(
         f"\repoch {epoch}/{epochs} [{bar}] {done}/{total} batches, "
         f"{elapsed:.0f}s elapsed, ETA {eta:.0f}s",
-        end="", file=sys.stderr, flush=True,
-    )  # fmt: skip
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def describe_epoch(record: EpochRecord, epochs: int) -> str:

@@ -119,9 +119,12 @@ def read_clinical_assertions(
 
 
 def _read_entity(
-    fields: list[str], wanted: Mapping[str, str], text_length: int,
-    spans: dict[str, list[tuple[int, int]]], classes: dict[str, str],
-) -> None:  # fmt: skip
+    fields: list[str],
+    wanted: Mapping[str, str],
+    text_length: int,
+    spans: dict[str, list[tuple[int, int]]],
+    classes: dict[str, str],
+) -> None:
     type_name, _, offsets = fields[1].partition(" ")
     if type_name not in wanted:
         return
@@ -136,9 +139,11 @@ def _read_entity(
 
 
 def split_documents(
-    folder: str | os.PathLike[str], split: str, seed: int = 13,
+    folder: str | os.PathLike[str],
+    split: str,
+    seed: int = 13,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """The document ids (file stems) of one split, in sorted order, as the NER recipe picks
     them (conf/ner_clinical.yaml: seed 13, fractions 0.8/0.1/0.1)."""
     stems = [p.stem for p in sorted(Path(folder).glob("*.txt"))]
@@ -147,7 +152,8 @@ def split_documents(
 
 
 def read_gold(
-    folder: str | os.PathLike[str], documents: list[str] | None = None,
+    folder: str | os.PathLike[str],
+    documents: list[str] | None = None,
     span_convention: str = "maccrobat",
 ) -> list[GoldDocument]:
     """The gold documents of a MACCROBAT folder (all, or the ids in ``documents``), with
@@ -160,16 +166,21 @@ def read_gold(
         with open(folder / f"{stem}.txt", encoding="utf-8", newline="") as handle:
             text = handle.read()
         ann = folder / f"{stem}.ann"
-        found = (read_clinical_assertions(ann, text) if span_convention == "clinical"
-                 else read_assertions(ann, len(text)))  # fmt: skip
+        found = (
+            read_clinical_assertions(ann, text)
+            if span_convention == "clinical"
+            else read_assertions(ann, len(text))
+        )
         mentions = tuple((b, e, label) for b, e, label, _ in found)
         result.append(GoldDocument(stem, text, mentions, tuple(k for *_, k in found)))
     return result
 
 
 def read_split(
-    folder: str | os.PathLike[str], split: str, seed: int = 13,
+    folder: str | os.PathLike[str],
+    split: str,
+    seed: int = 13,
     span_convention: str = "maccrobat",
-) -> list[GoldDocument]:  # fmt: skip
+) -> list[GoldDocument]:
     """The gold documents of one split (train, dev or test) of a MACCROBAT folder."""
     return read_gold(folder, split_documents(folder, split, seed), span_convention)

@@ -29,7 +29,6 @@ import os
 import re
 from pathlib import Path
 
-from sparkner.annotators.tokenizer import tokenize_text
 from sparkner.assertion.context import (
     ABSENT,
     BACKWARD,
@@ -45,6 +44,7 @@ from sparkner.assertion.context import (
     SOMEONE_ELSE,
     TERMINATE,
 )
+from sparkner.text.tokenizing import tokenize_text
 
 # Scope windows in word tokens, tuned on the MACCROBAT dev split (bench/assertion.py): 7
 # forward, 4 backward ("X ... was not seen" reaches less far back than "no X" forward).
@@ -73,20 +73,51 @@ PYCONTEXT_CATEGORIES = {
     "INDICATION": POSSIBLE,
 }
 DIRECTIONS = {
-    "forward": FORWARD, "backward": BACKWARD, "backwards": BACKWARD,
-    "bidirectional": BIDIRECTIONAL, "terminate": TERMINATE,
-}  # fmt: skip
+    "forward": FORWARD,
+    "backward": BACKWARD,
+    "backwards": BACKWARD,
+    "bidirectional": BIDIRECTIONAL,
+    "terminate": TERMINATE,
+}
 
 # Too common to be triggers, or wrong for notes (checked on the MACCROBAT train split).
-DROPPED = frozenset({
-    "#name?", "clear", "cannot", "indication", "exhibit", "appear", "appears", "signs of",
-    "associated with", "borderline", "test for", "evaluation", "examination", "exam", "study",
-    "protocol", "ro", "r o", "versus", "risk factor", "risk factors", "return", "etc",
-    "cannot see", "evidence", "every indication", "seen best", "construed as",
-    "should be considered",
-    # negspacy's pseudo "no further": "no further bleeding" denies the bleeding.
-    "no further", "without further", "without any further",
-})  # fmt: skip
+DROPPED = frozenset(
+    {
+        "#name?",
+        "clear",
+        "cannot",
+        "indication",
+        "exhibit",
+        "appear",
+        "appears",
+        "signs of",
+        "associated with",
+        "borderline",
+        "test for",
+        "evaluation",
+        "examination",
+        "exam",
+        "study",
+        "protocol",
+        "ro",
+        "r o",
+        "versus",
+        "risk factor",
+        "risk factors",
+        "return",
+        "etc",
+        "cannot see",
+        "evidence",
+        "every indication",
+        "seen best",
+        "construed as",
+        "should be considered",
+        # negspacy's pseudo "no further": "no further bleeding" denies the bleeding.
+        "no further",
+        "without further",
+        "without any further",
+    }
+)
 
 # Written for sparkner: (phrase, direction, label). They win over every source.
 OWN_RULES: list[RawRule] = [
@@ -461,8 +492,7 @@ def build_rules(data: str | os.PathLike[str]) -> list[dict[str, str | None]]:
             key = words(phrase)
             if not key or key in merged or (source != "sparkner" and key in dropped):
                 continue
-            merged[key] = {"phrase": key, "direction": direction, "label": label,
-                           "source": source}  # fmt: skip
+            merged[key] = {"phrase": key, "direction": direction, "label": label, "source": source}
     return sorted(merged.values(), key=lambda r: (r["direction"], r["label"] or "", r["phrase"]))
 
 

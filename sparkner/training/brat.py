@@ -33,15 +33,15 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 
-from sparkner.annotation import (
+from sparkner.annotators.document_assembler import DocumentAssembler
+from sparkner.annotators.sentence_detector import SentenceDetector
+from sparkner.annotators.tokenizer import Tokenizer
+from sparkner.apps.light_pipeline import LightPipeline
+from sparkner.core.annotation import (
     NAMED_ENTITY,
     AnnotationBatch,
     build_annotations,
 )
-from sparkner.annotators.document_assembler import DocumentAssembler
-from sparkner.annotators.sentence_detector import SentenceDetector
-from sparkner.annotators.tokenizer import Tokenizer
-from sparkner.light_pipeline import LightPipeline
 from sparkner.training.conll import training_frame
 
 
@@ -195,9 +195,11 @@ def resolve_overlaps(entities: list[Entity], report: AlignmentReport) -> list[En
 
 
 def iob_tags(
-    token_begins: np.ndarray, token_ends: np.ndarray, entities: list[Entity],
+    token_begins: np.ndarray,
+    token_ends: np.ndarray,
+    entities: list[Entity],
     report: AlignmentReport,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """IOB2 tags for tokens (``end`` inclusive) from non-overlapping entities."""
     tags = ["O"] * len(token_begins)
     for entity in entities:
@@ -226,10 +228,13 @@ def labelled_table(
         lo, hi = tokens.row_offsets[row], tokens.row_offsets[row + 1]
         labels += iob_tags(tokens.begin[lo:hi], tokens.end[lo:hi], found, report)
     label = build_annotations(
-        NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end, labels,
-        {"word": tokens.annotations.field("result"),
-         "sentence": tokens.int_metadata("sentence")},
-    )  # fmt: skip
+        NAMED_ENTITY,
+        tokens.row_offsets,
+        tokens.begin,
+        tokens.end,
+        labels,
+        {"word": tokens.annotations.field("result"), "sentence": tokens.int_metadata("sentence")},
+    )
     return pa.table(
         {
             "id": pa.array(ids, pa.string()),
@@ -263,8 +268,9 @@ class Brat:
         if not label_map:
             raise ValueError("label_map must map at least one brat type to a label")
         if span_convention not in SPAN_CONVENTIONS:
-            raise ValueError(f"span_convention must be one of {SPAN_CONVENTIONS}, "
-                             f"got {span_convention!r}")  # fmt: skip
+            raise ValueError(
+                f"span_convention must be one of {SPAN_CONVENTIONS}, got {span_convention!r}"
+            )
         if span_convention == "clinical" and any(callable(v) for v in label_map.values()):
             raise ValueError("the clinical span convention needs a label map of labels only")
         self.label_map = dict(label_map)

@@ -26,7 +26,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkner.annotation import (
+from sparkner.core.annotation import (
     DOCUMENT,
     NAMED_ENTITY,
     POS,
@@ -150,9 +150,13 @@ def conll_table(
         pos.end_row()
     doc_offsets = np.arange(len(texts) + 1)
     document = build_annotations(
-        DOCUMENT, doc_offsets, np.zeros(len(texts)), [len(t) - 1 for t in texts], texts,
+        DOCUMENT,
+        doc_offsets,
+        np.zeros(len(texts)),
+        [len(t) - 1 for t in texts],
+        texts,
         {"sentence": np.zeros(len(texts), dtype=np.int64)},
-    )  # fmt: skip
+    )
     columns = {
         "text": pa.array(texts, pa.string()),
         "document": document,
@@ -190,9 +194,13 @@ class _Columns:
     def build(self, annotator_type: str, extra: dict, result: list[str] | None = None) -> pa.Array:
         metadata = {"sentence": np.asarray(self.sentences, dtype=np.int64), **extra}
         return build_annotations(
-            annotator_type, np.asarray(self.row_offsets), self.begins, self.ends,
-            result if result is not None else self.results, metadata,
-        )  # fmt: skip
+            annotator_type,
+            np.asarray(self.row_offsets),
+            self.begins,
+            self.ends,
+            result if result is not None else self.results,
+            metadata,
+        )
 
 
 class CoNLL:
@@ -215,18 +223,26 @@ class CoNLL:
         includeDocId: bool = False,
     ) -> None:
         self.columns = {
-            "document": documentCol, "sentence": sentenceCol, "token": tokenCol,
-            "pos": posCol, "label": labelCol, "doc_id": conllDocIdCol,
-        }  # fmt: skip
+            "document": documentCol,
+            "sentence": sentenceCol,
+            "token": tokenCol,
+            "pos": posCol,
+            "label": labelCol,
+            "doc_id": conllDocIdCol,
+        }
         self.explode_sentences = explodeSentences
         self.include_doc_id = includeDocId
         self.label_index = conllLabelIndex
         self.pos_index = conllPosIndex
 
     def readDataset(
-        self, spark: SparkSession, path: str | os.PathLike[str], read_as: str = "TEXT",
-        partitions: int = 8, storage_level: Any = None,
-    ) -> DataFrame:  # fmt: skip
+        self,
+        spark: SparkSession,
+        path: str | os.PathLike[str],
+        read_as: str = "TEXT",
+        partitions: int = 8,
+        storage_level: Any = None,
+    ) -> DataFrame:
         """Parse ``path`` in the driver and return it as a DataFrame (errors name the line).
         ``read_as``, ``partitions`` and ``storage_level`` are Spark NLP's; the file is
         read as text in the driver whatever they say."""
@@ -234,21 +250,28 @@ class CoNLL:
             raise ValueError(f"readDataset: read_as must be ReadAs.TEXT ('TEXT'), got {read_as!r}")
         documents = read_conll_documents(path, self.pos_index, self.label_index)
         table = conll_table(
-            [d.sentences for d in documents], self.explode_sentences,
+            [d.sentences for d in documents],
+            self.explode_sentences,
             [d.doc_id for d in documents] if self.include_doc_id else None,
-        )  # fmt: skip
+        )
         return training_frame(spark, table, self.columns, {"pos": POS})
 
 
 # The annotation columns every NER training reader writes, with their annotator types.
-TRAINING_COLUMNS = {"document": DOCUMENT, "sentence": DOCUMENT, "token": TOKEN,
-                    "label": NAMED_ENTITY}  # fmt: skip
+TRAINING_COLUMNS = {
+    "document": DOCUMENT,
+    "sentence": DOCUMENT,
+    "token": TOKEN,
+    "label": NAMED_ENTITY,
+}
 
 
 def training_frame(
-    spark: SparkSession, table: pa.Table, names: dict[str, str] | None = None,
+    spark: SparkSession,
+    table: pa.Table,
+    names: dict[str, str] | None = None,
     extra_types: dict[str, str] | None = None,
-) -> DataFrame:  # fmt: skip
+) -> DataFrame:
     """A DataFrame of a reader's Arrow table, each annotation column marked with its type
     (and renamed by ``names``); other columns (text, id) pass through first. ``extra_types``:
     further annotation columns of the table (name -> annotator type), placed before
@@ -262,8 +285,5 @@ def training_frame(
     plain = [c for c in table.column_names if c not in types]
     return frame.select(
         *[F.col(c).alias(names.get(c, c)) for c in plain],
-        *[
-            F.col(c).alias(names.get(c, c), metadata=column_metadata(t))
-            for c, t in types.items()
-        ],
+        *[F.col(c).alias(names.get(c, c), metadata=column_metadata(t)) for c, t in types.items()],
     )

@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from sparkner.annotators.sentence_detector import SentenceRules, split_sentences
-from sparkner.annotators.tokenizer import TokenRules, token_pattern
+from sparkner.core.formats import read_settings
 from sparkner.embeddings.store import write_store
-from sparkner.formats import read_settings
+from sparkner.text.sentences import SentenceRules, split_sentences
+from sparkner.text.tokenizing import TokenRules, token_pattern
 from sparkner.training import corpora
 from sparkner.training.splits import split_keys
 
@@ -76,8 +76,10 @@ class EmbeddingsConfig:
         if self.subword_words and not self.subword:
             raise ValueError("subword_words needs subword: true (n-gram vectors to build them)")
         if self.subword and not 1 <= self.min_n <= self.max_n:
-            raise ValueError(f"min_n and max_n must satisfy 1 <= min_n <= max_n, got "
-                             f"{self.min_n} and {self.max_n}")  # fmt: skip
+            raise ValueError(
+                f"min_n and max_n must satisfy 1 <= min_n <= max_n, got "
+                f"{self.min_n} and {self.max_n}"
+            )
         for name in ("bucket", "subword_words"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)}")

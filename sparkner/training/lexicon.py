@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sparkner.formats import read_settings
+from sparkner.core.formats import read_settings
 from sparkner.lexicon.matcher import (
     DEFAULT_RULES,
     lexicon_from_terms,

@@ -28,8 +28,8 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkner.annotation import POS
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel, storage_ref_of
+from sparkner.core.annotation import POS
 from sparkner.ner.data import TrainingData, add_vocabulary, collect_sentences, collect_training_data
 from sparkner.training.conll import CoNLL, conll_table, training_frame
 from sparkner.training.ner import NerRecipe, recipe_vectors, with_lexicon
@@ -50,9 +50,22 @@ HEAD_KEYS = ("name", "conll", "partial", "weight")
 HEAD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 # Words of a file path that mark an evaluation split: never trained on as a further corpus.
 EVALUATION_WORDS = frozenset(
-    {"dev", "devel", "development", "val", "valid", "validation", "test", "testa", "testb",
-     "eval", "evaluation", "gold", "heldout"}
-)  # fmt: skip
+    {
+        "dev",
+        "devel",
+        "development",
+        "val",
+        "valid",
+        "validation",
+        "test",
+        "testa",
+        "testb",
+        "eval",
+        "evaluation",
+        "gold",
+        "heldout",
+    }
+)
 
 
 def primary_head(recipe: NerRecipe) -> str:
@@ -86,9 +99,11 @@ def check_recipe_heads(path: str | os.PathLike[str], recipe: NerRecipe) -> None:
         if ("conll" in entry) == ("partial" in entry):
             raise ValueError(f"{where}: name exactly one of 'conll' (a file) or 'partial'")
         weight = entry.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not (
-            weight > 0 and math.isfinite(weight)
-        ):  # fmt: skip
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not (weight > 0 and math.isfinite(weight))
+        ):
             raise ValueError(f"{where}: weight must be a positive number")
         if "partial" in entry and entry["partial"] not in PARTIAL_CORPORA:
             raise ValueError(f"{where}: partial is one of {list(PARTIAL_CORPORA)}")
@@ -140,9 +155,12 @@ def _partial_frame(spark: SparkSession, sentences: Sequence[PartialSentence]) ->
 
 
 def fit_with_heads(
-    approach: NerDLApproach, recipe: NerRecipe, train: DataFrame, dev: DataFrame | None,
+    approach: NerDLApproach,
+    recipe: NerRecipe,
+    train: DataFrame,
+    dev: DataFrame | None,
     corpora: Sequence[DataFrame],
-) -> NerDLModel:  # fmt: skip
+) -> NerDLModel:
     """One training run of the shared encoder with ``approach``'s settings: the primary head
     on ``train`` (``dev``, if given, selects the epoch as ``testDataset`` does), a head per
     frame of :func:`auxiliary_frames`. Returns the primary head as a tagger."""
@@ -173,13 +191,19 @@ def fit_with_heads(
         tags = list(PARTIAL_TAGS) if partial else _corpus_tags(frame, label)
         # Ids into the shared vocabulary and this head's tags; lexicon codes by the
         # primary data's classes (a class it never saw codes as O, as at inference).
-        view = TrainingData(data.words, data.vectors, tags, None,  # type: ignore[arg-type]
-                            lexicon_classes=data.lexicon_classes)  # fmt: skip
+        view = TrainingData(
+            data.words,
+            data.vectors,
+            tags,
+            None,  # type: ignore[arg-type]
+            lexicon_classes=data.lexicon_classes,
+        )
         sentences = collect_sentences(frame, *columns, view, lexicon=lexicon)
         allowed = partial_allowed(sentences, sentences.tag_ids != 0, tags) if partial else None
         specs.append(HeadSpec(entry["name"], tags, partial))
-        heads.append(HeadData(entry["name"], sentences, allowed,
-                              weight=float(entry.get("weight", 1.0))))  # fmt: skip
+        heads.append(
+            HeadData(entry["name"], sentences, allowed, weight=float(entry.get("weight", 1.0)))
+        )
 
     # Characters of the training words of every corpus.
     trained = np.concatenate([h.train.word_ids for h in heads])
@@ -196,8 +220,7 @@ def fit_with_heads(
         "heads": [_head_record(primary, heads[0], None)]
         + [_head_record(e["name"], h, e) for e, h in zip(recipe.heads, heads[1:], strict=True)],
     }
-    return approach.tagger_model(network.head_network(primary), data, record, settings,
-                                 log_lines)  # fmt: skip
+    return approach.tagger_model(network.head_network(primary), data, record, settings, log_lines)
 
 
 def _corpus_tags(frame: DataFrame, label: str) -> list[str]:
@@ -208,8 +231,14 @@ def _corpus_tags(frame: DataFrame, label: str) -> list[str]:
 
 def _epoch_record(record: Any) -> dict[str, Any]:
     # The primary head's dev figures are the testDataset's, as in a single-head run.
-    return {"epoch": record.epoch, "loss": record.loss, "seconds": record.seconds,
-            "validation": {}, "test": record.validation, "head_loss": record.head_loss}  # fmt: skip
+    return {
+        "epoch": record.epoch,
+        "loss": record.loss,
+        "seconds": record.seconds,
+        "validation": {},
+        "test": record.validation,
+        "head_loss": record.head_loss,
+    }
 
 
 def _head_record(name: str, head: Any, entry: dict[str, Any] | None) -> dict[str, Any]:
@@ -218,5 +247,10 @@ def _head_record(name: str, head: Any, entry: dict[str, Any] | None) -> dict[str
     else:
         kind = "conll" if "conll" in entry else "partial"
         source = entry[kind]
-    return {"name": name, "kind": kind, "source": source, "sentences": len(head.train),
-            "weight": head.weight}  # fmt: skip
+    return {
+        "name": name,
+        "kind": kind,
+        "source": source,
+        "sentences": len(head.train),
+        "weight": head.weight,
+    }

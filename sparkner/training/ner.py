@@ -19,8 +19,8 @@ from pyspark.sql import DataFrame, SparkSession
 from sparkner.annotators.lexicon_matcher import LexiconMatcherModel
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.word_embeddings import WordEmbeddingsModel
+from sparkner.core.formats import read_settings
 from sparkner.evaluation import Evaluation, evaluate_dataframe
-from sparkner.formats import read_settings
 from sparkner.lexicon.store import HEADER_FILE
 from sparkner.ner.config import add_to_record
 from sparkner.resources import bundled_folder
@@ -138,9 +138,12 @@ def recipe_vectors(recipe: NerRecipe, data_dir: Path) -> WordEmbeddingsModel:
 
 
 def read_split(
-    spark: SparkSession, recipe: NerRecipe, data_dir: str | os.PathLike[str], split: str,
+    spark: SparkSession,
+    recipe: NerRecipe,
+    data_dir: str | os.PathLike[str],
+    split: str,
     corpus: str | None = None,
-) -> DataFrame:  # fmt: skip
+) -> DataFrame:
     """One split of the recipe's data with word vectors, as NerDLApproach reads it."""
     data = Path(data_dir)
     vectors = recipe_vectors(recipe, data)
@@ -160,11 +163,15 @@ def read_split(
         if not folder.is_dir():
             raise FileNotFoundError(f"{entry['folder']}: not found under the data folder {data}")
         stems = [p.stem for p in sorted(folder.glob("*.txt"))]
-        splits = split_keys((brat_group(s) for s in stems), recipe.split_seed,
-                            recipe.split_fractions)  # fmt: skip
+        splits = split_keys(
+            (brat_group(s) for s in stems), recipe.split_seed, recipe.split_fractions
+        )
         chosen = [s for s in stems if splits[brat_group(s)] == split]
-        reader = Brat(LABEL_MAPS[entry["labels"]], documents=chosen,
-                      span_convention=brat_convention(recipe, entry))  # fmt: skip
+        reader = Brat(
+            LABEL_MAPS[entry["labels"]],
+            documents=chosen,
+            span_convention=brat_convention(recipe, entry),
+        )
         frames.append(reader.readDataset(spark, str(folder)).drop("id"))
     if not frames:
         raise ValueError(f"recipe {recipe.name!r} has no brat folder {corpus!r}")
@@ -197,9 +204,11 @@ def _header_sentences(spark: SparkSession, recipe: NerRecipe, data: Path) -> Dat
         raise FileNotFoundError(f"headers: {recipe.headers['file']} not found under {data}")
     headers = section_headers(mtsamples_texts(path), int(recipe.headers.get("min_count", 30)))
     table = labelled_table(
-        [f"header-{i}" for i in range(len(headers))], headers, [[] for _ in headers],
+        [f"header-{i}" for i in range(len(headers))],
+        headers,
+        [[] for _ in headers],
         AlignmentReport(),
-    )  # fmt: skip
+    )
     return training_frame(spark, table).drop("id")
 
 
@@ -233,9 +242,13 @@ def _silver_sentences(
     silver = silver_sentences(texts, teacher_model, settings)
     ids = [f"silver-{i}" for i in range(len(silver.sentences))]
     table = labelled_table(ids, silver.sentences, silver.entities, AlignmentReport())
-    report = {"teacher": settings.teacher, "min_confidence": settings.min_confidence,
-              "sentences_tagged": silver.tagged, "confident": silver.confident,
-              "added": len(silver.sentences)}  # fmt: skip
+    report = {
+        "teacher": settings.teacher,
+        "min_confidence": settings.min_confidence,
+        "sentences_tagged": silver.tagged,
+        "confident": silver.confident,
+        "added": len(silver.sentences),
+    }
     return training_frame(spark, table).drop("id"), report
 
 
@@ -271,9 +284,12 @@ def train_recipe(
 
 
 def _fit(
-    recipe: NerRecipe, approach: NerDLApproach, train: DataFrame, dev: DataFrame | None,
+    recipe: NerRecipe,
+    approach: NerDLApproach,
+    train: DataFrame,
+    dev: DataFrame | None,
     corpora: list[DataFrame],
-) -> NerDLModel:  # fmt: skip
+) -> NerDLModel:
     """One training run: the approach itself, or with ``heads`` the shared encoder."""
     if recipe.heads:
         from sparkner.training.multihead import fit_with_heads
@@ -305,9 +321,13 @@ def dev_figures(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_split(
-    spark: SparkSession, model: NerDLModel, recipe: NerRecipe, data_dir: str | os.PathLike[str],
-    split: str, corpus: str | None = None,
-) -> Evaluation:  # fmt: skip
+    spark: SparkSession,
+    model: NerDLModel,
+    recipe: NerRecipe,
+    data_dir: str | os.PathLike[str],
+    split: str,
+    corpus: str | None = None,
+) -> Evaluation:
     """Strict / relaxed / token figures of ``model`` on one split (of one brat corpus)."""
     frame = read_split(spark, recipe, data_dir, split, corpus)
     tagged = model.setOutputCol("ner").transform(frame)

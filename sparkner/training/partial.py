@@ -54,8 +54,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sparkner.annotators.sentence_detector import SentenceDetector, split_sentences
-from sparkner.annotators.tokenizer import Tokenizer, token_pattern
+from sparkner.annotators.sentence_detector import SentenceDetector
+from sparkner.annotators.tokenizer import Tokenizer
+from sparkner.text.sentences import split_sentences
+from sparkner.text.tokenizing import token_pattern
 
 PROBLEM, TEST, TREATMENT = "PROBLEM", "TEST", "TREATMENT"
 DISCONTINUOUS = ("drop", "fragments")

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sparkner.annotation import AnnotationBatch
+from sparkner.core.annotation import AnnotationBatch
 from sparkner.training.brat import Entity
 from sparkner.training.corpora import line_texts, mtsamples_texts
 
@@ -57,17 +57,20 @@ class SelfTrainingSettings:
                 f"known keys {sorted(known)}, unknown {unknown}"
             )
         made = cls(
-            teacher=str(settings["teacher"]), files=tuple(settings["files"]),
+            teacher=str(settings["teacher"]),
+            files=tuple(settings["files"]),
             min_confidence=float(settings.get("min_confidence", 0.95)),
             max_sentences=int(settings.get("max_sentences", 5000)),
             seed=int(settings.get("seed", 13)),
-        )  # fmt: skip
+        )
         if not 0.0 <= made.min_confidence <= 1.0:
-            raise ValueError(f"self_training: min_confidence must be in [0, 1], got "
-                             f"{made.min_confidence}")  # fmt: skip
+            raise ValueError(
+                f"self_training: min_confidence must be in [0, 1], got {made.min_confidence}"
+            )
         if made.max_sentences < 1:
-            raise ValueError(f"self_training: max_sentences must be at least 1, got "
-                             f"{made.max_sentences}")  # fmt: skip
+            raise ValueError(
+                f"self_training: max_sentences must be at least 1, got {made.max_sentences}"
+            )
         return made
 
 
@@ -100,8 +103,9 @@ def confident_sentences(
         if hi > lo
     }  # NaN (a tag without a confidence) is never sure enough
     found: dict[tuple[int, int], list[int]] = {}
-    for c, key in enumerate(zip(chunks.row_of().tolist(), chunks.int_metadata("sentence").tolist(),
-                                strict=True)):  # fmt: skip
+    for c, key in enumerate(
+        zip(chunks.row_of().tolist(), chunks.int_metadata("sentence").tolist(), strict=True)
+    ):
         found.setdefault(key, []).append(c)
     entity_types = chunks.metadata("entity").to_pylist()
     rows, ids = sentences.row_of().tolist(), sentences.int_metadata("sentence").tolist()
@@ -142,8 +146,9 @@ def silver_sentences(
     confident = len(kept)
     random.Random(settings.seed).shuffle(kept)
     kept = kept[: settings.max_sentences]
-    return SilverSentences([text for text, _ in kept], [entities for _, entities in kept],
-                           tagged, confident)  # fmt: skip
+    return SilverSentences(
+        [text for text, _ in kept], [entities for _, entities in kept], tagged, confident
+    )
 
 
 def teacher_pipeline(tagger_folder: str, vectors: Any, lexicon: str = "") -> Any:
@@ -156,7 +161,7 @@ def teacher_pipeline(tagger_folder: str, vectors: Any, lexicon: str = "") -> Any
     from sparkner.annotators.ner_dl import NerDLModel
     from sparkner.annotators.sentence_detector import SentenceDetector
     from sparkner.annotators.tokenizer import Tokenizer
-    from sparkner.light_pipeline import LightPipeline
+    from sparkner.apps.light_pipeline import LightPipeline
 
     tagger = NerDLModel().attach_files(tagger_folder).setIncludeConfidence(True)
     stages: list[Any] = [DocumentAssembler(), SentenceDetector(), Tokenizer(), vectors]

@@ -11,14 +11,16 @@ from pyspark.ml import PipelineModel
 from tests_support import result_of_new_process
 
 from sparkner import AssertionModel, LightPipeline
-from sparkner.pretrained import PretrainedPipeline
+from sparkner.apps.pretrained import PretrainedPipeline
 from sparkner.resources import sample_notes
 
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
 pytestmark = pytest.mark.slow
 
-NOTE = ("The patient denies fever. Chest CT showed pneumonia. Mother had breast cancer. "
-        "Return if chills develop.")  # fmt: skip
+NOTE = (
+    "The patient denies fever. Chest CT showed pneumonia. Mother had breast cancer. "
+    "Return if chills develop."
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +50,13 @@ def test_spark_and_light_pipeline_assert_alike(spark, clinical):
     notes = [*sample_notes().values(), NOTE, "", None]
     frame = spark.createDataFrame(list(enumerate(notes)), "id int, text string")
     rows = clinical.transform(frame.repartition(3)).orderBy("id").collect()
-    spark_rows = [[(a.begin, a.end, a.result, a.metadata["chunk"]) for a in r.assertion]
-                  for r in rows]  # fmt: skip
+    spark_rows = [
+        [(a.begin, a.end, a.result, a.metadata["chunk"]) for a in r.assertion] for r in rows
+    ]
     light = clinical.fullAnnotate(notes)
-    assert spark_rows == [[(a.begin, a.end, a.result, a.metadata["chunk"])
-                           for a in row["assertion"]] for row in light]  # fmt: skip
+    assert spark_rows == [
+        [(a.begin, a.end, a.result, a.metadata["chunk"]) for a in row["assertion"]] for row in light
+    ]
     assert {"absent", "present"} <= {a[2] for row in spark_rows for a in row}
 
 
@@ -64,7 +68,7 @@ def test_a_saved_pipeline_asserts_the_same_in_a_new_process(spark, clinical, tmp
     script = f"""
 import json, sparkner
 from sparkner import LightPipeline
-from sparkner.pretrained import PretrainedPipeline
+from sparkner.apps.pretrained import PretrainedPipeline
 spark = sparkner.start(master="local[1]")
 model = PretrainedPipeline.from_disk({str(tmp_path / "saved")!r}).model
 assert model.stages[-1].getScopeWindow() == [2, 3]

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests_support import assert_offsets_valid
 
-from sparkner.annotation import AnnotationBatch
 from sparkner.annotators.document_assembler import DocumentAssembler, assemble_documents
-from sparkner.light_pipeline import LightPipeline
+from sparkner.apps.light_pipeline import LightPipeline
+from sparkner.core.annotation import AnnotationBatch
 
 # Texts that are hard for offsets: astral-plane emoji, CJK, combining marks, right-to-left
 # text, NUL and other control characters, CRLF, Unicode line and paragraph separators.

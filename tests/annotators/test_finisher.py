@@ -15,15 +15,19 @@ from sparkner import (
     Tokenizer,
     WordEmbeddings,
 )
-from sparkner.stage import AnnotatorInputError
+from sparkner.stages.stage import AnnotatorInputError
 
 
 @pytest.fixture(scope="module")
 def annotated(spark, tmp_path_factory):
     vectors = tmp_path_factory.mktemp("vectors") / "v.txt"
     vectors.write_text("chest 1 2\npain 3 4\n")
-    stages = [DocumentAssembler(), SentenceDetector(), Tokenizer(),
-              WordEmbeddings().setStoragePath(str(vectors), "TEXT")]  # fmt: skip
+    stages = [
+        DocumentAssembler(),
+        SentenceDetector(),
+        Tokenizer(),
+        WordEmbeddings().setStoragePath(str(vectors), "TEXT"),
+    ]
     frame = spark.createDataFrame(
         [(1, "Chest pain. No fever."), (2, None), (3, "")], "id int, text string"
     )
@@ -37,14 +41,17 @@ def test_default_is_arrays_of_results_and_drops_every_annotation_column(annotate
     out = Finisher().setInputCols("token").transform(frame)
     assert out.columns == ["id", "text", "finished_token"]  # document, sentence, ... dropped
     assert [r.finished_token for r in out.collect()] == [
-        ["Chest", "pain", ".", "No", "fever", "."], [], [],
-    ]  # fmt: skip
+        ["Chest", "pain", ".", "No", "fever", "."],
+        [],
+        [],
+    ]
 
 
 def test_keep_annotations_and_name_the_outputs(annotated):
     _, frame = annotated
-    finisher = Finisher(inputCols=["sentence", "token"], outputCols=["sents", "toks"],
-                        cleanAnnotations=False)  # fmt: skip
+    finisher = Finisher(
+        inputCols=["sentence", "token"], outputCols=["sents", "toks"], cleanAnnotations=False
+    )
     out = finisher.transform(frame)
     assert out.columns == [*frame.columns, "sents", "toks"]
     assert out.first().sents == ["Chest pain.", "No fever."]
@@ -55,8 +62,13 @@ def test_strings_with_and_without_metadata(annotated):
     plain = Finisher().setInputCols(["sentence"]).setOutputAsArray(False).transform(frame)
     assert [r.finished_sentence for r in plain.collect()] == ["Chest pain.@No fever.", "", ""]
     detail = (
-        Finisher().setInputCols(["sentence"]).setOutputAsArray(False).setIncludeMetadata(True)
-        .setValueSplitSymbol("|").setAnnotationSplitSymbol(" ## ").transform(frame)
+        Finisher()
+        .setInputCols(["sentence"])
+        .setOutputAsArray(False)
+        .setIncludeMetadata(True)
+        .setValueSplitSymbol("|")
+        .setAnnotationSplitSymbol(" ## ")
+        .transform(frame)
     )
     assert "finished_sentence_metadata" not in detail.columns  # in the string, as in Spark NLP
     assert detail.first().finished_sentence == (
@@ -99,8 +111,12 @@ def test_embeddings_as_arrays_and_as_vectors(annotated):
     first = arrays.first().finished_embeddings
     assert first[:2] == [[1.0, 2.0], [3.0, 4.0]] and first[2] == [0.0, 0.0]
     vectors = (
-        EmbeddingsFinisher().setInputCols("embeddings").setOutputCols("vectors")
-        .setOutputAsVector(True).setCleanAnnotations(False).transform(frame)
+        EmbeddingsFinisher()
+        .setInputCols("embeddings")
+        .setOutputCols("vectors")
+        .setOutputAsVector(True)
+        .setCleanAnnotations(False)
+        .transform(frame)
     )
     assert "embeddings" in vectors.columns
     rows = vectors.collect()
@@ -110,14 +126,21 @@ def test_embeddings_as_arrays_and_as_vectors(annotated):
 @pytest.mark.slow
 def test_a_pipeline_with_finishers_saves_loads_and_runs_in_a_light_pipeline(annotated, tmp_path):
     model, frame = annotated
-    finished = PipelineModel([
-        *model.stages, Finisher().setInputCols(["token"]).setCleanAnnotations(False),
-        EmbeddingsFinisher().setInputCols(["embeddings"]),
-    ])  # fmt: skip
+    finished = PipelineModel(
+        [
+            *model.stages,
+            Finisher().setInputCols(["token"]).setCleanAnnotations(False),
+            EmbeddingsFinisher().setInputCols(["embeddings"]),
+        ]
+    )
     finished.write().save(str(tmp_path / "p"))
     loaded = PipelineModel.load(str(tmp_path / "p"))
-    assert loaded.transform(frame).columns == ["id", "text", "finished_token",
-                                               "finished_embeddings"]  # fmt: skip
+    assert loaded.transform(frame).columns == [
+        "id",
+        "text",
+        "finished_token",
+        "finished_embeddings",
+    ]
     light = LightPipeline(loaded)  # the finishers are skipped, as in Spark NLP
     assert light.annotate("Chest pain.")["token"] == ["Chest", "pain", "."]
     assert light.fullAnnotate("Chest pain.")[0]["embeddings"][0].embeddings == [1.0, 2.0]

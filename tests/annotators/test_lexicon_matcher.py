@@ -24,8 +24,11 @@ def bundled(text_pipeline_stages) -> PipelineModel:
 
 def test_bundled_lexicon_finds_clinical_terms(bundled):
     found = LightPipeline(bundled).fullAnnotate(TEXT)[0]["lexicon"]
-    assert {("Chest pain", "PROBLEM"), ("Metformin", "TREATMENT"),
-            ("echocardiogram", "TEST")} <= set(_matches(found))  # fmt: skip
+    assert {
+        ("Chest pain", "PROBLEM"),
+        ("Metformin", "TREATMENT"),
+        ("echocardiogram", "TEST"),
+    } <= set(_matches(found))
     assert_offsets_valid(TEXT, found)
     assert [a.metadata["chunk"] for a in found] == [str(i) for i in range(len(found))]
 
@@ -35,11 +38,13 @@ def test_spark_and_light_pipeline_agree_on_the_sample_notes(spark, bundled):
     notes = [*sample_notes().values(), "", None]
     frame = spark.createDataFrame(list(enumerate(notes)), "id int, text string")
     rows = bundled.transform(frame.repartition(2)).orderBy("id").select("lexicon").collect()
-    spark_rows = [[(a.begin, a.end, a.result, a.metadata["entity"]) for a in r.lexicon]
-                  for r in rows]  # fmt: skip
+    spark_rows = [
+        [(a.begin, a.end, a.result, a.metadata["entity"]) for a in r.lexicon] for r in rows
+    ]
     light = LightPipeline(bundled).fullAnnotate(notes)
-    assert spark_rows == [[(a.begin, a.end, a.result, a.metadata["entity"])
-                           for a in row["lexicon"]] for row in light]  # fmt: skip
+    assert spark_rows == [
+        [(a.begin, a.end, a.result, a.metadata["entity"]) for a in row["lexicon"]] for row in light
+    ]
     assert sum(map(len, spark_rows)) > 20
     for text, row in zip(notes[:-2], light, strict=False):
         assert_offsets_valid(text, row["lexicon"])

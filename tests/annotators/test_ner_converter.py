@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sparkner import DocumentAssembler, LightPipeline, SentenceDetector, Tokenizer
-from sparkner.annotation import NAMED_ENTITY, AnnotationBatch, build_annotations
 from sparkner.annotators.ner_converter import NerConverter, convert_to_chunks
+from sparkner.core.annotation import NAMED_ENTITY, AnnotationBatch, build_annotations
 
 TEXT = "Pt has breast cancer and DM2. No CT done."
 
@@ -21,8 +21,9 @@ def annotate(texts, tags_per_text, confidences=None, white_list=()):
     metadata = {"sentence": tokens.int_metadata("sentence"), "word": tokens.result}
     if confidences is not None:
         metadata["confidence"] = [f"{c:.4f}" for c in confidences]
-    ner = build_annotations(NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end,
-                            flat_tags, metadata)  # fmt: skip
+    ner = build_annotations(
+        NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end, flat_tags, metadata
+    )
     return convert_to_chunks(batch["sentence"], batch["token"], ner, tuple(white_list)).to_pylist()
 
 
@@ -43,8 +44,11 @@ def chunks_of(row):
 )
 def test_schemes_give_the_same_chunks(tags):
     (row,) = annotate([TEXT], [tags])
-    assert chunks_of(row) == [("breast cancer", "PROBLEM", 7, 19), ("DM2", "PROBLEM", 25, 27),
-                              ("CT", "TEST", 33, 34)]  # fmt: skip
+    assert chunks_of(row) == [
+        ("breast cancer", "PROBLEM", 7, 19),
+        ("DM2", "PROBLEM", 25, 27),
+        ("CT", "TEST", 33, 34),
+    ]
     assert [dict(c["metadata"])["chunk"] for c in row] == ["0", "1", "2"]
     assert [dict(c["metadata"])["sentence"] for c in row] == ["0", "0", "1"]
 
@@ -80,8 +84,9 @@ def test_chunks_of_tokens_without_scores_have_no_confidence():
     tokens = AnnotationBatch(batch["token"])
     scores = [None, None, None, None, None, "0.5000", None, None, "0.7000", None, None]
     metadata = {"sentence": tokens.int_metadata("sentence"), "confidence": scores}
-    ner = build_annotations(NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end,
-                            tags, metadata)  # fmt: skip
+    ner = build_annotations(
+        NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end, tags, metadata
+    )
     (row,) = convert_to_chunks(batch["sentence"], batch["token"], ner, ()).to_pylist()
     assert [dict(c["metadata"]).get("confidence") for c in row] == [None, "0.5000", "0.7000"]
     assert "confidence" not in dict(row[0]["metadata"])
@@ -91,9 +96,9 @@ def test_preserve_position_is_accepted():
     converter = NerConverter().setPreservePosition(True)
     assert converter.getPreservePosition() is True
     with pytest.warns(UserWarning, match="setPreservePosition.False. has no effect"):
-        import sparkner.params
+        import sparkner.core.params
 
-        sparkner.params._WARNED.clear()
+        sparkner.core.params._WARNED.clear()
         NerConverter().setPreservePosition(False)
 
 

@@ -21,7 +21,7 @@ from sparkner import (
 )
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.ner.config import add_to_record
-from sparkner.stage import AnnotatorInputError
+from sparkner.stages.stage import AnnotatorInputError
 from sparkner.training.conll import CoNLL
 
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
@@ -44,10 +44,17 @@ def training_frame(spark, tmp_path_factory, embeddings):
 def ner_model(training_frame, tmp_path_factory) -> NerDLModel:
     logs = tmp_path_factory.mktemp("logs")
     approach = (
-        NerDLApproach().setMaxEpochs(6).setLr(0.01).setBatchSize(8).setRandomSeed(1)
-        .setValidationSplit(0.2).setIncludeConfidence(True).setEnableOutputLogs(True)
-        .setOutputLogsPath(str(logs)).setTestDataset(training_frame.limit(40))
-    )  # fmt: skip
+        NerDLApproach()
+        .setMaxEpochs(6)
+        .setLr(0.01)
+        .setBatchSize(8)
+        .setRandomSeed(1)
+        .setValidationSplit(0.2)
+        .setIncludeConfidence(True)
+        .setEnableOutputLogs(True)
+        .setOutputLogsPath(str(logs))
+        .setTestDataset(training_frame.limit(40))
+    )
     model = approach.fit(training_frame)
     model.log_folder = str(logs)
     return model
@@ -84,9 +91,15 @@ def test_training_record_and_log(ner_model):
 
 def test_spark_and_light_pipeline_agree_on_odd_input(spark, pipeline):
     texts = [
-        "The patient has asthma .", None, "", "   ", "Diabetes", "x" * 1000 + " has gout .",
-        "Emoji 😀 and 胸痛 with anemia .", " ".join(["word"] * 5000) + " asthma .",
-    ]  # fmt: skip
+        "The patient has asthma .",
+        None,
+        "",
+        "   ",
+        "Diabetes",
+        "x" * 1000 + " has gout .",
+        "Emoji 😀 and 胸痛 with anemia .",
+        " ".join(["word"] * 5000) + " asthma .",
+    ]
     frame = spark.createDataFrame(list(enumerate(texts)), "id int, text string").repartition(3)
     rows = pipeline.transform(frame).orderBy("id").collect()
     light = LightPipeline(pipeline).fullAnnotate(texts)
@@ -149,9 +162,17 @@ def test_single_tag_label_column(training_frame):
     )
     model = NerDLApproach().setMaxEpochs(1).fit(only_o.limit(20))
     assert model.tags() == ["O"]
-    assert set(LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(),
-                              WordEmbeddingsModel.pretrained(), model])
-               .annotate("The patient has gout .")["ner"]) == {"O"}  # fmt: skip
+    assert set(
+        LightPipeline(
+            [
+                DocumentAssembler(),
+                SentenceDetector(),
+                Tokenizer(),
+                WordEmbeddingsModel.pretrained(),
+                model,
+            ]
+        ).annotate("The patient has gout .")["ner"]
+    ) == {"O"}
 
 
 def test_char_filters_setting(training_frame):
@@ -159,8 +180,15 @@ def test_char_filters_setting(training_frame):
 
     model = NerDLApproach().setMaxEpochs(1).setCharFilters(12).fit(training_frame.limit(20))
     assert read_config(model.files_folder()).char_filters == 12
-    light = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(),
-                           WordEmbeddingsModel.pretrained(), model])  # fmt: skip
+    light = LightPipeline(
+        [
+            DocumentAssembler(),
+            SentenceDetector(),
+            Tokenizer(),
+            WordEmbeddingsModel.pretrained(),
+            model,
+        ]
+    )
     assert len(light.annotate("The patient has gout .")["ner"]) == 5
     with pytest.raises(ValueError, match="charFilters"):
         NerDLApproach().setCharFilters(0)
@@ -183,10 +211,16 @@ def test_bad_settings_name_themselves():
 def test_pretrained_bc5cdr_finds_chemicals_and_diseases():
     from sparkner import NerConverter
 
-    light = LightPipeline([
-        DocumentAssembler(), SentenceDetector(), Tokenizer(), WordEmbeddingsModel.pretrained(),
-        NerDLModel.pretrained("ner_bc5cdr"), NerConverter(),
-    ])  # fmt: skip
+    light = LightPipeline(
+        [
+            DocumentAssembler(),
+            SentenceDetector(),
+            Tokenizer(),
+            WordEmbeddingsModel.pretrained(),
+            NerDLModel.pretrained("ner_bc5cdr"),
+            NerConverter(),
+        ]
+    )
     text = "Cisplatin caused acute renal failure in two patients."
     chunks = light.fullAnnotate(text)[0]["ner_chunk"]
     found = {(c.result, c.metadata["entity"]) for c in chunks}
@@ -203,11 +237,17 @@ def test_unknown_pretrained_tagger_lists_the_available_ones():
 def test_pretrained_clinical_finds_problems_tests_treatments():
     from sparkner import LexiconMatcherModel, NerConverter
 
-    light = LightPipeline([
-        DocumentAssembler(), SentenceDetector(), Tokenizer(), WordEmbeddingsModel.pretrained(),
-        LexiconMatcherModel.pretrained("lexicon_clinical"),
-        NerDLModel.pretrained("ner_clinical").setInputCols(LEXICON_INPUTS), NerConverter(),
-    ])  # fmt: skip
+    light = LightPipeline(
+        [
+            DocumentAssembler(),
+            SentenceDetector(),
+            Tokenizer(),
+            WordEmbeddingsModel.pretrained(),
+            LexiconMatcherModel.pretrained("lexicon_clinical"),
+            NerDLModel.pretrained("ner_clinical").setInputCols(LEXICON_INPUTS),
+            NerConverter(),
+        ]
+    )
     text = "The patient presented with fever and cough. A chest CT was performed."
     chunks = light.fullAnnotate(text)[0]["ner_chunk"]
     found = {(c.result, c.metadata["entity"]) for c in chunks}
@@ -222,8 +262,8 @@ def test_tagger_looks_vectors_up_itself_on_spark(spark):
     tagger looks the same vectors up in the same store, and the tags are identical."""
     from pyspark.sql import functions as F
 
-    from sparkner.light_pipeline import LightPipeline
-    from sparkner.pretrained import pretrained_pipeline_model
+    from sparkner.apps.light_pipeline import LightPipeline
+    from sparkner.apps.pretrained import pretrained_pipeline_model
     from sparkner.resources import sample_notes
 
     model = pretrained_pipeline_model("ner_clinical")
@@ -242,8 +282,10 @@ def test_tagger_looks_vectors_up_itself_on_spark(spark):
         return {r.id: [(a.begin, a.end, a.result, a.metadata) for a in r.ner] for r in rows}
 
     light = LightPipeline(model).fullAnnotate(list(notes.values()))
-    expected = {k: [(a.begin, a.end, a.result, a.metadata) for a in row["ner"]]
-                for k, row in zip(notes, light, strict=True)}  # fmt: skip
+    expected = {
+        k: [(a.begin, a.end, a.result, a.metadata) for a in row["ner"]]
+        for k, row in zip(notes, light, strict=True)
+    }
     assert tags(annotated) == expected
     assert tags(annotated, "embeddings") == expected
     # An embeddings column whose origin is unknown (read back from a file, say) is read as is.
@@ -253,9 +295,12 @@ def test_tagger_looks_vectors_up_itself_on_spark(spark):
     for stage in upstream:
         embedded = stage.transform(embedded)
     plain = embedded.withColumn(
-        "embeddings", F.col("embeddings").alias("embeddings", metadata={"annotatorType":
-        "word_embeddings", "ref": "embeddings_clinical_v2"})
-    )  # fmt: skip
+        "embeddings",
+        F.col("embeddings").alias(
+            "embeddings",
+            metadata={"annotatorType": "word_embeddings", "ref": "embeddings_clinical_v2"},
+        ),
+    )
     read_as_is = model.stages[tagger].transform(plain)
     assert (
         "WordEmbeddingsModel"
@@ -273,9 +318,11 @@ def _other_vectors(tokens, tmp_path, dimension: int, ref: str) -> WordEmbeddings
         + "".join(f"{w} " + " ".join(["0.5"] * dimension) + "\n" for w in words)
     )
     return (
-        WordEmbeddings(storageRef=ref).setInputCols(["sentence", "token"])
-        .setStoragePath(str(path), "TEXT").fit(tokens)
-    )  # fmt: skip
+        WordEmbeddings(storageRef=ref)
+        .setInputCols(["sentence", "token"])
+        .setStoragePath(str(path), "TEXT")
+        .fit(tokens)
+    )
 
 
 def test_tagger_refuses_other_vectors_at_transform(spark, ner_model, tmp_path):
@@ -320,8 +367,10 @@ def test_training_refuses_mixed_dimensions(training_frame):
 
 
 # -- lexicon features: the LexiconMatcherModel's column as an optional fourth input -----------
-LEXICON_TERMS = {"DISEASE": ["colon cancer", "asthma", "gout", "heart failure"],
-                 "DRUG": ["aspirin", "insulin"]}  # fmt: skip
+LEXICON_TERMS = {
+    "DISEASE": ["colon cancer", "asthma", "gout", "heart failure"],
+    "DRUG": ["aspirin", "insulin"],
+}
 LEXICON_INPUTS = ["sentence", "token", "embeddings", "lexicon"]
 
 
@@ -336,22 +385,40 @@ def lexicon_model(training_frame):
 def lexicon_ner_model(training_frame, lexicon_model) -> NerDLModel:
     frame = lexicon_model.transform(training_frame).cache()
     approach = (
-        NerDLApproach().setInputCols(LEXICON_INPUTS).setMaxEpochs(4).setLr(0.01).setBatchSize(8)
-        .setRandomSeed(1).setIncludeConfidence(True).setTestDataset(frame.limit(20))
-    )  # fmt: skip
+        NerDLApproach()
+        .setInputCols(LEXICON_INPUTS)
+        .setMaxEpochs(4)
+        .setLr(0.01)
+        .setBatchSize(8)
+        .setRandomSeed(1)
+        .setIncludeConfidence(True)
+        .setTestDataset(frame.limit(20))
+    )
     return approach.fit(frame)
 
 
 @pytest.fixture(scope="module")
 def lexicon_pipeline(embeddings, lexicon_model, lexicon_ner_model) -> PipelineModel:
-    return PipelineModel(stages=[DocumentAssembler(), SentenceDetector(), Tokenizer(), embeddings,
-                                 lexicon_model, lexicon_ner_model])  # fmt: skip
+    return PipelineModel(
+        stages=[
+            DocumentAssembler(),
+            SentenceDetector(),
+            Tokenizer(),
+            embeddings,
+            lexicon_model,
+            lexicon_ner_model,
+        ]
+    )
 
 
 LEXICON_TEXTS = [
-    "Her brother has colon cancer .", "He takes aspirin daily . She has gout .", None, "",
-    "The patient has asthma and heart failure .", "History of migraine in the family .",
-]  # fmt: skip
+    "Her brother has colon cancer .",
+    "He takes aspirin daily . She has gout .",
+    None,
+    "",
+    "The patient has asthma and heart failure .",
+    "History of migraine in the family .",
+]
 
 
 def _ner_view(annotations):
@@ -370,17 +437,17 @@ def test_lexicon_tagger_records_its_classes_and_learns(lexicon_ner_model, lexico
     assert result["ner"] == ["O", "O", "O", "B-Disease", "I-Disease", "O"]
 
 
-def test_lexicon_tagger_same_tags_on_spark_fused_light_and_saved(spark, lexicon_pipeline,
-                                                                  tmp_path):  # fmt: skip
+def test_lexicon_tagger_same_tags_on_spark_fused_light_and_saved(spark, lexicon_pipeline, tmp_path):
     from pyspark.sql import functions as F
 
-    from sparkner.fused import pipeline_udf
-    from sparkner.udf import has_arrow_udf
+    from sparkner.runtime.fused import pipeline_udf
+    from sparkner.runtime.udf import has_arrow_udf
 
     frame = spark.createDataFrame(list(enumerate(LEXICON_TEXTS)), "id int, text string")
     frame = frame.repartition(2)
-    light = [_ner_view(r["ner"]) for r in LightPipeline(lexicon_pipeline).fullAnnotate(
-        LEXICON_TEXTS)]  # fmt: skip
+    light = [
+        _ner_view(r["ner"]) for r in LightPipeline(lexicon_pipeline).fullAnnotate(LEXICON_TEXTS)
+    ]
     assert [len(v) for v in light] == [6, 9, 0, 0, 8, 7]
     # Stage by stage: the tagger looks the vectors up itself, with the lexicon column sent.
     rows = lexicon_pipeline.transform(frame).select("id", "ner").orderBy("id").collect()
@@ -389,8 +456,10 @@ def test_lexicon_tagger_same_tags_on_spark_fused_light_and_saved(spark, lexicon_
     upstream = frame
     for stage in lexicon_pipeline.stages[:5]:
         upstream = stage.transform(upstream)
-    plain = upstream.withColumn("embeddings", F.col("embeddings").alias(
-        "embeddings", metadata={"annotatorType": "word_embeddings"}))  # fmt: skip
+    plain = upstream.withColumn(
+        "embeddings",
+        F.col("embeddings").alias("embeddings", metadata={"annotatorType": "word_embeddings"}),
+    )
     rows = lexicon_pipeline.stages[5].transform(plain).select("id", "ner").orderBy("id")
     assert [_ner_view(r.ner) for r in rows.collect()] == light
     if has_arrow_udf():
@@ -405,9 +474,9 @@ def test_lexicon_tagger_same_tags_on_spark_fused_light_and_saved(spark, lexicon_
     assert again == light
 
 
-def test_lexicon_column_needed_by_a_lexicon_tagger_only(spark, lexicon_ner_model, ner_model,
-                                                         embeddings, lexicon_model,
-                                                         tmp_path):  # fmt: skip
+def test_lexicon_column_needed_by_a_lexicon_tagger_only(
+    spark, lexicon_ner_model, ner_model, embeddings, lexicon_model, tmp_path
+):
     frame = spark.createDataFrame([("The patient has asthma .",)], "text string")
     stages = [DocumentAssembler(), SentenceDetector(), Tokenizer(), embeddings, lexicon_model]
     prepared = PipelineModel(stages=stages).transform(frame)
@@ -427,8 +496,11 @@ def test_lexicon_column_needed_by_a_lexicon_tagger_only(spark, lexicon_ner_model
     recorded = tmp_path / "recorded"
     shutil.copytree(lexicon_ner_model.files_folder(), recorded)
     add_to_record(recorded, lexicon="lexicon_clinical")
-    with pytest.raises(AnnotatorInputError, match=r"written by LexiconMatcherModel\.pretrained\("
-                       r"'lexicon_clinical'\) from the document and token columns"):  # fmt: skip
+    with pytest.raises(
+        AnnotatorInputError,
+        match=r"written by LexiconMatcherModel\.pretrained\("
+        r"'lexicon_clinical'\) from the document and token columns",
+    ):
         NerDLModel().attach_files(recorded).transform(prepared)
     plain = NerDLModel().attach_files(ner_model.files_folder()).setInputCols(LEXICON_INPUTS)
     expected = r"trained without lexicon features: inputCols .* has 4 columns, expected 3"
@@ -459,8 +531,15 @@ def test_bundled_taggers_tag_as_before():
     for name in BUNDLED_TAG_DIGESTS:
         ner = NerDLModel.pretrained(name)
         assert ner.lexicon_classes() == [] and ner.getInputCols() == LEXICON_INPUTS[:3]
-        light = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(),
-                               WordEmbeddingsModel.pretrained(), ner])  # fmt: skip
+        light = LightPipeline(
+            [
+                DocumentAssembler(),
+                SentenceDetector(),
+                Tokenizer(),
+                WordEmbeddingsModel.pretrained(),
+                ner,
+            ]
+        )
         rows = [[(a.begin, a.end, a.result) for a in r["ner"]] for r in light.fullAnnotate(notes)]
         digests[name] = hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
     assert digests == BUNDLED_TAG_DIGESTS
@@ -499,14 +578,17 @@ def test_get_classes_lists_the_tags():
 def test_tensorflow_graph_params_are_accepted_with_one_warning(tmp_path):
     import warnings
 
-    import sparkner.params
+    import sparkner.core.params
 
-    sparkner.params._WARNED.clear()
+    sparkner.core.params._WARNED.clear()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         approach = (
-            NerDLApproach().setGraphFolder(str(tmp_path)).setConfigProtoBytes([1, 2])
-            .setUseContrib(False).setEnableMemoryOptimizer(True)
+            NerDLApproach()
+            .setGraphFolder(str(tmp_path))
+            .setConfigProtoBytes([1, 2])
+            .setUseContrib(False)
+            .setEnableMemoryOptimizer(True)
         )
         NerDLApproach().setGraphFolder(str(tmp_path))  # warned once already
     messages = [str(w.message) for w in caught]

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests_support import TEXTS, assert_offsets_valid
 
-from sparkner.annotation import AnnotationBatch
 from sparkner.annotators.document_assembler import DocumentAssembler
-from sparkner.annotators.sentence_detector import SentenceDetector, SentenceRules, split_sentences
-from sparkner.light_pipeline import LightPipeline
+from sparkner.annotators.sentence_detector import SentenceDetector
+from sparkner.apps.light_pipeline import LightPipeline
+from sparkner.core.annotation import AnnotationBatch
+from sparkner.text.sentences import SentenceRules, split_sentences
 
 # What may lie between sentences: whitespace of any kind and section-separating , and ;.
 BETWEEN = re.compile(r"[\s,;]*")
@@ -291,8 +292,13 @@ def test_custom_bounds_only():
 def test_split_length_cuts_at_whitespace_or_hard():
     text = "This is a long sentence that goes on and on without any punctuation at all"
     pieces = sentences(text, splitLength=20)
-    assert pieces == ["This is a long", "sentence that goes", "on and on without",
-                      "any punctuation at", "all"]  # fmt: skip
+    assert pieces == [
+        "This is a long",
+        "sentence that goes",
+        "on and on without",
+        "any punctuation at",
+        "all",
+    ]
     assert sentences("x" * 45, splitLength=20) == ["x" * 20, "x" * 20, "x" * 5]
     assert sentences(text, splitLength=0) == [text]
 
@@ -471,44 +477,73 @@ REAL_EXCERPTS = [
         "excellent intimal appearance.,PHYSICAL EXAMINATION,VITAL SIGNS:  Blood pressure 160/88, "
         "temperature 98.6, pulse 83, respirations 30.  He is saturating at 96% on 4 L "
         "nonrebreather.,GENERAL:  The patient",
-        ["excellent intimal appearance.", "PHYSICAL EXAMINATION", "VITAL SIGNS:",
-         "Blood pressure 160/88, temperature 98.6, pulse 83, respirations 30.",
-         "He is saturating at 96% on 4 L nonrebreather.", "GENERAL:", "The patient"],
+        [
+            "excellent intimal appearance.",
+            "PHYSICAL EXAMINATION",
+            "VITAL SIGNS:",
+            "Blood pressure 160/88, temperature 98.6, pulse 83, respirations 30.",
+            "He is saturating at 96% on 4 L nonrebreather.",
+            "GENERAL:",
+            "The patient",
+        ],
     ),
     (
         "PREOPERATIVE DIAGNOSES:,1.  Deformity, right breast reconstruction.,2.  Excess soft "
         "tissue, anterior abdomen and flank.,3.  Lipodystrophy of the abdomen.,POSTOPERATIVE",
-        ["PREOPERATIVE DIAGNOSES:", "1.  Deformity, right breast reconstruction.",
-         "2.  Excess soft tissue, anterior abdomen and flank.",
-         "3.  Lipodystrophy of the abdomen.", "POSTOPERATIVE"],
+        [
+            "PREOPERATIVE DIAGNOSES:",
+            "1.  Deformity, right breast reconstruction.",
+            "2.  Excess soft tissue, anterior abdomen and flank.",
+            "3.  Lipodystrophy of the abdomen.",
+            "POSTOPERATIVE",
+        ],
     ),
     (
         "MEDICATIONS: , Crestor 20 mg p.o. daily, hydrochlorothiazide 20 mg p.o. daily, "
         "Veramist spray 27.5 mcg daily, Restasis twice a day and ibuprofen two to three times a "
         "day.,ALLERGIES",
-        ["MEDICATIONS:", "Crestor 20 mg p.o. daily, hydrochlorothiazide 20 mg p.o. daily, "
-         "Veramist spray 27.5 mcg daily, Restasis twice a day and ibuprofen two to three times "
-         "a day.", "ALLERGIES"],
+        [
+            "MEDICATIONS:",
+            "Crestor 20 mg p.o. daily, hydrochlorothiazide 20 mg p.o. daily, "
+            "Veramist spray 27.5 mcg daily, Restasis twice a day and ibuprofen two to three times "
+            "a day.",
+            "ALLERGIES",
+        ],
     ),
     (
         "He will need to get a letter of approval from Dr. XYZ.  He will need to see a "
         "nutritionist and mental health worker.",
-        ["He will need to get a letter of approval from Dr. XYZ.",
-         "He will need to see a nutritionist and mental health worker."],
+        [
+            "He will need to get a letter of approval from Dr. XYZ.",
+            "He will need to see a nutritionist and mental health worker.",
+        ],
     ),
     (
         "rate controlled with metoprolol 50 mg b.i.d. His rate in clinic today was 92. He could",
-        ["rate controlled with metoprolol 50 mg b.i.d.", "His rate in clinic today was 92.",
-         "He could"],
+        [
+            "rate controlled with metoprolol 50 mg b.i.d.",
+            "His rate in clinic today was 92.",
+            "He could",
+        ],
     ),
     (
         "MEDICATIONS:,1.  Metformin.,2.  Prilosec.,3.  Folic acid.,4.  Flomax.,5.  Metoprolol.,"
         "6.  Crestor.,7.  Claritin.,ALLERGIES:,  DEMEROL, SULFA.,PERSONAL HISTORY:",
-        ["MEDICATIONS:", "1.  Metformin.", "2.  Prilosec.", "3.  Folic acid.", "4.  Flomax.",
-         "5.  Metoprolol.", "6.  Crestor.", "7.  Claritin.", "ALLERGIES:", "DEMEROL, SULFA.",
-         "PERSONAL HISTORY:"],
+        [
+            "MEDICATIONS:",
+            "1.  Metformin.",
+            "2.  Prilosec.",
+            "3.  Folic acid.",
+            "4.  Flomax.",
+            "5.  Metoprolol.",
+            "6.  Crestor.",
+            "7.  Claritin.",
+            "ALLERGIES:",
+            "DEMEROL, SULFA.",
+            "PERSONAL HISTORY:",
+        ],
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("excerpt", "expected"), REAL_EXCERPTS)

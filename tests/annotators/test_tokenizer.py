@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests_support import TEXTS, assert_offsets_valid
 
-from sparkner.annotation import AnnotationBatch
 from sparkner.annotators.document_assembler import DocumentAssembler
 from sparkner.annotators.sentence_detector import SentenceDetector
-from sparkner.annotators.tokenizer import Tokenizer, TokenRules, tokenize_text
-from sparkner.light_pipeline import LightPipeline
+from sparkner.annotators.tokenizer import Tokenizer
+from sparkner.apps.light_pipeline import LightPipeline
+from sparkner.core.annotation import AnnotationBatch
+from sparkner.text.tokenizing import TokenRules, tokenize_text
 
 
 def tokens(text: str, **params) -> list[str]:
@@ -237,8 +238,17 @@ def test_exceptions_are_kept_whole_case_sensitively_by_default():
     text = "COVID-19 PCR negative; covid-19 pcr; St. Jude and C. diff."
     params = {"exceptions": ["COVID-19 PCR", "St. Jude", "C. diff"]}
     assert tokens(text, **params) == [
-        "COVID-19 PCR", "negative", ";", "covid-19", "pcr", ";", "St. Jude", "and", "C. diff", ".",
-    ]  # fmt: skip
+        "COVID-19 PCR",
+        "negative",
+        ";",
+        "covid-19",
+        "pcr",
+        ";",
+        "St. Jude",
+        "and",
+        "C. diff",
+        ".",
+    ]
 
 
 def test_exceptions_without_case():
@@ -267,11 +277,14 @@ def test_add_exception_appends():
         (["-"], "x-ray 71-year-old", ["x", "-", "ray", "71", "-", "year", "-", "old"]),
         (["/"], "120/80 and/or", ["120", "/", "80", "and", "/", "or"]),
         ([","], "1,000", ["1", ",", "000"]),
-        (["."], "2.5 b.i.d. Dr. wait...", ["2", ".", "5", "b", ".", "i", ".", "d", ".", "Dr",
-                                          ".", "wait", ".", ".", "."]),
+        (
+            ["."],
+            "2.5 b.i.d. Dr. wait...",
+            ["2", ".", "5", "b", ".", "i", ".", "d", ".", "Dr", ".", "wait", ".", ".", "."],
+        ),
         (["-", "/"], "x-ray 10/20", ["x", "-", "ray", "10", "/", "20"]),
     ],
-)  # fmt: skip
+)
 def test_split_chars(split, text, expected):
     assert tokens(text, splitChars=split) == expected
 
@@ -281,8 +294,13 @@ def test_add_split_chars():
     stage = Tokenizer().addSplitChars("-").addSplitChars(":")
     text = "x-ray 10:30"
     assert [text[b:e] for b, e in tokenize_text(text, stage.rules())] == [
-        "x", "-", "ray", "10", ":", "30",
-    ]  # fmt: skip
+        "x",
+        "-",
+        "ray",
+        "10",
+        ":",
+        "30",
+    ]
 
 
 def test_min_and_max_length():
@@ -295,22 +313,33 @@ def test_min_and_max_length():
 def test_length_filter_keeps_sentence_numbers_in_the_pipeline():
     result = pipeline(minLength=3).fullAnnotate("Chest pain. No fever.")[0]
     assert [(t.result, t.metadata["sentence"]) for t in result["token"]] == [
-        ("Chest", "0"), ("pain", "0"), ("fever", "1"),
-    ]  # fmt: skip
+        ("Chest", "0"),
+        ("pain", "0"),
+        ("fever", "1"),
+    ]
 
 
 def test_own_abbreviations_replace_the_defaults():
     assert tokens("Adm. Jones and Dr. Smith", abbreviations=["Adm."]) == [
-        "Adm.", "Jones", "and", "Dr", ".", "Smith",
-    ]  # fmt: skip
+        "Adm.",
+        "Jones",
+        "and",
+        "Dr",
+        ".",
+        "Smith",
+    ]
 
 
 def test_token_offsets_and_sentence_numbers():
     result = pipeline().fullAnnotate("Chest pain.  No fever.")[0]
     assert [(t.begin, t.end, t.result, t.metadata["sentence"]) for t in result["token"]] == [
-        (0, 4, "Chest", "0"), (6, 9, "pain", "0"), (10, 10, ".", "0"),
-        (13, 14, "No", "1"), (16, 20, "fever", "1"), (21, 21, ".", "1"),
-    ]  # fmt: skip
+        (0, 4, "Chest", "0"),
+        (6, 9, "pain", "0"),
+        (10, 10, ".", "0"),
+        (13, 14, "No", "1"),
+        (16, 20, "fever", "1"),
+        (21, 21, ".", "1"),
+    ]
     assert all(t.annotatorType == "token" for t in result["token"])
 
 
@@ -459,23 +488,80 @@ def test_one_megabyte_single_word_is_one_token():
 REAL_EXCERPTS = [
     (
         "Crestor 20 mg p.o. daily, hydrochlorothiazide 20 mg p.o. daily, Veramist spray 27.5 mcg",
-        ["Crestor", "20", "mg", "p.o.", "daily", ",", "hydrochlorothiazide", "20", "mg", "p.o.",
-         "daily", ",", "Veramist", "spray", "27.5", "mcg"],
+        [
+            "Crestor",
+            "20",
+            "mg",
+            "p.o.",
+            "daily",
+            ",",
+            "hydrochlorothiazide",
+            "20",
+            "mg",
+            "p.o.",
+            "daily",
+            ",",
+            "Veramist",
+            "spray",
+            "27.5",
+            "mcg",
+        ],
     ),
     (
         "Blood pressure 160/88, temperature 98.6, pulse 83, respirations 30.  He is saturating "
         "at 96% on 4 L nonrebreather.",
-        ["Blood", "pressure", "160/88", ",", "temperature", "98.6", ",", "pulse", "83", ",",
-         "respirations", "30", ".", "He", "is", "saturating", "at", "96", "%", "on", "4", "L",
-         "nonrebreather", "."],
+        [
+            "Blood",
+            "pressure",
+            "160/88",
+            ",",
+            "temperature",
+            "98.6",
+            ",",
+            "pulse",
+            "83",
+            ",",
+            "respirations",
+            "30",
+            ".",
+            "He",
+            "is",
+            "saturating",
+            "at",
+            "96",
+            "%",
+            "on",
+            "4",
+            "L",
+            "nonrebreather",
+            ".",
+        ],
     ),
     (
         "laparoscopic Roux-en-Y gastric bypass.  He will need to get a letter of approval from "
         "Dr. XYZ.",
-        ["laparoscopic", "Roux-en-Y", "gastric", "bypass", ".", "He", "will", "need", "to", "get",
-         "a", "letter", "of", "approval", "from", "Dr.", "XYZ", "."],
+        [
+            "laparoscopic",
+            "Roux-en-Y",
+            "gastric",
+            "bypass",
+            ".",
+            "He",
+            "will",
+            "need",
+            "to",
+            "get",
+            "a",
+            "letter",
+            "of",
+            "approval",
+            "from",
+            "Dr.",
+            "XYZ",
+            ".",
+        ],
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("excerpt", "expected"), REAL_EXCERPTS)

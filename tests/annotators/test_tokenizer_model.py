@@ -7,7 +7,7 @@ from pyspark.ml import Pipeline, PipelineModel
 
 from sparkner import DocumentAssembler, LightPipeline, SentenceDetector, Tokenizer, TokenizerModel
 from sparkner.common import ReadAs
-from sparkner.stage import AnnotatorInputError
+from sparkner.stages.stage import AnnotatorInputError
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.param import Param, Params, TypeConverters
 
 from sparkner import DocumentAssembler, LightPipeline, SentenceDetector, Tokenizer
-from sparkner.annotation import WORD_EMBEDDINGS
 from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
+from sparkner.core.annotation import WORD_EMBEDDINGS
 from sparkner.embeddings.store import StoreError
-from sparkner.stage import AnnotatorInputError, AnnotatorTransformer
+from sparkner.stages.stage import AnnotatorInputError, AnnotatorTransformer
 
 VECTORS = "4 3\nchest 1 2 3\npain 4 5 6\nCT 7 8 9\nbp 0.5 0.5 0.5\n"
 NOTES = ["Chest pain. CT ok.", None, "", "BP 120/80 😀"]
@@ -35,9 +35,11 @@ def notes(spark):
 @pytest.fixture(scope="module")
 def model(notes, vector_file) -> PipelineModel:
     stages = [
-        DocumentAssembler(), SentenceDetector(), Tokenizer(),
+        DocumentAssembler(),
+        SentenceDetector(),
+        Tokenizer(),
         WordEmbeddings().setStoragePath(vector_file, "TEXT").setDimension(3),
-    ]  # fmt: skip
+    ]
     return Pipeline(stages=stages).fit(notes)
 
 
@@ -69,14 +71,21 @@ def test_one_vector_per_token_with_oov_marked(model, notes):
 def test_column_metadata_names_the_vectors(model, notes):
     field = model.transform(notes).schema["embeddings"]
     lookup = field.metadata.pop("sparknerLookup")  # for taggers that look vectors up
-    assert field.metadata == {"annotatorType": "word_embeddings", "ref": "tiny_vectors",
-                              "dimension": 3}  # fmt: skip
+    assert field.metadata == {
+        "annotatorType": "word_embeddings",
+        "ref": "tiny_vectors",
+        "dimension": 3,
+    }
     assert lookup["tokens"] == "token" and lookup["caseSensitive"] is False
 
 
 def test_case_sensitive_lookup(notes, vector_file):
-    stages = [DocumentAssembler(), SentenceDetector(), Tokenizer(),
-              WordEmbeddings(caseSensitive=True).setStoragePath(vector_file)]  # fmt: skip
+    stages = [
+        DocumentAssembler(),
+        SentenceDetector(),
+        Tokenizer(),
+        WordEmbeddings(caseSensitive=True).setStoragePath(vector_file),
+    ]
     light = LightPipeline(Pipeline(stages=stages).fit(notes))
     oov = [a.metadata["isOOV"] for a in light.fullAnnotate("Chest chest")[0]["embeddings"]]
     assert oov == ["true", "false"]
@@ -195,8 +204,12 @@ def test_coverage_per_row_and_overall(model, notes):
     # Tokens: "Chest pain. CT ok." (5, "ok" and "." unknown), none, none, "BP 120/80 😀" (3).
     embedded = model.transform(notes)
     rows = WordEmbeddingsModel.withCoverageColumn(embedded, "embeddings").orderBy("id").collect()
-    assert [(r.coverage.covered, r.coverage.total) for r in rows] == [(3, 6), (0, 0), (0, 0),
-                                                                      (1, 3)]  # fmt: skip
+    assert [(r.coverage.covered, r.coverage.total) for r in rows] == [
+        (3, 6),
+        (0, 0),
+        (0, 0),
+        (1, 3),
+    ]
     assert rows[0].coverage.percentage == pytest.approx(0.5) and rows[1].coverage.percentage is None
     overall = WordEmbeddingsModel.overallCoverage(embedded, "embeddings")
     assert (overall.covered, overall.total) == (4, 9)

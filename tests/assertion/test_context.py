@@ -12,10 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests_support import TEXTS
 
-from sparkner.annotation import CHUNK, AnnotationBatch, build_annotations
 from sparkner.annotators.document_assembler import assemble_documents
-from sparkner.annotators.sentence_detector import SentenceRules, detect_sentences
-from sparkner.annotators.tokenizer import TokenRules, tokenize
 from sparkner.assertion import (
     ABSENT,
     CONDITIONAL,
@@ -37,7 +34,10 @@ from sparkner.assertion.context import (
     assert_sentence,
     find_triggers,
 )
-from sparkner.assertion.spans import assert_spans, chunks_from_spans
+from sparkner.core.annotation import CHUNK, AnnotationBatch, build_annotations
+from sparkner.text.sentences import SentenceRules, detect_sentences
+from sparkner.text.tokenizing import TokenRules, tokenize
+from sparkner.training.assertion_spans import assert_spans, chunks_from_spans
 
 
 def labels(text: str, *words: str, rules: ContextRules | None = None) -> list[str]:
@@ -64,8 +64,11 @@ def labels(text: str, *words: str, rules: ContextRules | None = None) -> list[st
         ("No change in the effusion.", ["effusion"], [PRESENT]),
         ("Not only fever but also cough.", ["fever", "cough"], [PRESENT, PRESENT]),
         ("No fever but has cough.", ["fever", "cough"], [ABSENT, PRESENT]),
-        ("No fever, chills or night sweats.", ["fever", "chills", "night sweats"],
-         [ABSENT, ABSENT, ABSENT]),
+        (
+            "No fever, chills or night sweats.",
+            ["fever", "chills", "night sweats"],
+            [ABSENT, ABSENT, ABSENT],
+        ),
         ("Denies fever. Cough present.", ["fever", "Cough"], [ABSENT, PRESENT]),
         ("Family history of diabetes.", ["diabetes"], [SOMEONE_ELSE]),
         ("Biopsy negative for malignancy.", ["malignancy"], [ABSENT]),
@@ -88,7 +91,7 @@ def labels(text: str, *words: str, rules: ContextRules | None = None) -> list[st
         # Unicode apostrophe: the same trigger as "didn't".
         ("He didn’t have fever.", ["fever"], [ABSENT]),
     ],
-)  # fmt: skip
+)
 def test_fictional_sentences(text, words, expected):
     assert labels(text, *words) == expected
 
@@ -123,8 +126,12 @@ def test_chunk_own_tokens_are_not_its_trigger():
 
 def test_unasserted_entities_stay_present():
     text = "Tumor cells were negative for CD3 and malignancy."
-    spans = [[(text.index("CD3"), text.index("CD3") + 2),
-              (text.index("malignancy"), text.index("malignancy") + 9)]]  # fmt: skip
+    spans = [
+        [
+            (text.index("CD3"), text.index("CD3") + 2),
+            (text.index("malignancy"), text.index("malignancy") + 9),
+        ]
+    ]
     rules = bundled_rules()
     assert "TEST" in rules.unasserted_entities
     got = assert_spans([text], spans, rules, [["TEST", "PROBLEM"]])[0]
@@ -200,13 +207,17 @@ def test_rules_are_hashable_and_cacheable():
 
 def test_load_rules_reads_plain_json(tmp_path):
     document = {
-        "format": "sparkner-context-rules", "version": 1, "max_scope": 3,
-        "max_scope_backward": 2, "priority": None, "unasserted_entities": ["TEST"],
+        "format": "sparkner-context-rules",
+        "version": 1,
+        "max_scope": 3,
+        "max_scope_backward": 2,
+        "priority": None,
+        "unasserted_entities": ["TEST"],
         "rules": [
             {"phrase": "Denies", "direction": "forward", "label": "absent", "source": "x"},
             {"phrase": "but", "direction": "terminate", "label": None},
         ],
-    }  # fmt: skip
+    }
     (tmp_path / "context_rules.json").write_text(json.dumps(document))
     rules = load_rules(tmp_path)
     assert rules.rules[0] == Rule(("denies",), FORWARD, ABSENT, "x")
@@ -217,11 +228,15 @@ def test_load_rules_reads_plain_json(tmp_path):
 
 @pytest.mark.parametrize(
     "content",
-    ['{"format": "other", "rules": []}', '{"format": "sparkner-context-rules"}',
-     '{"format": "sparkner-context-rules", "rules": [{"phrase": "no"}]}',
-     '{"format": "sparkner-context-rules", "rules": [{"phrase": "no", '
-     '"direction": "forward", "label": "nope"}]}', "[]"],
-)  # fmt: skip
+    [
+        '{"format": "other", "rules": []}',
+        '{"format": "sparkner-context-rules"}',
+        '{"format": "sparkner-context-rules", "rules": [{"phrase": "no"}]}',
+        '{"format": "sparkner-context-rules", "rules": [{"phrase": "no", '
+        '"direction": "forward", "label": "nope"}]}',
+        "[]",
+    ],
+)
 def test_load_rules_rejects_invalid_files(tmp_path, content):
     (tmp_path / "context_rules.json").write_text(content)
     with pytest.raises(ValueError, match=r"context_rules\.json"):
@@ -242,8 +257,7 @@ def test_bundled_rules_cover_every_category():
 
 
 def pipeline(texts: list[str | None]) -> tuple[pa.Array, pa.Array]:
-    sentences = detect_sentences(assemble_documents(pa.array(texts, pa.string())),
-                                 SentenceRules())  # fmt: skip
+    sentences = detect_sentences(assemble_documents(pa.array(texts, pa.string())), SentenceRules())
     return sentences, tokenize(sentences, TokenRules())
 
 
@@ -252,10 +266,13 @@ def chunk_column(rows: list[list[tuple[int, int, dict[str, str]]]]) -> pa.Array:
     flat = [c for row in rows for c in row]
     keys = list(flat[0][2]) if flat else []
     return build_annotations(
-        CHUNK, np.concatenate([[0], np.cumsum([len(r) for r in rows])]),
-        [b for b, _, _ in flat], [e for _, e, _ in flat], ["x"] * len(flat),
+        CHUNK,
+        np.concatenate([[0], np.cumsum([len(r) for r in rows])]),
+        [b for b, _, _ in flat],
+        [e for _, e, _ in flat],
+        ["x"] * len(flat),
         {k: [m[k] for _, _, m in flat] for k in keys},
-    )  # fmt: skip
+    )
 
 
 def rows_of(column: pa.Array) -> list[list[dict]]:
@@ -268,16 +285,24 @@ def rows_of(column: pa.Array) -> list[list[dict]]:
 def test_output_annotations_and_metadata():
     texts = ["Denies fever. Has cough.", None, "", "Possible pneumonia."]
     sentences, tokens = pipeline(texts)
-    chunks = chunk_column([
-        [(7, 11, {"entity": "PROBLEM", "sentence": "0", "chunk": "0"}),
-         (18, 22, {"entity": "PROBLEM", "sentence": "1", "chunk": "1"})],
-        [], [],
-        [(9, 17, {"entity": "PROBLEM", "sentence": "0", "chunk": "0"})],
-    ])  # fmt: skip
+    chunks = chunk_column(
+        [
+            [
+                (7, 11, {"entity": "PROBLEM", "sentence": "0", "chunk": "0"}),
+                (18, 22, {"entity": "PROBLEM", "sentence": "1", "chunk": "1"}),
+            ],
+            [],
+            [],
+            [(9, 17, {"entity": "PROBLEM", "sentence": "0", "chunk": "0"})],
+        ]
+    )
     out = rows_of(assert_chunks(sentences, tokens, chunks, bundled_rules()))
     assert [[(a["begin"], a["end"], a["result"]) for a in row] for row in out] == [
-        [(7, 11, ABSENT), (18, 22, PRESENT)], [], [], [(9, 17, POSSIBLE)],
-    ]  # fmt: skip
+        [(7, 11, ABSENT), (18, 22, PRESENT)],
+        [],
+        [],
+        [(9, 17, POSSIBLE)],
+    ]
     first = out[0][0]
     assert first["annotatorType"] == "assertion"
     meta = dict(first["metadata"])
@@ -293,8 +318,9 @@ def test_chunk_index_and_sentence_come_from_position_and_tokens_when_missing():
     texts = ["Cough. No fever or rash."]
     sentences, tokens = pipeline(texts)
     spans = [[(0, 4), (10, 14), (19, 22)]]
-    out = rows_of(assert_chunks(sentences, tokens, chunks_from_spans(texts, spans),
-                                bundled_rules()))  # fmt: skip
+    out = rows_of(
+        assert_chunks(sentences, tokens, chunks_from_spans(texts, spans), bundled_rules())
+    )
     meta = [dict(a["metadata"]) for a in out[0]]
     assert [m["chunk"] for m in meta] == ["0", "1", "2"]
     assert [m["sentence"] for m in meta] == ["0", "1", "1"]
@@ -303,12 +329,14 @@ def test_chunk_index_and_sentence_come_from_position_and_tokens_when_missing():
 
 def test_odd_chunks_never_crash():
     text = "No fever. Rash.   "
-    spans = [[
-        (3, 11),    # spans two sentences: gets the first one's trigger
-        (15, 17),   # only whitespace: no token, present
-        (12, 12),   # inside a token
-        (8, 8),     # the period
-    ]]  # fmt: skip
+    spans = [
+        [
+            (3, 11),  # spans two sentences: gets the first one's trigger
+            (15, 17),  # only whitespace: no token, present
+            (12, 12),  # inside a token
+            (8, 8),  # the period
+        ]
+    ]
     out = assert_spans([text], spans, bundled_rules())[0]
     assert [label for *_, label in out] == [ABSENT, PRESENT, PRESENT, ABSENT]
 
@@ -347,5 +375,7 @@ def test_any_text_and_spans_give_one_assertion_per_chunk(text, raw_spans):
     spans = [(b, b + n) for b, n in raw_spans]
     out = assert_spans([text], [spans], bundled_rules())[0]
     assert [(b, e) for b, e, _ in out] == spans
-    assert all(label in (PRESENT, ABSENT, POSSIBLE, HYPOTHETICAL, CONDITIONAL, SOMEONE_ELSE)
-               for *_, label in out)  # fmt: skip
+    assert all(
+        label in (PRESENT, ABSENT, POSSIBLE, HYPOTHETICAL, CONDITIONAL, SOMEONE_ELSE)
+        for *_, label in out
+    )

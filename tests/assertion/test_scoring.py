@@ -14,11 +14,16 @@ def test_hand_computed_scores():
     ]
     predicted = [
         # right, right, wrong (present), wrong (absent), one span that is not gold
-        [(0, 4, "present"), (10, 14, "absent"), (20, 24, "present"), (30, 34, "absent"),
-         (40, 44, "absent")],
+        [
+            (0, 4, "present"),
+            (10, 14, "absent"),
+            (20, 24, "present"),
+            (30, 34, "absent"),
+            (40, 44, "absent"),
+        ],
         # right; the second gold span has no prediction (not scored)
         [(0, 2, "present")],
-    ]  # fmt: skip
+    ]
     scores = score_assertions(gold, predicted)
     by = scores.by_label()
     # absent: tp 1 (10-14), fp 1 (30-34 predicted absent), fn 1 (20-24)
@@ -55,6 +60,7 @@ def test_empty_and_mismatched_inputs():
 
 
 def test_duplicate_spans_count_once():
-    scores = score_assertions([[(0, 1, "absent"), (0, 1, "present")]],
-                              [[(0, 1, "absent"), (0, 1, "present")]])  # fmt: skip
+    scores = score_assertions(
+        [[(0, 1, "absent"), (0, 1, "present")]], [[(0, 1, "absent"), (0, 1, "present")]]
+    )
     assert scores.total == 1 and scores.correct == 1

@@ -150,9 +150,9 @@ def _matches(text: str, lexicon) -> list[tuple[str, str]]:
     import pyarrow as pa
 
     from sparkner.annotators.document_assembler import assemble_documents
-    from sparkner.annotators.sentence_detector import SentenceRules, detect_sentences
-    from sparkner.annotators.tokenizer import TokenRules, tokenize
     from sparkner.lexicon.matcher import match_lexicon
+    from sparkner.text.sentences import SentenceRules, detect_sentences
+    from sparkner.text.tokenizing import TokenRules, tokenize
 
     documents = assemble_documents(pa.array([text]))
     tokens = tokenize(detect_sentences(documents, SentenceRules()), TokenRules())

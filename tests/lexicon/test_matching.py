@@ -8,10 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sparkner.annotation import LEXICON, TOKEN, build_annotations
 from sparkner.annotators.document_assembler import assemble_documents
-from sparkner.annotators.sentence_detector import SentenceRules, detect_sentences
-from sparkner.annotators.tokenizer import TokenRules, tokenize
+from sparkner.core.annotation import LEXICON, TOKEN, build_annotations
 from sparkner.lexicon.matcher import (
     Lexicon,
     LexiconError,
@@ -22,6 +20,8 @@ from sparkner.lexicon.matcher import (
     token_class_labels,
     token_classes,
 )
+from sparkner.text.sentences import SentenceRules, detect_sentences
+from sparkner.text.tokenizing import TokenRules, tokenize
 
 LEXICON_TERMS = {
     "PROBLEM": ["chest pain", "pain radiating to the arm", "Sjögren syndrome", "pain"],
@@ -111,8 +111,12 @@ def test_unknown_token_breaks_a_match(lexicon):
 
 def test_null_and_empty_rows(lexicon):
     assert chunks([None, "", "   ", "chest pain", None], lexicon) == [
-        [], [], [], [("chest pain", "PROBLEM")], []
-    ]  # fmt: skip
+        [],
+        [],
+        [],
+        [("chest pain", "PROBLEM")],
+        [],
+    ]
     documents, tokens = annotate([None, "x"])
     out = match_lexicon(documents, tokens, lexicon)
     assert out.to_pylist()[0] == [] and len(out) == 2
@@ -132,15 +136,19 @@ def test_empty_lexicon_matches_nothing():
 def test_any_metadata_and_missing_documents_never_crash(lexicon):
     # Tokens built by hand: no document text, odd sentence values, a null result.
     tokens = build_annotations(
-        TOKEN, np.array([0, 4, 6]), [0, 6, 11, 20, 0, 6], [4, 9, 15, 22, 4, 9],
+        TOKEN,
+        np.array([0, 4, 6]),
+        [0, 6, 11, 20, 0, 6],
+        [4, 9, 15, 22, 4, 9],
         ["Chest", "pain", "chest", None, "chest", "pain"],
         {"sentence": ["a", "a", "b", "b", "x", "x"]},
-    )  # fmt: skip
+    )
     documents = pa.array([None, []], type=tokens.type)
     rows = match_lexicon(documents, tokens, lexicon).to_pylist()
     assert [(a["result"], a["begin"], a["end"]) for a in rows[0]] == [
-        ("Chest pain", 0, 9), ("chest", 11, 15)
-    ]  # fmt: skip
+        ("Chest pain", 0, 9),
+        ("chest", 11, 15),
+    ]
     assert [a["result"] for a in rows[1]] == ["chest pain"]
     with pytest.raises(ValueError, match="rows"):
         match_lexicon(documents[:1], tokens, lexicon)

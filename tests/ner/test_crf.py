@@ -167,8 +167,9 @@ def test_partial_tag_mask_labels_spans_and_closes_them():
     assert allowed_names(opened)[3] == TAGS and allowed_names(opened)[5] == TAGS
     # Adjacent spans: the second span's B- tag is kept, not closed off.
     assert allowed_names(partial_tag_mask(2, [(0, 0, "TEST"), (1, 1, "TEST")], TAGS)) == [
-        ["B-TEST"], ["B-TEST"],
-    ]  # fmt: skip
+        ["B-TEST"],
+        ["B-TEST"],
+    ]
     assert partial_tag_mask(3, [], TAGS).all()
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sparkner.annotation import LEXICON, TOKEN, build_annotations
+from sparkner.core.annotation import LEXICON, TOKEN, build_annotations
 from sparkner.lexicon.matcher import (
     build_lexicon,
     match_lexicon,
@@ -42,9 +42,13 @@ def _matches(rows: list[list[tuple[int, int, str]]]) -> pa.Array:
     flat = [m for row in rows for m in row]
     offsets = np.concatenate([[0], np.cumsum([len(row) for row in rows])])
     return build_annotations(
-        LEXICON, offsets, [m[0] for m in flat], [m[1] for m in flat],
-        ["x"] * len(flat), {"entity": [m[2] for m in flat], "sentence": ["0"] * len(flat)},
-    )  # fmt: skip
+        LEXICON,
+        offsets,
+        [m[0] for m in flat],
+        [m[1] for m in flat],
+        ["x"] * len(flat),
+        {"entity": [m[2] for m in flat], "sentence": ["0"] * len(flat)},
+    )
 
 
 def test_codes_mark_the_first_and_inner_tokens_of_each_match_in_its_row():
@@ -78,32 +82,49 @@ def test_codes_agree_with_the_matchers_token_classes():
     tokens = _tokens(rows, sentences=[[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]])
     texts = [" ".join(r) for r in rows]
     documents = build_annotations(
-        "document", np.array([0, 1, 2]), [0, 0], [len(t) - 1 for t in texts], texts,
+        "document",
+        np.array([0, 1, 2]),
+        [0, 0],
+        [len(t) - 1 for t in texts],
+        texts,
         {"sentence": ["0", "0"]},
-    )  # fmt: skip
+    )
     matches = match_lexicon(documents, tokens, lexicon)
     codes = lexicon_codes(tokens, matches, list(lexicon.classes))
     np.testing.assert_array_equal(codes, token_classes(tokens, lexicon))
     names = token_class_labels(lexicon)
-    assert [names[c] for c in codes] == ["B-PROBLEM", "I-PROBLEM", "O", "B-PROBLEM", "O",
-                                         "O", "B-TEST", "I-TEST", "O", "O"]  # fmt: skip
+    assert [names[c] for c in codes] == [
+        "B-PROBLEM",
+        "I-PROBLEM",
+        "O",
+        "B-PROBLEM",
+        "O",
+        "O",
+        "B-TEST",
+        "I-TEST",
+        "O",
+        "O",
+    ]
     config = TaggerConfig(tags=["O"], chars=[], word_dim=1, lexicon_classes=["PROBLEM", "TEST"])
     assert config.lexicon_labels() == names and config.lexicon_width == 5
 
 
 def test_subset_keeps_the_codes():
     sentences = SentenceSet(
-        np.arange(5, dtype=np.int32), np.zeros(5, np.int16), np.array([0, 2, 5]),
+        np.arange(5, dtype=np.int32),
+        np.zeros(5, np.int16),
+        np.array([0, 2, 5]),
         np.array([1, 2, 0, 3, 4], np.int32),
-    )  # fmt: skip
+    )
     assert sentences.subset(np.array([1])).lexicon.tolist() == [0, 3, 4]
     plain = SentenceSet(sentences.word_ids, sentences.tag_ids, sentences.offsets)
     assert plain.subset(np.array([0])).lexicon is None
 
 
 def _network(classes: list[str]) -> TaggerNetwork:
-    config = TaggerConfig(tags=["O", "B-X", "I-X"], chars=list("abc"), word_dim=4, hidden=5,
-                          lexicon_classes=classes)  # fmt: skip
+    config = TaggerConfig(
+        tags=["O", "B-X", "I-X"], chars=list("abc"), word_dim=4, hidden=5, lexicon_classes=classes
+    )
     network = TaggerNetwork(config, seed=2)
     rng = np.random.default_rng(0)
     for v in network.variables:

@@ -102,10 +102,18 @@ def test_save_then_load_in_a_new_process_gives_the_same_emissions(network, tmp_p
             np.save(f"{out}/{spec.name}.npy", scores.numpy())
     """)
     subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "model"), str(tmp_path / "inputs.npz"),
-         str(tmp_path)],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            script,
+            str(tmp_path / "model"),
+            str(tmp_path / "inputs.npz"),
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     for spec in network.specs:
         want = network.emissions(spec.name, vectors, chars, lengths).numpy()
         np.testing.assert_array_equal(np.load(tmp_path / f"{spec.name}.npy"), want)
@@ -156,11 +164,19 @@ def _damage(folder, how: str):
 @pytest.mark.parametrize(
     "how",
     [
-        "truncated weights", "pickled weights", "float64 weights", "a head's tags changed",
-        "a head dropped", "not JSON", "foreign format", "newer version", "bad head name",
-        "unknown key", "no file",
+        "truncated weights",
+        "pickled weights",
+        "float64 weights",
+        "a head's tags changed",
+        "a head dropped",
+        "not JSON",
+        "foreign format",
+        "newer version",
+        "bad head name",
+        "unknown key",
+        "no file",
     ],
-)  # fmt: skip
+)
 def test_damaged_foreign_or_mismatched_files_are_refused(network, tmp_path, how):
     network.save(tmp_path)
     named = _damage(tmp_path, how)
@@ -212,8 +228,9 @@ def test_the_partial_loss_with_every_token_labelled_is_the_full_loss():
 
 def test_partial_allowed_keeps_labelled_tags_and_frees_the_rest():
     # "x pain y": "pain" a labelled PROBLEM, "x" a labelled O, "y" unlabelled.
-    sentences = SentenceSet(np.zeros(3, np.int32), np.array([0, 1, 0], np.int16),
-                            np.array([0, 3], np.int64))  # fmt: skip
+    sentences = SentenceSet(
+        np.zeros(3, np.int32), np.array([0, 1, 0], np.int16), np.array([0, 3], np.int64)
+    )
     allowed = partial_allowed(sentences, np.array([True, True, False]), CLINICAL)
     assert allowed.tolist() == [
         [True, False, False, False, False],
@@ -280,9 +297,16 @@ def train(partial: bool, epochs: int = 10, seed: int = 0):
         HeadData("part", part, allowed if partial else None),
     ]
     settings = TrainingSettings(
-        max_epochs=epochs, lr=0.02, batch_size=8, dropout=0.1, patience=0, seed=seed,
-        use_best_model=False, verbose=False, log=lambda line: None,
-    )  # fmt: skip
+        max_epochs=epochs,
+        lr=0.02,
+        batch_size=8,
+        dropout=0.1,
+        patience=0,
+        seed=seed,
+        use_best_model=False,
+        verbose=False,
+        log=lambda line: None,
+    )
     records = train_multihead(network, WORDS, vectors, data, settings, "full", Tagger)
     return network, records, (vectors, part)
 

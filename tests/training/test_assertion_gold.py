@@ -17,17 +17,26 @@ def test_polarity_values_become_labels(tmp_path):
     text = "No fever, maybe sepsis; CT done.\r\nAspirin stopped, gram stain."
     #       0  3      10    16      24        34              51   56
     ann = [
-        "T1\tSign_symptom 3 8\tfever", "E1\tSign_symptom:T1 ", "A1\tPOLARITY E1 NEG",
-        "T2\tDisease_disorder 16 22\tsepsis", "E2\tDisease_disorder:T2",
+        "T1\tSign_symptom 3 8\tfever",
+        "E1\tSign_symptom:T1 ",
+        "A1\tPOLARITY E1 NEG",
+        "T2\tDisease_disorder 16 22\tsepsis",
+        "E2\tDisease_disorder:T2",
         "A2\tPOLARITY E2 MAYBE_POS",
-        "T3\tDiagnostic_procedure 24 26\tCT", "E3\tDiagnostic_procedure:T3",
+        "T3\tDiagnostic_procedure 24 26\tCT",
+        "E3\tDiagnostic_procedure:T3",
         "A3\tTREND E3 INC",  # not a polarity
-        "T4\tMedication 34 41\tAspirin", "E4\tMedication:T4", "A4\tPOLARITY E4 UNCERTAIN",
-        "T5\tBiological_structure 10 15\tmaybe", "E5\tOther:T5", "A5\tPOLARITY E5 NEG",
+        "T4\tMedication 34 41\tAspirin",
+        "E4\tMedication:T4",
+        "A4\tPOLARITY E4 UNCERTAIN",
+        "T5\tBiological_structure 10 15\tmaybe",
+        "E5\tOther:T5",
+        "A5\tPOLARITY E5 NEG",
         "T6\tSign_symptom 51 55;56 61\tgram stain",  # discontinuous: a mention per fragment
         "T7\tDisease_disorder 3 8\tfever",  # the same span again: one mention, not present
-        "R1\tMODIFY Arg1:T5 Arg2:E1", "#1\tAnnotatorNotes T1\tnote",
-    ]  # fmt: skip
+        "R1\tMODIFY Arg1:T5 Arg2:E1",
+        "#1\tAnnotatorNotes T1\tnote",
+    ]
     write(tmp_path, "doc1", text, ann)
     found = read_assertions(tmp_path / "doc1.ann", len(text))
     assert [(text[b : e + 1], label, kind) for b, e, label, kind in found] == [
@@ -41,31 +50,44 @@ def test_polarity_values_become_labels(tmp_path):
     (document,) = read_gold(tmp_path)
     assert document.id == "doc1" and document.text == text
     assert document.mentions[0] == (3, 7, "absent")  # end inclusive
-    assert document.entities == ("PROBLEM", "PROBLEM", "TEST", "TREATMENT", "PROBLEM",
-                                 "PROBLEM")  # fmt: skip
+    assert document.entities == ("PROBLEM", "PROBLEM", "TEST", "TREATMENT", "PROBLEM", "PROBLEM")
 
 
 def test_clinical_spans_take_their_heads_label(tmp_path):
     text = "She denies chest pain. Chronic cough."
     ann = [
-        "T1\tSign_symptom 17 21\tpain", "E1\tSign_symptom:T1", "A1\tPOLARITY E1 NEG",
-        "T2\tBiological_structure 11 16\tchest", "R1\tMODIFY Arg1:T2 Arg2:E1",
-        "T3\tSign_symptom 31 36\tcough", "E3\tSign_symptom:T3",
-        "T4\tDetailed_description 23 30\tChronic", "R2\tMODIFY Arg1:T4 Arg2:E3",
-    ]  # fmt: skip
+        "T1\tSign_symptom 17 21\tpain",
+        "E1\tSign_symptom:T1",
+        "A1\tPOLARITY E1 NEG",
+        "T2\tBiological_structure 11 16\tchest",
+        "R1\tMODIFY Arg1:T2 Arg2:E1",
+        "T3\tSign_symptom 31 36\tcough",
+        "E3\tSign_symptom:T3",
+        "T4\tDetailed_description 23 30\tChronic",
+        "R2\tMODIFY Arg1:T4 Arg2:E3",
+    ]
     write(tmp_path, "doc1", text, ann)
     (document,) = read_gold(tmp_path, span_convention="clinical")
     assert [(text[b : e + 1], label) for b, e, label in document.mentions] == [
-        ("chest pain", "absent"), ("Chronic cough", "present"),
-    ]  # fmt: skip
+        ("chest pain", "absent"),
+        ("Chronic cough", "present"),
+    ]
     (heads,) = read_gold(tmp_path)
     assert [(text[b : e + 1], label) for b, e, label in heads.mentions] == [
-        ("pain", "absent"), ("cough", "present"),
-    ]  # fmt: skip
+        ("pain", "absent"),
+        ("cough", "present"),
+    ]
 
 
-@pytest.mark.parametrize("line", ["T1\tSign_symptom 3 x\tfever", "T1\tSign_symptom 3 99\tfever",
-                                  "E1\tSign_symptom", "A1\tPOLARITY"])  # fmt: skip
+@pytest.mark.parametrize(
+    "line",
+    [
+        "T1\tSign_symptom 3 x\tfever",
+        "T1\tSign_symptom 3 99\tfever",
+        "E1\tSign_symptom",
+        "A1\tPOLARITY",
+    ],
+)
 def test_bad_lines_raise(tmp_path, line):
     write(tmp_path, "bad", "No fever.", [line])
     with pytest.raises(BratFormatError, match="line 1"):
@@ -99,8 +121,10 @@ def test_maccrobat_gold_counts():
     counts = {}
     for split in ("train", "dev", "test"):
         documents = read_split(folder, split)
-        counts[split] = (len(documents),
-                         Counter(label for d in documents for *_, label in d.mentions))  # fmt: skip
+        counts[split] = (
+            len(documents),
+            Counter(label for d in documents for *_, label in d.mentions),
+        )
         for d in documents:
             assert len(d.mentions) == len(d.entities)
             assert all(0 <= b <= e < len(d.text) for b, e, _ in d.mentions)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from sparkner.annotation import AnnotationBatch
+from sparkner.core.annotation import AnnotationBatch
 from sparkner.training.brat import Brat, BratFormatError
 
-MAP = {"Sign_symptom": "PROBLEM", "Disease_disorder": "PROBLEM", "Medication": "TREATMENT",
-       "Diagnostic_procedure": "TEST"}  # fmt: skip
+MAP = {
+    "Sign_symptom": "PROBLEM",
+    "Disease_disorder": "PROBLEM",
+    "Medication": "TREATMENT",
+    "Diagnostic_procedure": "TEST",
+}
 
 
 def write(folder, stem, text, ann):
@@ -27,23 +31,39 @@ def tags_of(table, row=0):
 def test_alignment_rules(tmp_path):
     text = "Severe chest pain, treated with aspirin.\r\nCT of the chest was normal."
     #       0      7     13                  32       40  43
-    ann = "\n".join([
-        "T1\tSign_symptom 7 17\tchest pain",
-        "T2\tBiological_structure 7 12\tchest",       # unmapped: O
-        "T3\tSign_symptom 0 17\tSevere chest pain",   # longest of the nested: wins
-        "T4\tMedication 32 39\taspirin",
-        "T5\tDiagnostic_procedure 42 44;48 57\tCT chest",  # discontinuous: two entities
-        "E1\tSign_symptom:T1", "R1\tMODIFY Arg1:T2 Arg2:E1", "A1\tPolarity E1 NEG", "#1\tnote",
-    ])  # fmt: skip
+    ann = "\n".join(
+        [
+            "T1\tSign_symptom 7 17\tchest pain",
+            "T2\tBiological_structure 7 12\tchest",  # unmapped: O
+            "T3\tSign_symptom 0 17\tSevere chest pain",  # longest of the nested: wins
+            "T4\tMedication 32 39\taspirin",
+            "T5\tDiagnostic_procedure 42 44;48 57\tCT chest",  # discontinuous: two entities
+            "E1\tSign_symptom:T1",
+            "R1\tMODIFY Arg1:T2 Arg2:E1",
+            "A1\tPolarity E1 NEG",
+            "#1\tnote",
+        ]
+    )
     write(tmp_path, "doc1", text, ann)
     reader = Brat(MAP)
     table = reader.read_table(tmp_path)
     assert tags_of(table) == [
-        ("Severe", "B-PROBLEM"), ("chest", "I-PROBLEM"), ("pain", "I-PROBLEM"), (",", "O"),
-        ("treated", "O"), ("with", "O"), ("aspirin", "B-TREATMENT"), (".", "O"),
-        ("CT", "B-TEST"), ("of", "O"), ("the", "B-TEST"), ("chest", "I-TEST"), ("was", "O"),
-        ("normal", "O"), (".", "O"),
-    ]  # fmt: skip
+        ("Severe", "B-PROBLEM"),
+        ("chest", "I-PROBLEM"),
+        ("pain", "I-PROBLEM"),
+        (",", "O"),
+        ("treated", "O"),
+        ("with", "O"),
+        ("aspirin", "B-TREATMENT"),
+        (".", "O"),
+        ("CT", "B-TEST"),
+        ("of", "O"),
+        ("the", "B-TEST"),
+        ("chest", "I-TEST"),
+        ("was", "O"),
+        ("normal", "O"),
+        (".", "O"),
+    ]
     assert reader.report.dropped_overlaps == 1
     assert reader.report.entities == {"PROBLEM": 1, "TREATMENT": 1, "TEST": 2}
     # The \r is kept, so brat's offsets and the tokens agree with the text as stored.
@@ -63,8 +83,10 @@ def test_documents_can_be_chosen_and_columns_read_in_spark(spark, tmp_path):
     frame = Brat(MAP, documents=["b"]).readDataset(spark, str(tmp_path))
     rows = frame.collect()
     assert [r.id for r in rows] == ["b"]
-    assert [(a.result, a.metadata["word"]) for a in rows[0].label] == [("B-PROBLEM", "Cough"),
-                                                                      ("O", ".")]  # fmt: skip
+    assert [(a.result, a.metadata["word"]) for a in rows[0].label] == [
+        ("B-PROBLEM", "Cough"),
+        ("O", "."),
+    ]
     types = {f.name: f.metadata.get("annotatorType") for f in frame.schema.fields}
     assert types["label"] == "named_entity" and types["token"] == "token"
 

@@ -51,6 +51,9 @@ def test_section_headers_counts_and_forms():
         "PHYSICAL EXAMINATION: BP 120/80 with CT: done. Not a header: x. ct SCAN: no",
     ]
     assert section_headers(notes, 1) == [
-        "PHYSICAL EXAMINATION:", "HISTORY OF PRESENT ILLNESS:", "PLAN:", "SUBJECTIVE:",
-    ]  # fmt: skip
+        "PHYSICAL EXAMINATION:",
+        "HISTORY OF PRESENT ILLNESS:",
+        "PLAN:",
+        "SUBJECTIVE:",
+    ]
     assert section_headers(notes, 2) == ["PHYSICAL EXAMINATION:"]

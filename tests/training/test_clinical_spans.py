@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sparkner.annotation import AnnotationBatch
+from sparkner.core.annotation import AnnotationBatch
 from sparkner.training.brat import Brat, BratFormatError, parse_standoff, read_standoff
 from sparkner.training.clinical import MACCROBAT_LABELS
 from sparkner.training.clinical_spans import clinical_entities, extend_spans
@@ -26,10 +26,13 @@ def t(ident: str, type_name: str, text: str, word: str) -> str:
 def test_direct_modifier_through_the_event_is_absorbed():
     text = "He had fever and chronic cough."
     ann = [
-        t("T1", "Sign_symptom", text, "fever"), "E1\tSign_symptom:T1 ",
-        t("T2", "Sign_symptom", text, "cough"), "E2\tSign_symptom:T2 ",
-        t("T3", "Detailed_description", text, "chronic"), "R1\tMODIFY Arg1:T3 Arg2:E2\t",
-    ]  # fmt: skip
+        t("T1", "Sign_symptom", text, "fever"),
+        "E1\tSign_symptom:T1 ",
+        t("T2", "Sign_symptom", text, "cough"),
+        "E2\tSign_symptom:T2 ",
+        t("T3", "Detailed_description", text, "chronic"),
+        "R1\tMODIFY Arg1:T3 Arg2:E2\t",
+    ]
     assert spans_of(text, ann) == [("PROBLEM", "fever"), ("PROBLEM", "chronic cough")]
 
 
@@ -37,8 +40,9 @@ def test_relation_on_the_entity_itself_also_counts():
     text = "pulmonary tuberculosis"
     ann = [
         t("T1", "Disease_disorder", text, "tuberculosis"),
-        t("T2", "Biological_structure", text, "pulmonary"), "R1\tMODIFY Arg1:T2 Arg2:T1",
-    ]  # fmt: skip
+        t("T2", "Biological_structure", text, "pulmonary"),
+        "R1\tMODIFY Arg1:T2 Arg2:T1",
+    ]
     assert spans_of(text, ann) == [("PROBLEM", "pulmonary tuberculosis")]
 
 
@@ -46,9 +50,11 @@ def test_the_modified_is_arg2_not_arg1():
     # "chronic" is Arg2 here: it is the one modified, so the head absorbs nothing.
     text = "chronic cough"
     ann = [
-        t("T1", "Sign_symptom", text, "cough"), "E1\tSign_symptom:T1",
-        t("T2", "Detailed_description", text, "chronic"), "R1\tMODIFY Arg1:E1 Arg2:T2",
-    ]  # fmt: skip
+        t("T1", "Sign_symptom", text, "cough"),
+        "E1\tSign_symptom:T1",
+        t("T2", "Detailed_description", text, "chronic"),
+        "R1\tMODIFY Arg1:E1 Arg2:T2",
+    ]
     assert spans_of(text, ann) == [("PROBLEM", "cough")]
 
 
@@ -57,16 +63,23 @@ def test_chains_are_followed_and_repeated_until_nothing_joins():
     # "vesicular" modifies "nuclei", which modifies the head "swelling" (A -> B -> C).
     text = "A thoracoscopic lung biopsy showed vesicular nuclei swelling."
     ann = [
-        t("T1", "Diagnostic_procedure", text, "biopsy"), "E1\tDiagnostic_procedure:T1",
-        t("T2", "Detailed_description", text, "thoracoscopic"), "R1\tMODIFY Arg1:T2 Arg2:E1",
-        t("T3", "Biological_structure", text, "lung"), "R2\tMODIFY Arg1:T3 Arg2:E1",
-        t("T4", "Sign_symptom", text, "swelling"), "E2\tSign_symptom:T4",
-        t("T5", "Biological_structure", text, "nuclei"), "R3\tMODIFY Arg1:T5 Arg2:E2",
-        t("T6", "Detailed_description", text, "vesicular"), "R4\tMODIFY Arg1:T6 Arg2:T5",
-    ]  # fmt: skip
+        t("T1", "Diagnostic_procedure", text, "biopsy"),
+        "E1\tDiagnostic_procedure:T1",
+        t("T2", "Detailed_description", text, "thoracoscopic"),
+        "R1\tMODIFY Arg1:T2 Arg2:E1",
+        t("T3", "Biological_structure", text, "lung"),
+        "R2\tMODIFY Arg1:T3 Arg2:E1",
+        t("T4", "Sign_symptom", text, "swelling"),
+        "E2\tSign_symptom:T4",
+        t("T5", "Biological_structure", text, "nuclei"),
+        "R3\tMODIFY Arg1:T5 Arg2:E2",
+        t("T6", "Detailed_description", text, "vesicular"),
+        "R4\tMODIFY Arg1:T6 Arg2:T5",
+    ]
     assert spans_of(text, ann) == [
-        ("TEST", "thoracoscopic lung biopsy"), ("PROBLEM", "vesicular nuclei swelling"),
-    ]  # fmt: skip
+        ("TEST", "thoracoscopic lung biopsy"),
+        ("PROBLEM", "vesicular nuclei swelling"),
+    ]
     standoff = parse_standoff(ann, len(text))
     heads = {s.head: s.absorbed for s in extend_spans(standoff, text)}
     assert heads == {"T1": ("T3", "T2"), "T4": ("T5", "T6")}
@@ -76,10 +89,13 @@ def test_a_chain_stops_at_a_modifier_that_does_not_touch():
     # "right" modifies "lobe", which modifies the biopsy but does not touch it: neither joins.
     text = "biopsy of the right lobe"
     ann = [
-        t("T1", "Diagnostic_procedure", text, "biopsy"), "E1\tDiagnostic_procedure:T1",
-        t("T2", "Biological_structure", text, "lobe"), "R1\tMODIFY Arg1:T2 Arg2:E1",
-        t("T3", "Detailed_description", text, "right"), "R2\tMODIFY Arg1:T3 Arg2:T2",
-    ]  # fmt: skip
+        t("T1", "Diagnostic_procedure", text, "biopsy"),
+        "E1\tDiagnostic_procedure:T1",
+        t("T2", "Biological_structure", text, "lobe"),
+        "R1\tMODIFY Arg1:T2 Arg2:E1",
+        t("T3", "Detailed_description", text, "right"),
+        "R2\tMODIFY Arg1:T3 Arg2:T2",
+    ]
     assert spans_of(text, ann) == [("TEST", "biopsy")]
 
 
@@ -103,8 +119,10 @@ def test_what_touches(text, modifiers, expected):
     ann = [t("T1", "Sign_symptom", text, "mass"), "E1\tSign_symptom:T1"]
     for n, word in enumerate(modifiers, start=2):
         target = "E1" if n == 2 else f"T{n - 1}"
-        ann += [t(f"T{n}", "Detailed_description", text, word),
-                f"R{n}\tMODIFY Arg1:T{n} Arg2:{target}"]  # fmt: skip
+        ann += [
+            t(f"T{n}", "Detailed_description", text, word),
+            f"R{n}\tMODIFY Arg1:T{n} Arg2:{target}",
+        ]
     assert spans_of(text, ann) == [("PROBLEM", expected)]
 
 
@@ -132,17 +150,23 @@ JOINED, ALONE = ["aaa bbb"], ["bbb"]
 )
 def test_allowed_types(head, modifier, expected):
     text = "aaa bbb"
-    ann = [f"T1\t{head} 4 7\tbbb", f"E1\t{head}:T1", f"T2\t{modifier} 0 3\taaa",
-           "R1\tMODIFY Arg1:T2 Arg2:E1"]  # fmt: skip
+    ann = [
+        f"T1\t{head} 4 7\tbbb",
+        f"E1\t{head}:T1",
+        f"T2\t{modifier} 0 3\taaa",
+        "R1\tMODIFY Arg1:T2 Arg2:E1",
+    ]
     assert [s for _, s in spans_of(text, ann, resolve=False)] == expected
 
 
 def test_other_relations_do_not_extend():
     text = "pain chest"
     ann = [
-        t("T1", "Sign_symptom", text, "pain"), "E1\tSign_symptom:T1",
-        t("T2", "Biological_structure", text, "chest"), "R1\tIDENTICAL Arg1:T2 Arg2:E1",
-    ]  # fmt: skip
+        t("T1", "Sign_symptom", text, "pain"),
+        "E1\tSign_symptom:T1",
+        t("T2", "Biological_structure", text, "chest"),
+        "R1\tIDENTICAL Arg1:T2 Arg2:E1",
+    ]
     assert spans_of(text, ann) == [("PROBLEM", "pain")]
 
 
@@ -150,13 +174,18 @@ def test_overlaps_keep_the_longest_then_the_earlier():
     # "skin" modifies both heads: "rash skin" and "skin sore" are as long, the earlier wins.
     text = "rash skin sore"
     ann = [
-        t("T1", "Sign_symptom", text, "rash"), "E1\tSign_symptom:T1",
-        t("T2", "Sign_symptom", text, "sore"), "E2\tSign_symptom:T2",
+        t("T1", "Sign_symptom", text, "rash"),
+        "E1\tSign_symptom:T1",
+        t("T2", "Sign_symptom", text, "sore"),
+        "E2\tSign_symptom:T2",
         t("T3", "Biological_structure", text, "skin"),
-        "R1\tMODIFY Arg1:T3 Arg2:E1", "R2\tMODIFY Arg1:T3 Arg2:E2",
-    ]  # fmt: skip
-    assert spans_of(text, ann, resolve=False) == [("PROBLEM", "rash skin"),
-                                                  ("PROBLEM", "skin sore")]  # fmt: skip
+        "R1\tMODIFY Arg1:T3 Arg2:E1",
+        "R2\tMODIFY Arg1:T3 Arg2:E2",
+    ]
+    assert spans_of(text, ann, resolve=False) == [
+        ("PROBLEM", "rash skin"),
+        ("PROBLEM", "skin sore"),
+    ]
     assert spans_of(text, ann) == [("PROBLEM", "rash skin")]
     # The longer one wins even when it starts later.
     text = "rash skin ulcer"
@@ -168,12 +197,16 @@ def test_nested_modifier_and_discontinuous_entities():
     text = "chest pain and CT of the abdomen"
     ann = [
         # A modifier inside the head touches it and changes nothing.
-        "T1\tSign_symptom 0 10\tchest pain", "E1\tSign_symptom:T1",
-        "T2\tBiological_structure 0 5\tchest", "R1\tMODIFY Arg1:T2 Arg2:E1",
+        "T1\tSign_symptom 0 10\tchest pain",
+        "E1\tSign_symptom:T1",
+        "T2\tBiological_structure 0 5\tchest",
+        "R1\tMODIFY Arg1:T2 Arg2:E1",
         # A discontinuous head keeps its fragments, unextended.
-        "T3\tDiagnostic_procedure 15 17;25 32\tCT abdomen", "E2\tDiagnostic_procedure:T3",
-        "T4\tDetailed_description 21 24\tthe", "R2\tMODIFY Arg1:T4 Arg2:E2",
-    ]  # fmt: skip
+        "T3\tDiagnostic_procedure 15 17;25 32\tCT abdomen",
+        "E2\tDiagnostic_procedure:T3",
+        "T4\tDetailed_description 21 24\tthe",
+        "R2\tMODIFY Arg1:T4 Arg2:E2",
+    ]
     assert spans_of(text, ann) == [("PROBLEM", "chest pain"), ("TEST", "CT"), ("TEST", "abdomen")]
 
 
@@ -189,11 +222,15 @@ def test_malformed_events_and_relations_name_the_line():
 def test_the_reader_applies_the_convention(tmp_path):
     text = "Severe chest pain, treated with aspirin."
     ann = [
-        t("T1", "Sign_symptom", text, "pain"), "E1\tSign_symptom:T1",
-        t("T2", "Biological_structure", text, "chest"), "R1\tMODIFY Arg1:T2 Arg2:E1",
-        t("T3", "Severity", text, "Severe"), "R2\tMODIFY Arg1:T3 Arg2:E1",
-        t("T4", "Medication", text, "aspirin"), "E2\tMedication:T4",
-    ]  # fmt: skip
+        t("T1", "Sign_symptom", text, "pain"),
+        "E1\tSign_symptom:T1",
+        t("T2", "Biological_structure", text, "chest"),
+        "R1\tMODIFY Arg1:T2 Arg2:E1",
+        t("T3", "Severity", text, "Severe"),
+        "R2\tMODIFY Arg1:T3 Arg2:E1",
+        t("T4", "Medication", text, "aspirin"),
+        "E2\tMedication:T4",
+    ]
     (tmp_path / "d.txt").write_text(text)
     (tmp_path / "d.ann").write_text("\n".join(ann) + "\n")
 
@@ -256,8 +293,9 @@ def test_recipes_choose_the_convention_for_maccrobat_only(tmp_path):
     conventions = [brat_convention(recipe, entry) for entry in recipe.brat]
     assert conventions == ["clinical", "annotated"]  # MACCROBAT, then Chia: its own spans
     config = tmp_path / "r.yaml"
-    config.write_text("name: r\nbrat: [{folder: m, labels: maccrobat}]\n"
-                      "span_convention: maccrobat\n")  # fmt: skip
+    config.write_text(
+        "name: r\nbrat: [{folder: m, labels: maccrobat}]\nspan_convention: maccrobat\n"
+    )
     own = load_recipe(config)
     assert brat_convention(own, own.brat[0]) == "annotated"
     config.write_text("name: r\nbrat: [{folder: m, labels: maccrobat}]\nspan_convention: i2b2\n")

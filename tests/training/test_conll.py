@@ -42,8 +42,14 @@ def test_column_types_are_recorded(spark, tmp_path):
     path.write_text(TSV)
     frame = CoNLL().readDataset(spark, str(path))
     types = {f.name: f.metadata.get("annotatorType") for f in frame.schema.fields}
-    assert types == {"text": None, "document": "document", "sentence": "document",
-                     "token": "token", "pos": "pos", "label": "named_entity"}  # fmt: skip
+    assert types == {
+        "text": None,
+        "document": "document",
+        "sentence": "document",
+        "token": "token",
+        "pos": "pos",
+        "label": "named_entity",
+    }
     # A two-column file has no POS tags: the column is there, with no annotations.
     assert [len(r.pos) for r in frame.collect()] == [0, 0]
 
@@ -58,13 +64,22 @@ def test_conll_2003_pos_column_and_doc_ids(tmp_path, spark):
     assert [r.doc_id for r in rows] == ["X", "X", "d7"]  # "-X-" is CoNLL-2003's "no id"
     first = rows[0]
     assert [(p.begin, p.end, p.result, p.metadata["word"]) for p in first.pos] == [
-        (0, 1, "NNP", "EU"), (3, 9, "VBZ", "rejects")]  # fmt: skip
+        (0, 1, "NNP", "EU"),
+        (3, 9, "VBZ", "rejects"),
+    ]
     assert first.pos[0].annotatorType == "pos"
     assert [a.result for a in first.label] == ["B-ORG", "O"]
     assert "doc_id" not in CoNLL().readDataset(spark, str(path)).columns
     named = CoNLL(posCol="tags", conllDocIdCol="doc", includeDocId=True, explodeSentences=False)
     assert named.readDataset(spark, str(path)).columns == [
-        "doc", "text", "document", "sentence", "token", "tags", "label"]  # fmt: skip
+        "doc",
+        "text",
+        "document",
+        "sentence",
+        "token",
+        "tags",
+        "label",
+    ]
 
 
 def test_conll_2003_documents(tmp_path, spark):
@@ -72,7 +87,9 @@ def test_conll_2003_documents(tmp_path, spark):
     path.write_text(CONLL_2003)
     documents = read_conll(path)
     assert [[[t for t, _ in s] for s in d] for d in documents] == [
-        [["EU", "rejects"], ["German"]], [["Peter"]]]  # fmt: skip
+        [["EU", "rejects"], ["German"]],
+        [["Peter"]],
+    ]
     rows = CoNLL(explodeSentences=False).readDataset(spark, str(path)).collect()
     assert [r.text for r in rows] == ["EU rejects\nGerman", "Peter"]
     assert [s.metadata["sentence"] for s in rows[0].sentence] == ["0", "1"]

@@ -31,8 +31,13 @@ def make_data(root: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["note_id", "transcription"])
         for i in range(40):
-            writer.writerow([i, "HISTORY:, The patient has hypertension and takes metformin. "
-                                "CT of the chest was normal. Dyspnea improved."])  # fmt: skip
+            writer.writerow(
+                [
+                    i,
+                    "HISTORY:, The patient has hypertension and takes metformin. "
+                    "CT of the chest was normal. Dyspnea improved.",
+                ]
+            )
     (root / "tsv").mkdir()
     (root / "tsv" / "train.tsv").write_text("Aspirin\tB-Chemical\ninduced\tO\n\nasthma\tB-D\n")
     (root / "brat").mkdir()
@@ -44,9 +49,16 @@ def make_data(root: Path) -> None:
 
 def tiny_config(**overrides) -> EmbeddingsConfig:
     settings = dict(
-        name="tiny", dimension=8, min_count=1, epochs=2, workers=1, dtype="float32",
-        mtsamples=["unlabeled/notes.csv"], conll_train=["tsv/train.tsv"], brat_train=["brat"],
-    )  # fmt: skip
+        name="tiny",
+        dimension=8,
+        min_count=1,
+        epochs=2,
+        workers=1,
+        dtype="float32",
+        mtsamples=["unlabeled/notes.csv"],
+        conll_train=["tsv/train.tsv"],
+        brat_train=["brat"],
+    )
     settings.update(overrides)
     return EmbeddingsConfig(**settings)
 

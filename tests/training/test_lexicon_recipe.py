@@ -36,44 +36,76 @@ def make_data(root: Path) -> None:
     """A miniature of ../shared/data/lexicons."""
     folder = root / "lexicons"
     folder.mkdir(parents=True)
-    write_tsv(folder / "mesh.tsv.xz", [
-        ("Carcinoma, Squamous Cell", "PROBLEM"), ("Echocardiography", "TEST"),
-        ("Biopsy", "TEST"), ("Biopsy", "TREATMENT"), ("Water", "CHEMICAL"),
-        ("Blood Pressure", "TEST"), ("PCA", "PROBLEM"), ("Metformin", "TREATMENT_DRUG"),
-        ("Pain", "PROBLEM"),
-    ])  # fmt: skip
-    write_tsv(folder / "icd.tsv", [
-        ("Fracture of femur, unspecified", "PROBLEM"), ("Other disorders of skin", "PROBLEM"),
-        ("Atherosclerosis of bypass graft(s)", "PROBLEM"),
-    ])  # fmt: skip
-    write_tsv(folder / "icd9.tsv", [
-        ("Biopsy of liver", "PROCEDURE"), ("Excision of lesion of liver", "PROCEDURE"),
-    ])  # fmt: skip
+    write_tsv(
+        folder / "mesh.tsv.xz",
+        [
+            ("Carcinoma, Squamous Cell", "PROBLEM"),
+            ("Echocardiography", "TEST"),
+            ("Biopsy", "TEST"),
+            ("Biopsy", "TREATMENT"),
+            ("Water", "CHEMICAL"),
+            ("Blood Pressure", "TEST"),
+            ("PCA", "PROBLEM"),
+            ("Metformin", "TREATMENT_DRUG"),
+            ("Pain", "PROBLEM"),
+        ],
+    )
+    write_tsv(
+        folder / "icd.tsv",
+        [
+            ("Fracture of femur, unspecified", "PROBLEM"),
+            ("Other disorders of skin", "PROBLEM"),
+            ("Atherosclerosis of bypass graft(s)", "PROBLEM"),
+        ],
+    )
+    write_tsv(
+        folder / "icd9.tsv",
+        [
+            ("Biopsy of liver", "PROCEDURE"),
+            ("Excision of lesion of liver", "PROCEDURE"),
+        ],
+    )
     write_tsv(folder / "symp.tsv", [("blood pressure", "PROBLEM"), ("a", "PROBLEM")])
-    write_tsv(folder / "unii.tsv", [
-        ("WATER", "TREATMENT_DRUG"), ("HIP", "TREATMENT_DRUG"), ("AT 10", "TREATMENT_DRUG"),
-        ("1,2-DIOL, MIXED", "TREATMENT_DRUG"),
-    ])  # fmt: skip
+    write_tsv(
+        folder / "unii.tsv",
+        [
+            ("WATER", "TREATMENT_DRUG"),
+            ("HIP", "TREATMENT_DRUG"),
+            ("AT 10", "TREATMENT_DRUG"),
+            ("1,2-DIOL, MIXED", "TREATMENT_DRUG"),
+        ],
+    )
 
 
 def tiny_config(**overrides) -> LexiconConfig:
     settings = dict(
         name="tiny",
-        class_map={"PROBLEM": "PROBLEM", "TEST": "TEST", "TREATMENT": "TREATMENT",
-                   "TREATMENT_DRUG": "TREATMENT", "PROCEDURE": "procedure_rule",
-                   "CHEMICAL": "drop"},
+        class_map={
+            "PROBLEM": "PROBLEM",
+            "TEST": "TEST",
+            "TREATMENT": "TREATMENT",
+            "TREATMENT_DRUG": "TREATMENT",
+            "PROCEDURE": "procedure_rule",
+            "CHEMICAL": "drop",
+        },
         drop_first_words=["other", "at"],
         stop_words=["hip", "pain"],
         extra_terms={"PROBLEM": ["pain"], "TEST": ["ct scan"]},
         sources=[
-            LexiconSource("lexicons/mesh.tsv.xz", "MeSH", comma="invert", acronyms="drop",
-                          license="NLM", attribution="Courtesy of NLM."),
+            LexiconSource(
+                "lexicons/mesh.tsv.xz",
+                "MeSH",
+                comma="invert",
+                acronyms="drop",
+                license="NLM",
+                attribution="Courtesy of NLM.",
+            ),
             LexiconSource("lexicons/icd.tsv", "ICD", comma="prefix", license="public domain"),
             LexiconSource("lexicons/icd9.tsv", "ICD9", comma="prefix"),
             LexiconSource("lexicons/symp.tsv", "SYMP", license="CC0 1.0"),
             LexiconSource("lexicons/unii.tsv", "UNII", acronyms="drop"),
         ],
-    )  # fmt: skip
+    )
     settings.update(overrides)
     return LexiconConfig(**settings)
 

@@ -37,9 +37,12 @@ def write_data(root, dim: int = 8):
     for i, drug in enumerate(DRUGS * 2):
         context = f"Rash and nausea after {drug} in a patient."
         drug_mention = {"text": [[drug]], "start": [[context.index(drug)]]}
-        event = {"event_id": "E1", "event_type": "Adverse_event",
-                 "Effect": {"text": [["Rash"]], "start": [[0]]},
-                 "Treatment": {**drug_mention, "Drug": drug_mention}}  # fmt: skip
+        event = {
+            "event_id": "E1",
+            "event_type": "Adverse_event",
+            "Effect": {"text": [["Rash"]], "start": [[0]]},
+            "Treatment": {**drug_mention, "Drug": drug_mention},
+        }
         records.append({"id": f"{i}_1", "context": context, "annotations": [{"events": [event]}]})
     phee = root / "partial_labels" / "phee"
     phee.mkdir(parents=True)
@@ -68,8 +71,10 @@ def recipe_file(root, extra: str = "", heads: str = HEADS):
         ("heads: {name: x}\n", r"heads must be a list"),
         ("heads: [{conll: a/train.tsv}]\n", r"heads\[0\] \(\{'conll'.*name must be an identifier"),
         ("heads: [{name: 2x, conll: a/train.tsv}]\n", r"heads\[0\].*identifier"),
-        ("heads: [{name: a, conll: x/train.tsv}, {name: a, partial: phee}]\n",
-         r"heads\[1\] \(\{'name': 'a'.*name 'a' is taken"),
+        (
+            "heads: [{name: a, conll: x/train.tsv}, {name: a, partial: phee}]\n",
+            r"heads\[1\] \(\{'name': 'a'.*name 'a' is taken",
+        ),
         ("heads: [{name: tiny, partial: phee}]\n", r"heads\[0\].*'tiny' is taken"),
         ("heads: [{name: a}]\n", r"heads\[0\].*exactly one of 'conll'.*or 'partial'"),
         ("heads: [{name: a, conll: x/train.tsv, partial: phee}]\n", r"exactly one of"),
@@ -78,15 +83,20 @@ def recipe_file(root, extra: str = "", heads: str = HEADS):
         ("heads: [{name: a, partial: phee, weight: yes}]\n", r"positive number"),
         ("heads: [{name: a, partial: mimic}]\n", r"heads\[0\].*partial is one of \['phee'"),
         ("heads: [{name: a, partial: phee, split: dev}]\n", r"heads\[0\].*expected a mapping"),
-        ("heads: [{name: a, conll: bc5cdr/dev.tsv}]\n", r"heads\[0\].*'bc5cdr/dev\.tsv' looks "
-         r"like a dev or test split"),
+        (
+            "heads: [{name: a, conll: bc5cdr/dev.tsv}]\n",
+            r"heads\[0\].*'bc5cdr/dev\.tsv' looks "
+            r"like a dev or test split",
+        ),
         ("heads: [{name: a, conll: ncbi_disease/test.tsv}]\n", r"dev or test split"),
         ("heads: [{name: a, conll: dev.tsv}]\n", r"dev or test split"),
         ("heads: [{name: a, conll: ''}]\n", r"conll must name a file"),
-        ("heads: [{name: a, partial: phee}]\nsettings: {validationSplit: 0.1}\n",
-         r"leave settings\.validationSplit out"),
+        (
+            "heads: [{name: a, partial: phee}]\nsettings: {validationSplit: 0.1}\n",
+            r"leave settings\.validationSplit out",
+        ),
     ],
-)  # fmt: skip
+)
 def test_heads_entries_are_checked_and_errors_name_the_file_and_entry(tmp_path, heads, message):
     path = tmp_path / "r.yaml"
     path.write_text(f"name: tiny\ntrain: train.tsv\ndev: dev.tsv\n{heads}")
@@ -162,8 +172,10 @@ def test_a_recipe_with_heads_ships_the_primary_head_as_an_ordinary_tagger(spark,
     assert model.tags() == ["O", "B-Disease", "I-Disease"]
     record = model.training_record()
     assert [(h["name"], h["kind"], h["sentences"], h["weight"]) for h in record["heads"]] == [
-        ("tiny", "primary", 24, 1.0), ("drugs", "conll", 15, 0.5), ("phee", "partial", 10, 1.0)
-    ]  # fmt: skip
+        ("tiny", "primary", 24, 1.0),
+        ("drugs", "conll", 15, 0.5),
+        ("phee", "partial", 10, 1.0),
+    ]
     assert len(record["epochs"]) == 2 and "selection" not in record
     assert set(record["epochs"][0]["head_loss"]) == {"tiny", "drugs", "phee"}
     assert "f1" in record["epochs"][-1]["test"] and "f1" in record["test"]

@@ -88,8 +88,9 @@ def test_a_recipe_trains_on_a_store_folder_of_candidate_vectors(spark, tmp_path)
     data = _data(tmp_path)
     write_store(data / "candidate", ["patient", "fever"], np.eye(2, 4), "candidate_vectors")
     config = tmp_path / "r.yaml"
-    config.write_text("name: r\nbrat: [{folder: notes, labels: maccrobat}]\n"
-                      "embeddings: candidate\n")  # fmt: skip
+    config.write_text(
+        "name: r\nbrat: [{folder: notes, labels: maccrobat}]\nembeddings: candidate\n"
+    )
     train = read_split(spark, load_recipe(config), data, "train")
     vectors = train.select("embeddings").first().embeddings
     assert {len(v.embeddings) for v in vectors} == {4}

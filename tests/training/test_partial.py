@@ -46,8 +46,12 @@ def argument(context: str, *mentions: str | tuple[str, ...]) -> dict:
 
 def phee_record(ident: str, context: str, *events: dict) -> dict:
     numbered = [{"event_id": f"E{i}", **e} for i, e in enumerate(events, start=1)]
-    return {"id": ident, "context": context, "is_mult_event": len(events) > 1,
-            "annotations": [{"events": numbered}]}  # fmt: skip
+    return {
+        "id": ident,
+        "context": context,
+        "is_mult_event": len(events) > 1,
+        "annotations": [{"events": numbered}],
+    }
 
 
 def phee_records() -> list[dict]:
@@ -57,47 +61,81 @@ def phee_records() -> list[dict]:
     c4 = "Nausea and vomiting after cisplatin."
     c5 = "Rash appeared after amoxicillin. It resolved after stopping."
     return [
-        phee_record("1001_1", c1, {
-            "event_type": "Adverse_event",
-            "Trigger": argument(c1, "in"),
-            "Treatment": {**argument(c1, SECRET), "Drug": argument(c1, SECRET),
-                          "Disorder": argument(c1, "epilepsy")},
-            "Subject": {**argument(c1, "an 8-month-old infant with epilepsy"),
-                        "Age": argument(c1, "8-month-old infant"),
-                        "Disorder": argument(c1, "epilepsy")},
-            "Effect": argument(c1, "hepatotoxicity"),
-        }),
-        phee_record("1001_2", c2, {
-            "event_type": "Adverse_event",
-            # "insulin" ends inside the token "insulin-induced": dropped, not extended.
-            "Treatment": {**argument(c2, "insulin"), "Drug": argument(c2, "insulin"),
-                          "Disorder": argument(c2, "drug rash")},
-            "Subject": {**argument(c2, "renal failure"), "Disorder": argument(c2, "renal failure")},
-            # "Severe drug" and "drug rash" tie (2 tokens): the earliest wins; "renal failure"
-            # lies inside the longer "acute renal failure".
-            "Effect": argument(c2, "Severe drug", "lipoatrophies", "acute renal failure"),
-            "Severity": argument(c2, "Severe"),
-        }),
-        phee_record("1002_1", c3, {
-            "event_type": "Potential_therapeutic_event",
-            "Treatment": {**argument(c3, "methotrexate"), "Drug": argument(c3, "methotrexate"),
-                          "Disorder": argument(c3, "psoriasis")},
-            "Effect": argument(c3, "Complete remission"),
-        }),
-        phee_record("1003_1", c4, {
-            "event_type": "Adverse_event",
-            "Treatment": {**argument(c4, "cisplatin"), "Drug": argument(c4, "cisplatin")},
-            "Effect": argument(c4, ("Nausea", "vomiting")),
-        }),
-        phee_record("1004_1", c5, {
-            "event_type": "Adverse_event",
-            "Treatment": {**argument(c5, "amoxicillin"), "Drug": argument(c5, "amoxicillin")},
-            "Effect": argument(c5, "Rash"),
-            # Across the sentence boundary: dropped.
-            "Time_elapsed": argument(c5, "amoxicillin. It"),
-            "Subject": {**argument(c5, "It"), "Disorder": argument(c5, "amoxicillin. It")},
-        }),
-    ]  # fmt: skip
+        phee_record(
+            "1001_1",
+            c1,
+            {
+                "event_type": "Adverse_event",
+                "Trigger": argument(c1, "in"),
+                "Treatment": {
+                    **argument(c1, SECRET),
+                    "Drug": argument(c1, SECRET),
+                    "Disorder": argument(c1, "epilepsy"),
+                },
+                "Subject": {
+                    **argument(c1, "an 8-month-old infant with epilepsy"),
+                    "Age": argument(c1, "8-month-old infant"),
+                    "Disorder": argument(c1, "epilepsy"),
+                },
+                "Effect": argument(c1, "hepatotoxicity"),
+            },
+        ),
+        phee_record(
+            "1001_2",
+            c2,
+            {
+                "event_type": "Adverse_event",
+                # "insulin" ends inside the token "insulin-induced": dropped, not extended.
+                "Treatment": {
+                    **argument(c2, "insulin"),
+                    "Drug": argument(c2, "insulin"),
+                    "Disorder": argument(c2, "drug rash"),
+                },
+                "Subject": {
+                    **argument(c2, "renal failure"),
+                    "Disorder": argument(c2, "renal failure"),
+                },
+                # "Severe drug" and "drug rash" tie (2 tokens): the earliest wins; "renal failure"
+                # lies inside the longer "acute renal failure".
+                "Effect": argument(c2, "Severe drug", "lipoatrophies", "acute renal failure"),
+                "Severity": argument(c2, "Severe"),
+            },
+        ),
+        phee_record(
+            "1002_1",
+            c3,
+            {
+                "event_type": "Potential_therapeutic_event",
+                "Treatment": {
+                    **argument(c3, "methotrexate"),
+                    "Drug": argument(c3, "methotrexate"),
+                    "Disorder": argument(c3, "psoriasis"),
+                },
+                "Effect": argument(c3, "Complete remission"),
+            },
+        ),
+        phee_record(
+            "1003_1",
+            c4,
+            {
+                "event_type": "Adverse_event",
+                "Treatment": {**argument(c4, "cisplatin"), "Drug": argument(c4, "cisplatin")},
+                "Effect": argument(c4, ("Nausea", "vomiting")),
+            },
+        ),
+        phee_record(
+            "1004_1",
+            c5,
+            {
+                "event_type": "Adverse_event",
+                "Treatment": {**argument(c5, "amoxicillin"), "Drug": argument(c5, "amoxicillin")},
+                "Effect": argument(c5, "Rash"),
+                # Across the sentence boundary: dropped.
+                "Time_elapsed": argument(c5, "amoxicillin. It"),
+                "Subject": {**argument(c5, "It"), "Disorder": argument(c5, "amoxicillin. It")},
+            },
+        ),
+    ]
 
 
 def write_phee(folder: Path, records: list[dict], name: str = "train.json.xz") -> Path:
@@ -120,15 +158,27 @@ def test_phee_mapping_offsets_overlaps_and_dropped_spans(tmp_path):
     sentences = phee_sentences(tmp_path, report=report)
     assert [labelled(s) for s in sentences] == [
         [(SECRET, "TREATMENT"), ("hepatotoxicity", "PROBLEM"), ("epilepsy", "PROBLEM")],
-        [("Severe drug", "PROBLEM"), ("lipoatrophies", "PROBLEM"),
-         ("acute renal failure", "PROBLEM")],
+        [
+            ("Severe drug", "PROBLEM"),
+            ("lipoatrophies", "PROBLEM"),
+            ("acute renal failure", "PROBLEM"),
+        ],
         [("psoriasis", "PROBLEM"), ("methotrexate", "TREATMENT")],
         [("cisplatin", "TREATMENT")],
         [("Rash", "PROBLEM"), ("amoxicillin", "TREATMENT")],
-    ]  # fmt: skip
+    ]
     first = sentences[0]
-    assert first.tokens == [SECRET, "hepatotoxicity", "in", "an", "8-month-old", "infant",
-                            "with", "epilepsy", "."]  # fmt: skip
+    assert first.tokens == [
+        SECRET,
+        "hepatotoxicity",
+        "in",
+        "an",
+        "8-month-old",
+        "infant",
+        "with",
+        "epilepsy",
+        ".",
+    ]
     assert first.spans == [(0, 0, "TREATMENT"), (1, 1, "PROBLEM"), (7, 7, "PROBLEM")]
     assert [s.document for s in sentences] == ["1001", "1001", "1002", "1003", "1004"]
     # "epilepsy" fills two roles at the same offsets: one mention, one span.
@@ -148,8 +198,11 @@ def test_phee_options_and_plain_json(tmp_path):
         tmp_path, therapeutic_effects=True, discontinuous="fragments", keep_unlabelled=True
     )
     assert labelled(sentences[2])[0] == ("Complete remission", "PROBLEM")
-    assert labelled(sentences[3]) == [("Nausea", "PROBLEM"), ("vomiting", "PROBLEM"),
-                                      ("cisplatin", "TREATMENT")]  # fmt: skip
+    assert labelled(sentences[3]) == [
+        ("Nausea", "PROBLEM"),
+        ("vomiting", "PROBLEM"),
+        ("cisplatin", "TREATMENT"),
+    ]
     assert sentences[-1].tokens == ["It", "resolved", "after", "stopping", "."]
     assert sentences[-1].spans == []
     with pytest.raises(ValueError, match="discontinuous"):
@@ -158,7 +211,7 @@ def test_phee_options_and_plain_json(tmp_path):
 
 def test_tokens_are_the_inference_pipelines(tmp_path):
     from sparkner import DocumentAssembler, SentenceDetector, Tokenizer
-    from sparkner.light_pipeline import LightPipeline
+    from sparkner.apps.light_pipeline import LightPipeline
 
     records = phee_records()
     records[0]["context"] = "OBJECTIVE: " + records[0]["context"]
@@ -196,18 +249,25 @@ def test_phee_evaluation_splits_are_refused(tmp_path):
         (lambda r: f"{SECRET} {{not json", "not JSON"),
         (lambda r: json.dumps({**r, "context": 7}), "'context'"),
         (lambda r: json.dumps({**r, "annotations": {}}), "'annotations'"),
-        (lambda r: json.dumps({**r, "annotations": [{"events": [{"Effect": {}}]}]}),
-         "event_type"),
-        (lambda r: json.dumps(r).replace('"start": [[0]]', '"start": [[3]]', 1),
-         "Treatment.*does not match the context"),
-        (lambda r: json.dumps(r).replace('"start": [[0]]', '"start": [[900]]', 1),
-         "does not match the context"),
-        (lambda r: json.dumps(r).replace('"start": [[0]]', '"start": [["0"]]', 1),
-         "not an integer"),
-        (lambda r: json.dumps(r).replace('"start": [[0]]', '"start": [[0, 1]]', 1),
-         "do not pair up"),
+        (lambda r: json.dumps({**r, "annotations": [{"events": [{"Effect": {}}]}]}), "event_type"),
+        (
+            lambda r: json.dumps(r).replace('"start": [[0]]', '"start": [[3]]', 1),
+            "Treatment.*does not match the context",
+        ),
+        (
+            lambda r: json.dumps(r).replace('"start": [[0]]', '"start": [[900]]', 1),
+            "does not match the context",
+        ),
+        (
+            lambda r: json.dumps(r).replace('"start": [[0]]', '"start": [["0"]]', 1),
+            "not an integer",
+        ),
+        (
+            lambda r: json.dumps(r).replace('"start": [[0]]', '"start": [[0, 1]]', 1),
+            "do not pair up",
+        ),
     ],
-)  # fmt: skip
+)
 def test_phee_malformed_line_names_file_and_line_but_no_text(tmp_path, damage, reason):
     records = phee_records()
     lines = [json.dumps(r) for r in records]
@@ -238,15 +298,28 @@ S1 = (
 S2 = "Avoid use with other ACE inhibitors.  Hepatotoxicity was reported."
 
 
-def tac_mention(ident: str, section: str, kind: str, text: str, *fragments: str,
-                start: str | None = None, length: str | None = None, str_: str | None = None
-                ) -> str:  # fmt: skip
+def tac_mention(
+    ident: str,
+    section: str,
+    kind: str,
+    text: str,
+    *fragments: str,
+    start: str | None = None,
+    length: str | None = None,
+    str_: str | None = None,
+) -> str:
     """A ``<Mention>`` line; offsets are each fragment's first occurrence in the section."""
     body = S2 if section == "S2" else S1
     starts = ",".join(str(body.index(f)) for f in fragments)
     lengths = ",".join(str(len(f)) for f in fragments)
-    attributes = {"id": ident, "section": section, "type": kind, "start": start or starts,
-                  "len": length or lengths, "str": str_ if str_ is not None else text}  # fmt: skip
+    attributes = {
+        "id": ident,
+        "section": section,
+        "type": kind,
+        "start": start or starts,
+        "len": length or lengths,
+        "str": str_ if str_ is not None else text,
+    }
     return "    <Mention " + " ".join(f"{k}={quoteattr(v)}" for k, v in attributes.items()) + " />"
 
 
@@ -256,32 +329,38 @@ def tac_mentions() -> list[str]:
         tac_mention("M2", "S1", "Severity", "severe", "severe"),
         tac_mention("M3", "S1", "AdverseReaction", "nausea", "nausea"),
         tac_mention("M4", "S1", "AdverseReaction", "injection site pain", "injection site pain"),
-        tac_mention("M5", "S1", "AdverseReaction", "injection site bruising", "injection site",
-                    "bruising"),
+        tac_mention(
+            "M5", "S1", "AdverseReaction", "injection site bruising", "injection site", "bruising"
+        ),
         tac_mention("M6", "S2", "DrugClass", "ACE inhibitors", "ACE inhibitors"),
         tac_mention("M7", "S2", "AdverseReaction", "Hepatotoxicity", "Hepatotoxicity"),
         # Ends inside the token "Hepatotoxicity": dropped, not extended.
         tac_mention("M8", "S2", "AdverseReaction", "Hepato", "Hepato"),
         tac_mention("M9", "S2", "Factor", "other", "other"),
-    ]  # fmt: skip
+    ]
 
 
 def tac_xml(mentions: list[str], s1: str = S1) -> str:
-    return "\n".join([
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<Label drug="testdrug" track="TAC2017_ADR">',
-        "  <Text>",
-        f'    <Section name="adverse reactions" id="S1">{escape(s1)}</Section>',
-        f'    <Section name="warnings and precautions" id="S2">{escape(S2)}</Section>',
-        "  </Text>",
-        "  <Mentions>",
-        *mentions,
-        "  </Mentions>",
-        '  <Relations>\n    <Relation id="RL1" type="Hypothetical" arg1="M1" arg2="M2" />',
-        "  </Relations>",
-        '  <Reactions>\n    <Reaction id="AR1" str="neutropenia" />\n  </Reactions>',
-        "</Label>",
-    ]) + "\n"  # fmt: skip
+    return (
+        "\n".join(
+            [
+                '<?xml version="1.0" encoding="UTF-8"?>',
+                '<Label drug="testdrug" track="TAC2017_ADR">',
+                "  <Text>",
+                f'    <Section name="adverse reactions" id="S1">{escape(s1)}</Section>',
+                f'    <Section name="warnings and precautions" id="S2">{escape(S2)}</Section>',
+                "  </Text>",
+                "  <Mentions>",
+                *mentions,
+                "  </Mentions>",
+                '  <Relations>\n    <Relation id="RL1" type="Hypothetical" arg1="M1" arg2="M2" />',
+                "  </Relations>",
+                '  <Reactions>\n    <Reaction id="AR1" str="neutropenia" />\n  </Reactions>',
+                "</Label>",
+            ]
+        )
+        + "\n"
+    )
 
 
 def write_tar(path: Path, files: dict[str, str]) -> None:
@@ -302,8 +381,10 @@ def write_tac_folder(folder: Path, mentions: list[str]) -> Path:
 
 def test_tac_mapping_offsets_and_dropped_spans(tmp_path):
     xml = tac_xml(tac_mentions())
-    write_tar(tmp_path / "train_xml.tar.xz", {"train_xml/TESTDRUG.xml": xml,
-                                               "train_xml/README": "not a label"})  # fmt: skip
+    write_tar(
+        tmp_path / "train_xml.tar.xz",
+        {"train_xml/TESTDRUG.xml": xml, "train_xml/README": "not a label"},
+    )
     # An evaluation archive that would fail to parse: it must never be opened.
     (tmp_path / "gold_xml.tar.xz").write_bytes(b"not an archive")
     report = PartialReport()
@@ -329,10 +410,14 @@ def test_tac_options(tmp_path):
     sentences = tac_sentences(tmp_path, drug_classes=False, discontinuous="fragments")
     report = PartialReport()
     assert [labelled(s) for s in sentences] == [
-        [("neutropenia", "PROBLEM"), ("nausea", "PROBLEM"), ("injection site pain", "PROBLEM"),
-         ("bruising", "PROBLEM")],
+        [
+            ("neutropenia", "PROBLEM"),
+            ("nausea", "PROBLEM"),
+            ("injection site pain", "PROBLEM"),
+            ("bruising", "PROBLEM"),
+        ],
         [("Hepatotoxicity", "PROBLEM")],
-    ]  # fmt: skip
+    ]
     sentences = tac_sentences(tmp_path, discontinuous="fragments", report=report)
     assert report.overlaps == 1  # the fragment "injection site" inside "injection site pain"
     everything = tac_sentences(tmp_path, keep_unlabelled=True)
@@ -356,15 +441,19 @@ def test_tac_evaluation_split_is_refused(tmp_path):
     [
         (tac_mention("M1", "S1", "AdverseReaction", "x", "nausea", start="9000"), "outside"),
         (tac_mention("M1", "S1", "AdverseReaction", "x", "nausea", start="a"), "integers"),
-        (tac_mention("M1", "S1", "AdverseReaction", "x", "nausea", length="6,2"),
-         "numbers of fragments"),
+        (
+            tac_mention("M1", "S1", "AdverseReaction", "x", "nausea", length="6,2"),
+            "numbers of fragments",
+        ),
         (tac_mention("M1", "S9", "AdverseReaction", "x", "nausea"), "unknown section"),
-        (tac_mention("M1", "S1", "AdverseReaction", "nausea", "nausea", start="3"),
-         "str does not match"),
+        (
+            tac_mention("M1", "S1", "AdverseReaction", "nausea", "nausea", start="3"),
+            "str does not match",
+        ),
         ('    <Mention id="M1" section="S1" start="3" len="2" str="x" />', "without type"),
         (f"    <Mention id=M1 {SECRET} />", "not well-formed XML"),
     ],
-)  # fmt: skip
+)
 def test_tac_malformed_mention_names_file_and_line_but_no_text(tmp_path, mention, reason):
     mentions = tac_mentions()
     mentions[3] = mention

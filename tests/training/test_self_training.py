@@ -55,7 +55,6 @@ def test_a_stricter_threshold_keeps_a_subset_of_sure_sentences(teacher):
         assert min(float(t.metadata["confidence"]) for t in row["ner"]) >= 0.9
 
 
-
 def test_the_sample_is_capped_and_seeded(teacher):
     everything = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0))
     two = silver_sentences(TEXTS, teacher, _settings(min_confidence=0.0, max_sentences=2))
@@ -70,11 +69,17 @@ def test_the_sample_is_capped_and_seeded(teacher):
 
 @pytest.mark.parametrize(
     "settings, message",
-    [({"files": ["f"]}, "needs teacher"), ({"teacher": "t"}, "needs teacher"),
-     ({"teacher": "t", "files": ["f"], "min_conf": 1}, r"unknown \['min_conf'\]"),
-     ({"teacher": "t", "files": ["f"], "min_confidence": 2}, r"min_confidence must be in \[0, 1\]"),
-     ({"teacher": "t", "files": ["f"], "max_sentences": 0}, "max_sentences must be at least 1")],
-)  # fmt: skip
+    [
+        ({"files": ["f"]}, "needs teacher"),
+        ({"teacher": "t"}, "needs teacher"),
+        ({"teacher": "t", "files": ["f"], "min_conf": 1}, r"unknown \['min_conf'\]"),
+        (
+            {"teacher": "t", "files": ["f"], "min_confidence": 2},
+            r"min_confidence must be in \[0, 1\]",
+        ),
+        ({"teacher": "t", "files": ["f"], "max_sentences": 0}, "max_sentences must be at least 1"),
+    ],
+)
 def test_settings_are_checked(settings, message):
     with pytest.raises(ValueError, match=message):
         SelfTrainingSettings.of(settings)
