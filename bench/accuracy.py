@@ -23,13 +23,13 @@ import shutil
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench_support import DATA, REPO
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, choices=["ncbi_disease", "bc5cdr", "clinical"])
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
     parser.add_argument("--save", type=Path, help="also save the trained tagger's files here")
     parser.add_argument("--model", type=Path, help="--data clinical: a tagger folder to score")

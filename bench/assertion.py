@@ -25,13 +25,13 @@ import json
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench_support import DATA
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="dev", choices=["train", "dev", "test"])
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--max-scope", type=int, default=None, help="override the rules' window")
     parser.add_argument(
         "--priority",

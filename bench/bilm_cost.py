@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
-from text_stages import median_rate
+from bench_support import median_rate
 
 from sparkner.ner.threads import configure_threads
 from sparkner.resources import bundled_folder

@@ -28,7 +28,7 @@ do not amortize);
 - spaCy: ``nlp.pipe(texts)`` with its own tokenizer, one process held to one thread
   (``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS`` = 1);
 - sparkner LightPipeline: the full pipeline (text -> chunks) of the tagger, one process;
-- sparkner on Spark ``local[2]``: the ``sparkner annotate`` job (``annotate_job.annotate``)
+- sparkner on Spark ``local[2]``: the ``sparkner annotate`` job (``apps.annotate.annotate``)
   from a Parquet table of the texts to a Parquet entity table, wall time of the whole call.
 
 Each measure runs in a fresh process, with one warm-up pass over the distinct test texts (for
@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -55,10 +54,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import throughput
+import bench_support
+from bench_support import (
+    DATA,
+    REPO,
+    annotate_timed,
+    fmt_runs,
+    log,
+    machine,
+    parse_or_serve_role,
+    read_json,
+    timed,
+    verdict,
+    write_json,
+    write_table,
+)
 from procfs import MemorySampler
-from text_stages import REPO
 
 DATASETS = ("ncbi_disease", "clinical")
 LABELS = {"ncbi_disease": "NCBI-disease test", "clinical": "MACCROBAT test (clinical)"}
@@ -69,20 +80,6 @@ TEST_CORPUS = {"ncbi_disease": None, "clinical": "maccrobat"}
 GOAL_RATIO = 2.0
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 Rows = list[tuple[list[str], list[str]]]
-
-
-def log(message: str) -> None:
-    print(f"[compare_spacy {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def read_json(path: str | os.PathLike[str]) -> Any:
-    with open(path) as handle:
-        return json.load(handle)
-
-
-def write_json(path: str | os.PathLike[str], data: Any) -> None:
-    with open(path, "w") as handle:
-        json.dump(data, handle)
 
 
 def summary_of(seconds: list[float], cpu: list[float], words: int) -> dict[str, Any]:
@@ -313,17 +310,6 @@ def role_spacy_train(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def timed_runs(run: Any, runs: int) -> tuple[list[float], list[float], Any]:
-    """Wall and CPU seconds (this process) of each run, and the last run's result."""
-    seconds, cpu, result = [], [], None
-    for _ in range(runs):
-        cpu_start, start = time.process_time(), time.perf_counter()
-        result = run()
-        seconds.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - cpu_start)
-    return seconds, cpu, result
-
-
 def role_spacy_speed(spec: dict[str, Any]) -> dict[str, Any]:
     """``nlp.pipe(texts)`` in this process, one thread (set in the environment at start)."""
     import spacy
@@ -335,11 +321,11 @@ def role_spacy_speed(spec: dict[str, Any]) -> dict[str, Any]:
         return sum(len(doc.ents) for doc in nlp.pipe(texts["measured"], batch_size=spec["batch"]))
 
     list(nlp.pipe(texts["distinct"], batch_size=spec["batch"]))  # warm-up; not counted
-    seconds, cpu, entities = timed_runs(run, spec["runs"])
+    timings = timed(run, spec["runs"], warmup=0)
     threads = {k: os.environ.get(k) for k in ONE_THREAD}
     return {
-        **summary_of(seconds, cpu, texts["words"]),
-        "entities": entities,
+        **summary_of(timings.seconds, timings.cpu, texts["words"]),
+        "entities": timings.result,
         "env": threads,
         "batch_size": spec["batch"],
     }
@@ -373,42 +359,32 @@ def role_light(spec: dict[str, Any]) -> dict[str, Any]:
         return sum(len(row["ner_chunk"]) for row in light.annotate(texts["measured"]))
 
     light.annotate(texts["distinct"])  # warm-up: TensorFlow, the tagger; not counted
-    seconds, cpu, entities = timed_runs(run, spec["runs"])
-    return {**summary_of(seconds, cpu, texts["words"]), "entities": entities}
+    timings = timed(run, spec["runs"], warmup=0)
+    return {**summary_of(timings.seconds, timings.cpu, texts["words"]), "entities": timings.result}
 
 
 def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     """The ``sparkner annotate`` job on ``local[2]``: one warm-up job, then timed jobs."""
     import sparkner
-    from sparkner.apps.annotate_job import AnnotateJob, annotate
 
     texts = read_json(spec["texts"])
     scratch = spec["scratch"]
     tables = {}
     for name in ("distinct", "measured"):
         tables[name] = os.path.join(scratch, f"texts-{name}.parquet")
-        throughput.write_table(tables[name], texts[name])
+        write_table(tables[name], texts[name])
     sampler = MemorySampler()  # for CPU seconds only (not started)
     spark = sparkner.start(master=spec["master"])
 
     def job(table: str) -> dict[str, Any]:
-        request = AnnotateJob(
-            input=tables[table],
-            output=os.path.join(scratch, "entities"),
-            text_col="text",
-            id_col="id",
-            model=spec["pipeline"],
-            overwrite=True,
+        output = os.path.join(scratch, "entities")
+        summary, seconds, cpu = annotate_timed(
+            spark, sampler, input=tables[table], output=output, model=spec["pipeline"]
         )
-        cpu_before = sampler.cpu_seconds()
-        begun = time.perf_counter()
-        summary = annotate(spark, request, progress=None)
-        seconds = time.perf_counter() - begun
-        cpu_after = sampler.cpu_seconds()
         return {
             "seconds": seconds,
             "write_seconds": summary.seconds,
-            "cpu": {k: cpu_after[k] - cpu_before[k] for k in cpu_before},
+            "cpu": cpu,
             "entities": summary.entities,
             "tokens": summary.tokens,
             "rows": summary.rows_read,
@@ -451,9 +427,8 @@ def run_role(
     role: str, spec: dict[str, Any], scratch: str, env: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """Run one role of this script in a fresh Python process and return its result."""
-    return throughput.run_role(
-        role, spec, scratch, script=__file__, env={"ANSI_COLORS_DISABLED": "1", **(env or {})}
-    )
+    env = {"ANSI_COLORS_DISABLED": "1", **(env or {})}
+    return bench_support.run_role(role, spec, scratch, __file__, env)
 
 
 def speed_texts(rows: Rows, words: int) -> dict[str, Any]:
@@ -474,10 +449,6 @@ def speed_texts(rows: Rows, words: int) -> dict[str, Any]:
 
 
 # -- the report ------------------------------------------------------------------------------
-def verdict(ok: bool) -> str:
-    return "met" if ok else "NOT met"
-
-
 def minutes(seconds: float | None) -> str:
     return "" if seconds is None else f"{seconds / 60:.1f} min"
 
@@ -486,11 +457,10 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
     cores = os.cpu_count() or 1
     print()
     print(
-        f"machine: {cores} cores, Python {platform.python_version()}; load average at the "
-        f"start {results['load_average_start']:.2f}, before each speed measure "
-        f"{', '.join(f'{x:.2f}' for x in results['load_averages_speed'])}; {args.runs} timed "
-        "run(s) per measure, medians; warm-up runs (one pass over the distinct test texts, "
-        "or one Spark job on them) not counted"
+        f"{machine()}; load average at the start {results['load_average_start']:.2f}, before "
+        f"each speed measure {', '.join(f'{x:.2f}' for x in results['load_averages_speed'])}; "
+        f"{args.runs} timed run(s) per measure, medians; warm-up runs (one pass over the "
+        "distinct test texts, or one Spark job on them) not counted"
     )
     if args.quick:
         print("QUICK smoke run: tiny training budgets and few words; not a measurement")
@@ -537,7 +507,7 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
             print(
                 f"| {LABELS[data]} | {system} | {acc['precision']:.4f} | {acc['recall']:.4f} | "
                 f"{acc['f1']:.4f} | {speed['words_per_s']:,.0f} | "
-                f"{' / '.join(f'{x:,.0f}' for x in speed['runs_words_per_s'])} | "
+                f"{fmt_runs(speed['runs_words_per_s'])} | "
                 f"{' / '.join(f'{x:.1f}' for x in speed['cpu_seconds'])} | "
                 f"{'' if per_cpu is None else f'{per_cpu:,.0f}'} | {training} |"
             )
@@ -609,7 +579,7 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
 def main() -> int | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=[*DATASETS, "both"], default="both")
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--runs", type=int, default=3, help="timed runs per speed measure")
     parser.add_argument(
         "--words", type=int, default=2_000_000, help="words per timed run (test texts repeated)"
@@ -628,9 +598,8 @@ def main() -> int | None:
     )
     parser.add_argument("--spacy-batch-size", type=int, default=1000, help="nlp.pipe batch")
     parser.add_argument("--quick", action="store_true", help="tiny budgets, one run: a smoke run")
-    throughput.add_role_arguments(parser, ROLES)
-    args = parser.parse_args()
-    if throughput.serve_role(args, ROLES):
+    args = parse_or_serve_role(parser, ROLES)
+    if args is None:  # a role, run in its own process
         return None
 
     if args.quick:

@@ -19,11 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import procfs
-from text_stages import REPO, load_notes, median_rate
+from bench_support import DATA, batches, load_notes, median_rate, write_noop, write_spark_table
 
 
 def worker_memory(store, tokens: list[str]):
@@ -50,7 +47,7 @@ def worker_memory(store, tokens: list[str]):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--store", help="a store folder instead of the bundled vectors")
     args = parser.parse_args()
 
@@ -73,15 +70,12 @@ def main() -> None:
     )
     notes = load_notes(args.data)
     text_stages = [DocumentAssembler(), SentenceDetector(), Tokenizer()]
-    batches = [
-        LightPipeline(text_stages).annotate_batch(notes[i : i + 1000])
-        for i in range(0, len(notes), 1000)
-    ]
-    tokens = sum(len(b["token"].flatten()) for b in batches)
+    annotated = [LightPipeline(text_stages).annotate_batch(b) for b in batches(notes, 1000)]
+    tokens = sum(len(b["token"].flatten()) for b in annotated)
     embed = embeddings.batch_function()
 
     def lookups() -> None:
-        for batch in batches:
+        for batch in annotated:
             embed(batch["sentence"], batch["token"])
 
     lookup_rate, lookup_rates = median_rate(tokens, lookups, args.runs)
@@ -89,21 +83,17 @@ def main() -> None:
     spark = sparkner.start(master="local[2]")
     with tempfile.TemporaryDirectory() as tmp:
         parquet = os.path.join(tmp, "notes.parquet")
-        spark.createDataFrame(pd.DataFrame({"id": range(len(notes)), "text": notes})).repartition(
-            8
-        ).write.parquet(parquet)
+        write_spark_table(spark, notes, parquet)
         text_model = Pipeline(stages=text_stages).fit(spark.read.parquet(parquet))
         full_model = PipelineModel(stages=[*text_model.stages, embeddings])
 
         def run(model: PipelineModel) -> None:
-            model.transform(spark.read.parquet(parquet)).drop("text").write.format("noop").mode(
-                "overwrite"
-            ).save()
+            write_noop(model.transform(spark.read.parquet(parquet)).drop("text"))
 
         without, without_runs = median_rate(tokens, lambda: run(text_model), args.runs)
         with_stage, with_runs = median_rate(tokens, lambda: run(full_model), args.runs)
         # Every word of the vocabulary once, so all vector pages are touched.
-        location = embeddings.spark_batch_function(spark).keywords["store"]
+        location = embeddings.spark_batch_function(spark).keywords["store"].location
         words = open_store(embeddings.files_folder()).words
         task = worker_memory(location, words)
         memory = spark.sparkContext.parallelize(range(2), 2).mapPartitions(task).collect()

@@ -23,16 +23,24 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import throughput  # the note, the timing loop, the process runner
-from text_stages import REPO, load_notes
+from bench_support import (
+    DATA,
+    GOAL_LATENCY_MS,
+    latency,
+    latency_note,
+    load_notes,
+    log,
+    parse_or_serve_role,
+    run_role,
+)
 
 
 def role_latency(spec: dict[str, Any]) -> dict[str, Any]:
     from sparkner.apps.pretrained import PretrainedPipeline
 
     light = PretrainedPipeline("ner_clinical_pipeline").light_model
-    note = throughput.latency_note(light, load_notes(Path(spec["data"])))
-    return throughput.latency(light, note, spec["calls"])
+    note = latency_note(light, load_notes(Path(spec["data"])))
+    return latency(light, note, spec["calls"])
 
 
 ROLES = {"latency": role_latency}
@@ -42,10 +50,9 @@ def main() -> int | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=5, help="fresh processes, one by one")
     parser.add_argument("--calls", type=int, default=400, help="timed calls per process")
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    throughput.add_role_arguments(parser, ROLES)
-    args = parser.parse_args()
-    if throughput.serve_role(args, ROLES):
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parse_or_serve_role(parser, ROLES)
+    if args is None:  # a role, run in its own process
         return None
 
     runs = []
@@ -56,9 +63,9 @@ def main() -> int | None:
                 "calls": args.calls,
                 "load_average_before": os.getloadavg()[0],
             }
-            runs.append(throughput.run_role("latency", spec, scratch, script=__file__))
+            runs.append(run_role("latency", spec, scratch, __file__))
             run = runs[-1]
-            throughput.log(
+            log(
                 f"process {number}/{args.processes}: median {run['latency_ms_median']:.2f} ms, "
                 f"p90 {run['latency_ms_p90']:.2f} ms (load {run['load_average_before']:.1f})"
             )
@@ -68,7 +75,7 @@ def main() -> int | None:
         f"LightPipeline.annotate(one note of {runs[0]['latency_note_tokens']} tokens), "
         f"{args.calls} calls in each of {len(runs)} processes: medians "
         f"{' / '.join(f'{m:.1f}' for m in medians)} ms; median of medians {median:.1f} ms "
-        f"(goal < {throughput.GOAL_LATENCY_MS:.0f} ms)"
+        f"(goal < {GOAL_LATENCY_MS:.0f} ms)"
     )
     print(
         json.dumps(

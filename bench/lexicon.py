@@ -13,37 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import lzma
 import platform
 import statistics
-import time
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def load_notes(data_dir: Path) -> list[str]:
-    with lzma.open(data_dir / "unlabeled" / "mtsamples.csv.xz") as handle:
-        return pd.read_csv(handle)["transcription"].dropna().tolist()
-
-
-def median_seconds(run, runs: int) -> list[float]:
-    run()  # warm-up, not counted
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        seconds.append(time.perf_counter() - start)
-    return seconds
+from bench_support import DATA, batches, load_notes, timed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measure")
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--lexicon", type=Path, default=None, help="a store folder")
     parser.add_argument("--batch", type=int, default=1000, help="notes per batch")
     args = parser.parse_args()
@@ -62,21 +43,21 @@ def main() -> None:
     folder = args.lexicon or bundled_folder("lexicon_clinical", HEADER_FILE, "lexicon")
     lexicon = load_lexicon(folder)
     header = read_header(folder)
-    load = median_seconds(lambda: _read_store(Path(folder), header), args.runs)
+    load = timed(lambda: _read_store(Path(folder), header), args.runs).seconds
 
     from sparkner.lexicon.matcher import match_lexicon, token_classes
 
     notes = load_notes(args.data)
-    batches = []
-    for start in range(0, len(notes), args.batch):
-        documents = assemble_documents(pa.array(notes[start : start + args.batch]))
+    columns = []
+    for chunk in batches(notes, args.batch):
+        documents = assemble_documents(pa.array(chunk))
         tokens = tokenize(detect_sentences(documents, SentenceRules()), TokenRules())
-        batches.append((documents, tokens))
-    count = sum(len(tokens.flatten()) for _, tokens in batches)
-    chunks = sum(len(match_lexicon(d, t, lexicon).flatten()) for d, t in batches)
+        columns.append((documents, tokens))
+    count = sum(len(tokens.flatten()) for _, tokens in columns)
+    chunks = sum(len(match_lexicon(d, t, lexicon).flatten()) for d, t in columns)
 
-    match = median_seconds(lambda: [match_lexicon(d, t, lexicon) for d, t in batches], args.runs)
-    feature = median_seconds(lambda: [token_classes(t, lexicon) for _, t in batches], args.runs)
+    match = timed(lambda: [match_lexicon(d, t, lexicon) for d, t in columns], args.runs).seconds
+    feature = timed(lambda: [token_classes(t, lexicon) for _, t in columns], args.runs).seconds
     report = {
         "lexicon": f"{header.name} ({header.terms} terms, {header.fingerprint})",
         "notes": len(notes),

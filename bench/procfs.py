@@ -2,9 +2,10 @@
 memory, command line and CPU time of a pid, and :class:`MemorySampler`, which samples the
 resident memory of a Spark driver, its JVM and its Python workers.
 
-The one home of these helpers for the benchmarks (``from procfs import ...``, as ``bench/`` is
-on ``sys.path`` of a script run as ``python bench/x.py``) and for the tests
-(``tests/tests_support.py`` adds ``bench/`` to ``sys.path``). Only the standard library.
+For the benchmarks (``from procfs import ...``, as ``bench/`` is on ``sys.path`` of a script
+run as ``python bench/x.py``). Only the standard library, so that a Spark task can carry it
+(bench/embeddings.py). The tests keep their own copy of the few they need (process_alive,
+kill_sessions: tests/tests_support.py), as tests import nothing from bench/.
 """
 
 from __future__ import annotations

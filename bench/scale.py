@@ -45,9 +45,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_support import DATA, REPO, load_notes, log
 from procfs import MemorySampler, kill_sessions
-from text_stages import REPO, load_notes
 
 QUICK_NOTES = 2_000
 # Memory is "flat" when, from the middle of the annotation (while Python workers run) to its
@@ -59,10 +58,6 @@ FLAT_MB = 100
 # first batches): flatness is not judged.
 FLAT_MIN_SECONDS = 120
 TIMELINE_POINTS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)  # % of the run's wall time
-
-
-def log(message: str) -> None:
-    print(f"[scale {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def heap_bytes(size: str) -> int:
@@ -381,7 +376,7 @@ def main() -> int:
     parser.add_argument("--memory", default="1g", help="the JVM heap (the local executor's)")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--files", type=int, default=8, help="Parquet files of the note table")
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--tmp", help="folder for the note and entity tables (default: TMPDIR)")
     args = parser.parse_args()
     if args.quick:

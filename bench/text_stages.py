@@ -11,40 +11,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import lzma
 import os
-import platform
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import pandas as pd
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def load_notes(data_dir: Path) -> list[str]:
-    with lzma.open(data_dir / "unlabeled" / "mtsamples.csv.xz") as handle:
-        return pd.read_csv(handle)["transcription"].dropna().tolist()
-
-
-def median_rate(count: int, run, runs: int) -> tuple[float, list[float]]:
-    run()  # warm-up: imports, regex compilation, Python workers; not counted
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        seconds.append(time.perf_counter() - start)
-    rates = [count / s for s in seconds]
-    return statistics.median(rates), rates
+from bench_support import (
+    DATA,
+    batches,
+    load_notes,
+    machine,
+    median_rate,
+    write_noop,
+    write_spark_table,
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measure")
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--master", default="local[2]")
     args = parser.parse_args()
 
@@ -58,10 +44,7 @@ def main() -> None:
     light = LightPipeline(stages)
 
     def light_run() -> int:
-        total = 0
-        for start in range(0, len(notes), 1000):
-            total += len(light.annotate_batch(notes[start : start + 1000])["token"].flatten())
-        return total
+        return sum(len(light.annotate_batch(b)["token"].flatten()) for b in batches(notes, 1000))
 
     tokens = light_run()
     light_rate, light_rates = median_rate(tokens, light_run, args.runs)
@@ -69,22 +52,18 @@ def main() -> None:
     spark = sparkner.start(master=args.master)
     with tempfile.TemporaryDirectory() as tmp:
         parquet = os.path.join(tmp, "notes.parquet")
-        spark.createDataFrame(pd.DataFrame({"id": range(len(notes)), "text": notes})).repartition(
-            8
-        ).write.parquet(parquet)
+        write_spark_table(spark, notes, parquet)
         model = Pipeline(stages=stages).fit(spark.read.parquet(parquet))
 
         def spark_run() -> None:
             frame = model.transform(spark.read.parquet(parquet))
-            frame.select("id", "document", "sentence", "token").write.format("noop").mode(
-                "overwrite"
-            ).save()
+            write_noop(frame.select("id", "document", "sentence", "token"))
 
         spark_rate, spark_rates = median_rate(tokens, spark_run, args.runs)
     spark.stop()
 
     print(f"notes: {len(notes):,}  tokens: {tokens:,}  runs: {args.runs} (after 1 warm-up)")
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     print(f"{'measure':<34}{'median tokens/s':>18}{'goal':>12}")
     print(f"{'LightPipeline, one process':<34}{light_rate:>18,.0f}{300_000:>12,}")
     print(f"{'Spark ' + args.master + ', Parquet -> noop':<34}{spark_rate:>18,.0f}{150_000:>12,}")

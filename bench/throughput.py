@@ -8,7 +8,7 @@ One run measures, on the MTSamples transcriptions (repeated to reach the sizes a
 - the LightPipeline of ``PretrainedPipeline("ner_clinical_pipeline")``, one process:
   ``annotate(list of notes)`` tokens/s, and the latency of ``annotate(note)`` for a note of
   about 100 tokens (median ms over many calls);
-- Spark ``local[1]`` and ``local[2]``: the ``sparkner annotate`` job (``annotate_job.annotate``)
+- Spark ``local[1]`` and ``local[2]``: the ``sparkner annotate`` job (``apps.annotate.annotate``)
   from a Parquet note table to a Parquet entity table, tokens/s as its summary reports them
   (tokens / seconds of the write), each master in a fresh process (a new JVM), after one
   warm-up job on a small table in the same process that is not counted;
@@ -34,20 +34,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_support import (
+    DATA,
+    GOAL_LATENCY_MS,
+    Timings,
+    annotate_timed,
+    batches,
+    fmt_runs,
+    latency,
+    latency_note,
+    load_notes,
+    log,
+    machine,
+    parse_or_serve_role,
+    repeat,
+    run_role,
+    timed,
+    verdict,
+    write_table,
+)
 from procfs import MemorySampler
-from text_stages import REPO, load_notes
 
 # The figures of the performance issue (Spark NLP's clinical NER on a 2-core machine).
 REFERENCE_SPARK_TOKENS_PER_S = 1_900
@@ -55,46 +69,24 @@ REFERENCE_LIGHT_TOKENS_PER_S = 500
 # The issue's goals.
 GOAL_SPARK_TOKENS_PER_S = 50_000
 GOAL_LIGHT_TOKENS_PER_S = 25_000
-GOAL_LATENCY_MS = 10.0
 GOAL_SHARE_OF_CEILING = 0.50  # local[2] against twice the one-core ceiling
 GOAL_SCALING = 1.8  # local[2] / local[1]
 GOAL_GROWTH = 0.85  # tokens/s at the largest table / at the smallest
 GOAL_ML_PATH_SHARE = 0.90  # transform(df).select(id, chunks) against the annotate job
-LATENCY_TOKENS = 100
 # Notes per call of the tagger for the ceiling: about 3 times the pipeline's calls
 # (sparkner.runtime.udf.TEXT_BYTES_PER_CALL), where the tagger runs fastest (fuller batches of
 # sentences of one length), so that the ceiling is the tagger at its best.
 CEILING_NOTES_PER_CALL = 256
 
 
-def log(message: str) -> None:
-    print(f"[throughput {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def repeat(notes: list[str], count: int) -> list[str]:
-    """``count`` notes: the corpus, repeated as often as needed."""
-    return [notes[i % len(notes)] for i in range(count)]
-
-
-def timed(run: Callable[[], object], runs: int) -> tuple[list[float], float]:
-    """Wall seconds of each run, and the CPU seconds this process spent over all of them."""
-    seconds = []
-    cpu = time.process_time()
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        seconds.append(time.perf_counter() - start)
-    return seconds, time.process_time() - cpu
-
-
-def rates(tokens: int, seconds: list[float], cpu: float) -> dict[str, Any]:
+def rates(tokens: int, timings: Timings) -> dict[str, Any]:
     """Median tokens/s, tokens/s of each run, cores busy and tokens per CPU second."""
-    per_run = [tokens / s for s in seconds]
+    cpu = sum(timings.cpu)
     return {
-        "tokens_per_s": statistics.median(per_run),
-        "runs": per_run,
-        "cores": cpu / sum(seconds),
-        "tokens_per_cpu_s": tokens * len(seconds) / cpu,
+        "tokens_per_s": timings.median_rate(tokens),
+        "runs": timings.rates(tokens),
+        "cores": cpu / sum(timings.seconds),
+        "tokens_per_cpu_s": tokens * len(timings.seconds) / cpu,
     }
 
 
@@ -104,10 +96,10 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     from sparkner import LightPipeline
-    from sparkner.annotators.ner_dl import NerDLModel, tag_tokens
+    from sparkner.annotators.ner_dl import NerDLModel, load_tagger, tag_tokens
     from sparkner.core.annotation import AnnotationBatch
     from sparkner.ner.data import lexicon_codes
-    from sparkner.ner.tagger import Tagger, configure_threads
+    from sparkner.ner.tagger import configure_threads
 
     configure_threads(1)  # before TensorFlow's first op, as in a Spark task with one core
     stages = _pipeline(spec["model"]).model.stages
@@ -116,16 +108,13 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
     embed, ner = LightPipeline(stages[:at]), stages[at]
     lexicon_column = ner.getInputCols()[3] if len(ner.getInputCols()) > 3 else None
     keywords = dict(ner.batch_function().keywords)
-    keywords["threads"] = 1
-    tagger = Tagger.load(keywords["tagger_folder"].resolve(), keywords["fingerprint"], threads=1)
+    keywords["tagger"] = ner.model_files(ner.local_files(), partial(load_tagger, threads=1))
+    tagger = keywords["tagger"].load()
     batch_function = partial(tag_tokens, **keywords)
 
     notes = repeat(load_notes(Path(spec["data"])), spec["notes"])
     log(f"ceiling: tokenizing and embedding {len(notes):,} notes (not timed)")
-    outputs = [
-        embed.annotate_batch(notes[i : i + CEILING_NOTES_PER_CALL])
-        for i in range(0, len(notes), CEILING_NOTES_PER_CALL)
-    ]
+    outputs = [embed.annotate_batch(chunk) for chunk in batches(notes, CEILING_NOTES_PER_CALL)]
     embedded = [(out["embeddings"], out.get(lexicon_column)) for out in outputs]
     dim = tagger.config.word_dim
     inputs = []
@@ -150,16 +139,12 @@ def role_ceiling(spec: dict[str, Any]) -> dict[str, Any]:
             batch_function(None, None, column, matches)
 
     log(f"ceiling: {tokens:,} tokens in {sentences:,} sentences; warm-up, then {spec['runs']} runs")
-    predict()  # warm-up: TensorFlow's first trace and thread pools; not counted
-    predict_seconds, predict_cpu = timed(predict, spec["runs"])
-    whole_function()
-    whole_seconds, whole_cpu = timed(whole_function, spec["runs"])
     return {
         "notes": len(notes),
         "tokens": tokens,
         "sentences": sentences,
-        "tagger": rates(tokens, predict_seconds, predict_cpu),
-        "batch_function": rates(tokens, whole_seconds, whole_cpu),
+        "tagger": rates(tokens, timed(predict, spec["runs"])),
+        "batch_function": rates(tokens, timed(whole_function, spec["runs"])),
     }
 
 
@@ -188,59 +173,20 @@ def role_light(spec: dict[str, Any]) -> dict[str, Any]:
     rows = light.annotate(notes)  # warm-up: loads TensorFlow and the tagger; not counted
     tokens = sum(len(r["token"]) for r in rows)
     chunks = sum(len(r["ner_chunk"]) for r in rows)
-    seconds, cpu = timed(lambda: light.annotate(notes), spec["runs"])
+    timings = timed(lambda: light.annotate(notes), spec["runs"], warmup=0)
 
     return {
         "notes": len(notes),
         "tokens": tokens,
         "entities": chunks,
-        **rates(tokens, seconds, cpu),
+        **rates(tokens, timings),
         **latency(light, short_note, spec["latency_calls"]),
-    }
-
-
-def latency_note(light: Any, corpus: list[str]) -> str:
-    """A real note of about LATENCY_TOKENS tokens (token counts from the text stages only)."""
-    from sparkner import LightPipeline
-
-    text_stages = LightPipeline(light.stages[:3])
-    best: tuple[int, str] | None = None
-    for start in range(0, len(corpus), 500):
-        chunk = corpus[start : start + 500]
-        for note, row in zip(chunk, text_stages.annotate(chunk), strict=True):
-            distance = abs(len(row["token"]) - LATENCY_TOKENS)
-            if best is None or distance < best[0]:
-                best = (distance, note)
-        if best is not None and best[0] <= 5:
-            break
-    assert best is not None
-    return best[1]
-
-
-def latency(light: Any, note: str, calls: int) -> dict[str, Any]:
-    """Milliseconds per ``light.annotate(note)``: median and p90 of ``calls`` calls, after 10
-    warm-up calls."""
-    tokens = len(light.annotate(note)["token"])
-    for _ in range(10):
-        light.annotate(note)
-    latencies = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        light.annotate(note)
-        latencies.append((time.perf_counter() - start) * 1000)
-    latencies.sort()
-    return {
-        "latency_note_tokens": tokens,
-        "latency_calls": len(latencies),
-        "latency_ms_median": statistics.median(latencies),
-        "latency_ms_p90": latencies[int(0.9 * (len(latencies) - 1))],
     }
 
 
 def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
     """The ``sparkner annotate`` job on ``spec['master']``: one warm-up job, then timed jobs."""
     import sparkner
-    from sparkner.apps.annotate_job import AnnotateJob, annotate
 
     master = spec["master"]
     sampler = MemorySampler()
@@ -251,20 +197,9 @@ def role_spark(spec: dict[str, Any]) -> dict[str, Any]:
 
     def job(table: str, output: str) -> dict[str, Any]:
         out = os.path.join(spec["scratch"], output)
-        request = AnnotateJob(
-            input=table,
-            output=out,
-            text_col="text",
-            id_col="id",
-            model=spec["model"],
-            overwrite=True,
+        summary, call_seconds, cpu = annotate_timed(
+            spark, sampler, input=table, output=out, model=spec["model"]
         )
-        cpu_before = sampler.cpu_seconds()
-        begun = time.perf_counter()
-        summary = annotate(spark, request, progress=None)
-        call_seconds = time.perf_counter() - begun
-        cpu_after = sampler.cpu_seconds()
-        cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
         return {
             "rows": summary.rows_read,
             "tokens": summary.tokens,
@@ -357,7 +292,7 @@ def ml_path_rates(spark: Any, spec: dict[str, Any], tokens: int) -> dict[str, An
     """``PretrainedPipeline(model).transform(notes)`` (and the same pipeline's
     ``PipelineModel.transform``, stage by stage) written to Parquet in each of ML_PATH_WAYS:
     tokens/s per way (median of the runs), ``tokens`` counted by the job."""
-    from sparkner.apps.annotate_job import TASKS_PER_CORE, JobColumns
+    from sparkner.apps.annotate import TASKS_PER_CORE, JobColumns
     from sparkner.apps.pretrained import PretrainedPipeline
 
     model = spec["model"]
@@ -369,88 +304,34 @@ def ml_path_rates(spark: Any, spec: dict[str, Any], tokens: int) -> dict[str, An
     partitions = TASKS_PER_CORE * spark.sparkContext.defaultParallelism
     notes = read.repartition(partitions)
     out = os.path.join(spec["scratch"], "ml-path")
-    rates = {}
+
+    def measure(way: str, transform: Any, select: Any) -> dict[str, Any]:
+        def run() -> None:
+            select(transform(notes), chunks).write.mode("overwrite").parquet(out)
+
+        def progress(number: int, seconds: float) -> None:
+            log(f"ML path, {way}, run {number}/{spec['runs']}: {tokens / seconds:,.0f} tokens/s")
+
+        # No warm-up run: the annotate jobs before have warmed the Python workers up.
+        timings = timed(run, spec["runs"], warmup=0, each=progress)
+        return {"tokens_per_s": timings.median_rate(tokens), "runs": timings.rates(tokens)}
+
+    ways = {}
     for way, (path, select) in ML_PATH_WAYS.items():
         transform = pipeline.transform if path == "fused" else pipeline.model.transform
-        runs = []
-        for number in range(spec["runs"]):
-            begun = time.perf_counter()
-            select(transform(notes), chunks).write.mode("overwrite").parquet(out)
-            runs.append(tokens / (time.perf_counter() - begun))
-            log(f"ML path, {way}, run {number + 1}/{spec['runs']}: {runs[-1]:,.0f} tokens/s")
-        rates[way] = {"tokens_per_s": statistics.median(runs), "runs": runs}
+        ways[way] = measure(way, transform, select)
     return {
         "notes": spec["ml_path_notes"],
         "partitions": partitions,
         "partitions_as_read": read.rdd.getNumPartitions(),
-        "ways": rates,
+        "ways": ways,
     }
 
 
 ROLES = {"ceiling": role_ceiling, "light": role_light, "spark": role_spark}
 
 
-def run_role(
-    role: str,
-    spec: dict[str, Any],
-    scratch: str,
-    script: str = __file__,
-    env: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """Run one role of ``script`` (``--role``) in a fresh Python process (a fresh JVM for
-    Spark), with ``env`` added to the environment, and return its result."""
-    spec_path = os.path.join(scratch, f"spec-{role}-{time.monotonic_ns()}.json")
-    result_path = spec_path.replace("spec-", "result-")
-    with open(spec_path, "w") as handle:
-        json.dump(spec, handle)
-    environment = dict(os.environ, **(env or {}))
-    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    command = [sys.executable, script, "--role", role, "--spec", spec_path]
-    subprocess.run([*command, "--result", result_path], check=True, env=environment)
-    with open(result_path) as handle:
-        result = json.load(handle)
-    result["load_average_before"] = spec["load_average_before"]
-    return result
-
-
-def add_role_arguments(parser: argparse.ArgumentParser, roles: dict[str, Any]) -> None:
-    """The hidden arguments with which :func:`run_role` starts one of a script's roles."""
-    parser.add_argument("--role", choices=sorted(roles), help=argparse.SUPPRESS)
-    parser.add_argument("--spec", help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
-
-
-def serve_role(args: argparse.Namespace, roles: dict[str, Any]) -> bool:
-    """In a process that :func:`run_role` started: run the role on its spec, write the
-    result, and return True; in any other process, return False."""
-    if not args.role:
-        return False
-    with open(args.spec) as handle:
-        spec = json.load(handle)
-    result = roles[args.role](spec)
-    with open(args.result, "w") as handle:
-        json.dump(result, handle)
-    return True
-
-
-def write_table(path: str, texts: list[str]) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pq.write_table(
-        pa.table({"id": pa.array(range(len(texts)), pa.int64()), "text": pa.array(texts)}), path
-    )
-
-
 # -- the report ------------------------------------------------------------------------------
-def verdict(ok: bool) -> str:
-    return "met" if ok else "NOT met"
-
-
-def fmt_runs(values: list[float]) -> str:
-    return " / ".join(f"{v:,.0f}" for v in values)
-
-
 def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) -> None:
     ceiling, light = results["ceiling"], results["light"]
     one, two = results["local[1]"], results["local[2]"]
@@ -471,9 +352,9 @@ def report(args: argparse.Namespace, results: dict[str, Any], elapsed: float) ->
     busy = results["load_average_start"] > 0.5 * cores
 
     print(
-        f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; load average "
-        f"before the measures: {results['load_average_start']:.2f}; runs: {args.runs} per "
-        "measure, medians; warm-up runs (and one warm-up job per Spark process) not counted"
+        f"{machine()}; load average before the measures: {results['load_average_start']:.2f}; "
+        f"runs: {args.runs} per measure, medians; warm-up runs (and one warm-up job per Spark "
+        "process) not counted"
     )
     if busy:
         print(
@@ -677,16 +558,15 @@ def main() -> int | None:
     )
     parser.add_argument("--latency-calls", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run: a smoke run")
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument(
         "--model",
         default="ner_clinical_pipeline",
         help="the pipeline of the LightPipeline and annotate-job measures: a bundled pipeline "
         "or a saved pipeline folder (e.g. one stage less, to measure a stage's cost)",
     )
-    add_role_arguments(parser, ROLES)
-    args = parser.parse_args()
-    if serve_role(args, ROLES):
+    args = parse_or_serve_role(parser, ROLES)
+    if args is None:  # a role, run in its own process
         return None
 
     if args.quick:
@@ -714,9 +594,12 @@ def main() -> int | None:
         def spec(**extra: Any) -> dict[str, Any]:
             return {**base, "load_average_before": os.getloadavg()[0], **extra}
 
-        results["ceiling"] = run_role("ceiling", spec(notes=args.ceiling_notes), scratch)
+        results["ceiling"] = run_role("ceiling", spec(notes=args.ceiling_notes), scratch, __file__)
         results["light"] = run_role(
-            "light", spec(notes=args.light_notes, latency_calls=args.latency_calls), scratch
+            "light",
+            spec(notes=args.light_notes, latency_calls=args.latency_calls),
+            scratch,
+            __file__,
         )
         for master, masters_sizes in (("local[1]", [args.compare_notes]), ("local[2]", sizes)):
             results[master] = run_role(
@@ -731,6 +614,7 @@ def main() -> int | None:
                     ml_path_notes=args.compare_notes,
                 ),
                 scratch,
+                __file__,
             )
     results["load_average_end"] = os.getloadavg()[0]
     report(args, results, time.perf_counter() - begun)

@@ -28,7 +28,7 @@ import time
 from pyspark.sql import SparkSession
 
 import sparkner
-from sparkner.apps.annotate_job import INPUT_FORMATS, OUTPUT_FORMATS, AnnotateJob, annotate
+from sparkner.apps.annotate import INPUT_FORMATS, OUTPUT_FORMATS, AnnotateJob, annotate
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,5 +1,6 @@
 """sparkner: open clinical named-entity recognition for Apache Spark."""
 
+from sparkner._version import __version__
 from sparkner.annotators.assertion import AssertionModel
 from sparkner.annotators.document_assembler import DocumentAssembler
 from sparkner.annotators.finisher import EmbeddingsFinisher, Finisher
@@ -12,8 +13,6 @@ from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsMo
 from sparkner.apps.light_pipeline import LightPipeline
 from sparkner.core.annotation import Annotation
 from sparkner.runtime.session import start
-
-__version__ = "0.1.0"
 
 
 def version() -> str:

@@ -1,28 +1,7 @@
 """What Spark NLP users import from ``sparknlp.common``: the annotation type, ``ReadAs`` and
 ``CoverageResult``."""
 
-from dataclasses import dataclass
-
 from sparkner.core.annotation import Annotation
-
-
-class ReadAs:
-    """How a resource file is read (Spark NLP's ``ReadAs``): ``TEXT`` or ``BINARY``, e.g.
-    ``WordEmbeddings().setStoragePath(path, ReadAs.TEXT)``."""
-
-    TEXT = "TEXT"
-    BINARY = "BINARY"
-
-
-@dataclass(frozen=True)
-class CoverageResult:
-    """How many tokens the word vectors know (``WordEmbeddingsModel.overallCoverage``):
-    ``covered`` of ``total``, and ``percentage``, the share covered as a fraction in [0, 1]
-    (as in Spark NLP; NaN when there are no tokens)."""
-
-    covered: int
-    total: int
-    percentage: float
-
+from sparkner.core.common import CoverageResult, ReadAs
 
 __all__ = ["Annotation", "CoverageResult", "ReadAs"]

@@ -1,5 +1,5 @@
-"""Shared fixtures only: one local[2] SparkSession for the whole run, the MTSamples notes and
-the text stages. Helpers and paths are in tests_support.py."""
+"""Shared fixtures only: one local[2] SparkSession for the whole run, the MTSamples notes, the
+text stages and the bundled clinical pipeline. Helpers and paths are in tests_support.py."""
 
 from __future__ import annotations
 
@@ -35,3 +35,12 @@ def text_pipeline_stages():
     from sparkner import DocumentAssembler, SentenceDetector, Tokenizer
 
     return [DocumentAssembler(), SentenceDetector(), Tokenizer()]
+
+
+@pytest.fixture(scope="session")
+def clinical():
+    """``PretrainedPipeline("ner_clinical_pipeline")``, loaded once (its TensorFlow tagger takes
+    seconds); no test changes it."""
+    from sparkner.apps.pretrained import PretrainedPipeline
+
+    return PretrainedPipeline("ner_clinical_pipeline")

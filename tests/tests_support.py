@@ -1,21 +1,20 @@
 """The tests' helpers (conftest.py holds the fixtures): paths, checks, small learnable NER data
-(written by the tests, never copied from data), hypothesis strategies, and the processes and
-tables of the end-to-end job tests."""
+(written by the tests, never copied from data), hypothesis strategies, the text stages' batch
+functions, and the processes, ports and tables of the end-to-end job tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 from hypothesis import strategies as st
-
-# The processes of a session, from /proc: written once, for the benchmarks and the tests, in
-# bench/procfs.py (standard library only); appended, so that no bench script shadows a module.
-sys.path.append(str(Path(__file__).resolve().parent.parent / "bench"))
-from procfs import kill_sessions as kill_sessions  # re-exported for the tests
-from procfs import process_alive as process_alive
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("SPARKNER_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -75,9 +74,7 @@ def write_tiny_conll(path: Path, sentences: int = 160) -> Path:
 
 def result_of_new_process(script: str, timeout: int = 300) -> str:
     """Run ``script`` in a fresh interpreter and return what it printed after ``RESULT=``."""
-    import os
     import subprocess
-    import sys
 
     out = subprocess.run(
         [sys.executable, "-c", script],
@@ -156,6 +153,18 @@ SPACEY_TEXT = st.text(alphabet=st.sampled_from([*WHITESPACE, *"aB1.,;:-"]), max_
 TEXTS = st.one_of(ANY_TEXT, CLINICAL_TEXT, SPACEY_TEXT)
 
 
+def text_columns(texts: list[str | None]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The document, sentence and token columns of ``texts``, from the text stages' batch
+    functions with their default settings: no Spark, no LightPipeline."""
+    from sparkner.annotators.document_assembler import assemble_documents
+    from sparkner.text.sentences import SentenceRules, detect_sentences
+    from sparkner.text.tokenizing import TokenRules, tokenize
+
+    documents = assemble_documents(pa.array(texts, pa.string()))
+    sentences = detect_sentences(documents, SentenceRules())
+    return documents, sentences, tokenize(sentences, TokenRules())
+
+
 # -- processes and tables of the end-to-end job tests ------------------------------------
 # Short fictional notes, with a null and an empty one (kept as rows, with no entities).
 SHORT_NOTES = [
@@ -182,6 +191,71 @@ SHORT_NOTES = [
     "Sore throat; rapid strep test positive. Amoxicillin for 10 days.",
     "Colonoscopy showed a polyp, removed by polypectomy. Biopsy pending.",
 ]
+
+
+def sparkner_command() -> list[str]:
+    """The ``sparkner`` console script of this install, or the CLI module where it has none."""
+    script = Path(sys.executable).with_name("sparkner")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "sparkner.apps.cli"]
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback address now (another process may take it later)."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+# The processes of a session, from /proc (Linux). bench/procfs.py has the same readers for the
+# benchmarks; the tests keep their own, as they import nothing from bench/.
+def _stat_fields(pid: int | str) -> list[bytes]:
+    """The fields of ``/proc/<pid>/stat`` after the command name: state, ppid, pgrp, session,
+    ...; empty when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return []
+    return stat[stat.rfind(b")") + 2 :].split()
+
+
+def _session_pids(session: int) -> list[int]:
+    """Live processes of a session: one started with ``start_new_session`` and all it started
+    (executor JVMs, Python daemons and workers, which at most change process group)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            fields = _stat_fields(name)  # state ppid pgrp session ...
+            if len(fields) > 3 and int(fields[3]) == session and fields[0] != b"Z":
+                found.append(int(name))
+    return found
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
+    fields = _stat_fields(pid)
+    return bool(fields) and fields[0] != b"Z"
+
+
+def kill_sessions(sessions: list[int], grace_s: float = 0, deadline_s: float = 60) -> list[int]:
+    """SIGKILL every process of the sessions, by id, until none is left; return their ids.
+    With ``grace_s``, first give them that long to end by themselves. Raises RuntimeError
+    when some outlive ``deadline_s`` seconds of SIGKILL."""
+    seen: set[int] = set()
+    grace, deadline = time.monotonic() + grace_s, time.monotonic() + grace_s + deadline_s
+    while pids := [pid for session in sessions for pid in _session_pids(session)]:
+        seen.update(pids)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"processes {pids} outlived SIGKILL")
+        if time.monotonic() > grace:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):  # gone meanwhile
+                    os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+    return sorted(seen)
 
 
 def entity_table(folder: Path) -> pd.DataFrame:
@@ -231,3 +305,24 @@ def files_holding(root: Path, text: str) -> list[Path]:
             except OSError:  # gone meanwhile
                 continue
     return sorted(found)
+
+
+def light_entity_rows(light: list[tuple[object, dict]], decimals: int | None = None) -> list:
+    """The LightPipeline's chunks (``light``: pairs of a note's id and its ``fullAnnotate`` row)
+    as the annotate job's entity rows, sorted: id, begin, end, chunk, entity, sentence and the
+    confidence as the tagger wrote it (a number rounded to ``decimals``, if given)."""
+    return sorted(
+        (
+            note_id,
+            c.begin,
+            c.end,
+            c.result,
+            c.metadata["entity"],
+            int(c.metadata["sentence"]),
+            c.metadata["confidence"]
+            if decimals is None
+            else round(float(c.metadata["confidence"]), decimals),
+        )
+        for note_id, row in light
+        for c in row["ner_chunk"]
+    )

@@ -9,10 +9,8 @@ the bundled trigger rules ``assertion_clinical``.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
-from functools import lru_cache, partial
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -24,7 +22,9 @@ from sparkner.core.annotation import ASSERTION, CHUNK, DOCUMENT, TOKEN
 from sparkner.core.params import declare
 from sparkner.runtime.shipping import FolderLocation
 from sparkner.runtime.udf import BatchFunction
-from sparkner.stages.model import FolderModel
+from sparkner.stages.cache import ModelFiles
+from sparkner.stages.model import FolderCheck, FolderModel, files_digest
+from sparkner.stages.stage import roles
 
 
 def _scope_window(values: Sequence[int]) -> str | None:
@@ -33,10 +33,8 @@ def _scope_window(values: Sequence[int]) -> str | None:
     return None
 
 
-@lru_cache(maxsize=8)
-def _rules(folder: str, fingerprint: str, window: tuple[int, ...]) -> ContextRules:
-    """The rules of a folder, read once per process and window (``fingerprint`` keys the
-    cache to the content)."""
+def load_rules_within(folder: str, window: tuple[int, ...]) -> ContextRules:
+    """The rules of a folder, their scopes set to ``window`` (empty: the rules' own)."""
     rules = load_rules(folder)
     if window:
         rules = rules.with_settings(max_scope_backward=window[0], max_scope=window[1])
@@ -44,22 +42,16 @@ def _rules(folder: str, fingerprint: str, window: tuple[int, ...]) -> ContextRul
 
 
 def assert_with_rules(
-    sentences: pa.Array,
-    tokens: pa.Array,
-    chunks: pa.Array,
-    rules_folder: FolderLocation,
-    fingerprint: str,
-    window: tuple[int, ...],
+    sentences: pa.Array, tokens: pa.Array, chunks: pa.Array, rules: ModelFiles[ContextRules]
 ) -> pa.Array:
     """:func:`~sparkner.assertion.context.assert_chunks` with the rules of a folder."""
-    rules = _rules(rules_folder.resolve(), fingerprint, window)
-    return assert_chunks(sentences, tokens, chunks, rules)
+    return assert_chunks(sentences, tokens, chunks, rules.load())
 
 
 class AssertionModel(FolderModel):
     """Assertion status of every chunk (inputs: sentences, tokens, chunks)."""
 
-    input_annotator_types = (DOCUMENT, TOKEN, CHUNK)
+    input_roles = roles(sentence=DOCUMENT, token=TOKEN, chunk=CHUNK)
     output_annotator_type = ASSERTION
     bundled_marker = RULES_FILE
     default_pretrained = "assertion_clinical"
@@ -78,18 +70,17 @@ class AssertionModel(FolderModel):
         default=[],
     )
 
-    def check_files(self, folder: str) -> str:
+    def check_files(self, folder: str) -> FolderCheck:
         """The rules are read now: a damaged file is refused here, not in a task."""
         load_rules(folder)
-        return hashlib.sha256((Path(folder) / RULES_FILE).read_bytes()).hexdigest()[:16]
+        return FolderCheck(files_digest(folder, RULES_FILE))
 
     def output_labels(
-        self, input_labels: Sequence[tuple[str, ...] | None]
+        self, input_labels: Mapping[str, tuple[str, ...] | None]
     ) -> tuple[str, ...] | None:
         return LABELS
 
     def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
         window = tuple(self.getScopeWindow())
-        return partial(
-            assert_with_rules, rules_folder=files, fingerprint=self.fingerprint, window=window
-        )
+        load = partial(load_rules_within, window=window)
+        return partial(assert_with_rules, rules=self.model_files(files, load, window))

@@ -26,11 +26,12 @@ from typing import Any, ClassVar
 
 from pyspark.ml import Transformer
 from pyspark.ml.functions import array_to_vector
+from pyspark.ml.linalg import VectorUDT
 from pyspark.ml.param import TypeConverters
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
+from pyspark.sql.types import ArrayType, MapType, StringType, StructField, StructType
 
 from sparkner.core.annotation import WORD_EMBEDDINGS
 from sparkner.core.params import HasInputCols, declare, non_empty
@@ -40,9 +41,11 @@ from sparkner.stages.stage import (
     annotator_type_of,
     check_annotation_columns,
     is_annotation_type,
+    with_columns,
 )
 
 SENTENCE_EMBEDDINGS = "sentence_embeddings"
+EMBEDDINGS_TYPES = (WORD_EMBEDDINGS, SENTENCE_EMBEDDINGS)
 
 
 class _FinisherParams(HasInputCols):
@@ -68,8 +71,9 @@ class _FinisherParams(HasInputCols):
             return list(self.getOrDefault(self.outputCols))
         return [f"finished_{c}" for c in self.getInputCols()]
 
-    def _columns(self, schema: StructType) -> list[tuple[str, str]]:
-        """(input, output) pairs, the inputs checked to be annotation columns."""
+    def _columns(self, schema: StructType) -> list[tuple[StructField, str]]:
+        """(input column, output name) pairs, the inputs checked to be annotation columns
+        this finisher can finish: the check of ``transform`` and ``transformSchema``."""
         name = type(self).__name__
         if not self.isDefined(self.inputCols) or not self.getInputCols():
             raise AnnotatorInputError(f"{name}: set inputCols, the annotation columns to finish")
@@ -79,17 +83,61 @@ class _FinisherParams(HasInputCols):
                 f"{name}: inputCols {inputs} and outputCols {outputs} must have the same length"
             )
         check_annotation_columns(name, schema, inputs)
-        return list(zip(inputs, outputs, strict=True))
+        fields = {f.name: f for f in schema.fields}
+        for source in inputs:
+            self._check_input(fields[source])
+        return [(fields[source], target) for source, target in zip(inputs, outputs, strict=True)]
 
-    def _clean(self, dataset: DataFrame, keep: list[str]) -> DataFrame:
+    def _check_input(self, field: StructField) -> None:
+        """Raise :class:`AnnotatorInputError` if this finisher cannot finish the column."""
+
+    def _output_fields(self, source: StructField, target: str) -> list[StructField]:
+        """The columns (name, Spark type) ``transform`` makes of ``source``, named
+        ``target``: the types Spark SQL gives the finishing expressions."""
+        raise NotImplementedError
+
+    def _finished_schema(self, schema: StructType, outputs: list[StructField]) -> StructType:
+        """``schema`` with the ``outputs`` added, less the annotation columns that
+        cleanAnnotations drops."""
+        finished = with_columns(schema, outputs)
+        drop = self._dropped(finished, [f.name for f in outputs])
+        return StructType([f for f in finished.fields if f.name not in drop])
+
+    def _dropped(self, schema: StructType, keep: list[str]) -> list[str]:
         if not self.getOrDefault(self.cleanAnnotations):
-            return dataset
-        drop = [
-            f.name
-            for f in dataset.schema.fields
-            if is_annotation_type(f.dataType) and f.name not in keep
+            return []
+        return [
+            f.name for f in schema.fields if is_annotation_type(f.dataType) and f.name not in keep
         ]
-        return dataset.drop(*drop)
+
+    def transformSchema(self, schema: StructType) -> StructType:
+        """The schema ``transform`` gives a DataFrame of ``schema``, its inputs checked as
+        ``transform`` checks them; computed here, without Spark."""
+        outputs = [
+            field
+            for source, target in self._columns(schema)
+            for field in self._output_fields(source, target)
+        ]
+        return self._finished_schema(schema, outputs)
+
+    def _finish(
+        self, dataset: DataFrame, schema: StructType, columns: list[tuple[StructField, Column]]
+    ) -> DataFrame:
+        """``dataset`` (of ``schema``) with the finished ``columns`` (each with its field),
+        cleaned."""
+        for field, column in columns:
+            dataset = dataset.withColumn(field.name, column)
+        outputs = [field for field, _ in columns]
+        drop = self._dropped(with_columns(schema, outputs), [f.name for f in outputs])
+        return dataset.drop(*drop) if drop else dataset
+
+
+def _element_field(source: StructField, name: str) -> tuple[StructField, bool]:
+    """A field of an annotation column's structs, and whether a row's value of it may be
+    null (the annotation may be, or the field)."""
+    array = source.dataType
+    element = array.elementType[name]
+    return element, array.containsNull or element.nullable
 
 
 class Finisher(
@@ -135,44 +183,53 @@ class Finisher(
         default=False,
     )
 
+    def _parses(self, source: StructField) -> bool:
+        """Whether the results of ``source`` are its vectors (parseEmbeddingsVectors)."""
+        parse = self.getOrDefault(self.parseEmbeddingsVectors)
+        return parse and annotator_type_of(source) in EMBEDDINGS_TYPES
+
+    def _output_fields(self, source: StructField, target: str) -> list[StructField]:
+        if not self.getOrDefault(self.outputAsArray):
+            return [StructField(target, StringType(), False)]
+        parse = self._parses(source)
+        value, nullable = _element_field(source, "embeddings" if parse else "result")
+        value_type = StringType() if parse else value.dataType
+        fields = [StructField(target, ArrayType(value_type, nullable), False)]
+        if self.getOrDefault(self.includeMetadata):
+            metadata = source.dataType.elementType["metadata"].dataType
+            merged = MapType(metadata.keyType, metadata.valueType, True)
+            fields.append(StructField(f"{target}_metadata", merged, False))
+        return fields
+
     def _transform(self, dataset: DataFrame) -> DataFrame:
-        pairs = self._columns(dataset.schema)
+        schema = dataset.schema
         as_array = self.getOrDefault(self.outputAsArray)
         metadata = self.getOrDefault(self.includeMetadata)
         value_sep = self.getOrDefault(self.valueSplitSymbol)
         annotation_sep = self.getOrDefault(self.annotationSplitSymbol)
-        types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
-        outputs: list[str] = []
-        for source, target in pairs:
-            annotations = F.coalesce(F.col(source), F.array())
-            parse = self.getOrDefault(self.parseEmbeddingsVectors) and types.get(source) in (
-                WORD_EMBEDDINGS,
-                SENTENCE_EMBEDDINGS,
-            )
+        columns: list[tuple[StructField, Column]] = []
+        for source, target in self._columns(schema):
+            annotations = F.coalesce(F.col(source.name), F.array())
 
-            def result(a: Column, sep: str, parse: bool = parse) -> Column:
+            def result(a: Column, sep: str, parse: bool = self._parses(source)) -> Column:
                 if not parse:
                     return a["result"]
                 return F.array_join(F.transform(a["embeddings"], lambda v: v.cast("string")), sep)
 
             if as_array:
-                dataset = dataset.withColumn(
-                    target, F.transform(annotations, lambda a: result(a, " "))
-                )
-                outputs.append(target)
+                made = [F.transform(annotations, lambda a: result(a, " "))]
                 if metadata:
-                    dataset = dataset.withColumn(f"{target}_metadata", _merged(annotations))
-                    outputs.append(f"{target}_metadata")
-                continue
-            if metadata:
+                    made.append(_merged(annotations))
+            elif metadata:
                 pieces = F.transform(
                     annotations, lambda a: _detail(a, result(a, value_sep), value_sep)
                 )
+                made = [F.array_join(pieces, annotation_sep)]
             else:
                 pieces = F.transform(annotations, lambda a: result(a, value_sep))
-            dataset = dataset.withColumn(target, F.array_join(pieces, annotation_sep))
-            outputs.append(target)
-        return self._clean(dataset, outputs)
+                made = [F.array_join(pieces, annotation_sep)]
+            columns += zip(self._output_fields(source, target), made, strict=True)
+        return self._finish(dataset, schema, columns)
 
 
 def _merged(annotations: Column) -> Column:
@@ -218,20 +275,28 @@ class EmbeddingsFinisher(
         default=False,
     )
 
+    def _check_input(self, field: StructField) -> None:
+        found = annotator_type_of(field)
+        if found is not None and found not in EMBEDDINGS_TYPES:
+            raise AnnotatorInputError(
+                f"EmbeddingsFinisher: input column {field.name!r} holds {found!r} annotations, "
+                f"expected word or sentence embeddings"
+            )
+
+    def _output_fields(self, source: StructField, target: str) -> list[StructField]:
+        if self.getOrDefault(self.outputAsVector):
+            return [StructField(target, ArrayType(VectorUDT(), True), False)]
+        embeddings, nullable = _element_field(source, "embeddings")
+        return [StructField(target, ArrayType(embeddings.dataType, nullable), False)]
+
     def _transform(self, dataset: DataFrame) -> DataFrame:
-        pairs = self._columns(dataset.schema)
-        fields = {f.name: f for f in dataset.schema.fields}
-        for source, _ in pairs:
-            found = annotator_type_of(fields[source])
-            if found is not None and found not in (WORD_EMBEDDINGS, SENTENCE_EMBEDDINGS):
-                raise AnnotatorInputError(
-                    f"EmbeddingsFinisher: input column {source!r} holds {found!r} annotations, "
-                    f"expected word or sentence embeddings"
-                )
+        schema = dataset.schema
         as_vector = self.getOrDefault(self.outputAsVector)
-        for source, target in pairs:
-            vectors = F.transform(F.coalesce(F.col(source), F.array()), lambda a: a["embeddings"])
+        columns: list[tuple[StructField, Column]] = []
+        for source, target in self._columns(schema):
+            annotations = F.coalesce(F.col(source.name), F.array())
+            vectors = F.transform(annotations, lambda a: a["embeddings"])
             if as_vector:
                 vectors = F.transform(vectors, lambda v: array_to_vector(v))
-            dataset = dataset.withColumn(target, vectors)
-        return self._clean(dataset, [target for _, target in pairs])
+            columns += zip(self._output_fields(source, target), [vectors], strict=True)
+        return self._finish(dataset, schema, columns)

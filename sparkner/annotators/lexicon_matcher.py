@@ -11,7 +11,7 @@ Each match has ``result`` the matched text, metadata ``entity`` (its class), ``s
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping
 from functools import partial
 from typing import Any, ClassVar
 
@@ -21,47 +21,55 @@ from pyspark.sql import DataFrame, SparkSession
 
 from sparkner.core.annotation import DOCUMENT, LEXICON, TOKEN
 from sparkner.core.params import declare, non_empty
-from sparkner.lexicon.matcher import match_lexicon
-from sparkner.lexicon.store import HEADER_FILE, load_lexicon, read_header, write_lexicon
+from sparkner.lexicon.matcher import Lexicon, match_lexicon
+from sparkner.lexicon.store import HEADER_FILE, load_lexicon, write_lexicon
 from sparkner.runtime.scratch import scratch_folder
 from sparkner.runtime.shipping import FolderLocation
 from sparkner.runtime.udf import BatchFunction
-from sparkner.stages.model import AnnotatorApproach, FolderModel
+from sparkner.stages.cache import ModelFiles
+from sparkner.stages.model import AnnotatorApproach, FolderCheck, FolderModel, files_digest
+from sparkner.stages.stage import roles
 
 _COLUMNS: dict[str, Any] = {"inputCols": ["document", "token"], "outputCol": "lexicon"}
 
 
-def match_terms(documents: pa.Array, tokens: pa.Array, lexicon_folder: FolderLocation) -> pa.Array:
-    """:func:`~sparkner.lexicon.matcher.match_lexicon` with the lexicon of a folder (loaded
-    once per process and fingerprint)."""
-    lexicon = load_lexicon(lexicon_folder.resolve(), lexicon_folder.fingerprint)
-    return match_lexicon(documents, tokens, lexicon)
+def match_terms(documents: pa.Array, tokens: pa.Array, lexicon: ModelFiles[Lexicon]) -> pa.Array:
+    """:func:`~sparkner.lexicon.matcher.match_lexicon` with the lexicon of a folder."""
+    return match_lexicon(documents, tokens, lexicon.load())
 
 
 class LexiconMatcherModel(FolderModel):
     """Finds the terms of a lexicon in the tokens (inputs: document, token)."""
 
-    input_annotator_types = (DOCUMENT, TOKEN)
+    input_roles = roles(document=DOCUMENT, token=TOKEN)
     output_annotator_type = LEXICON
     bundled_marker = HEADER_FILE
     default_pretrained = "lexicon_clinical"
     files_kind = "lexicon"
     stage_defaults: ClassVar[dict[str, Any]] = _COLUMNS
 
-    def check_files(self, folder: str) -> str:
-        """The lexicon is loaded now (its fingerprint checked): a damaged one is refused."""
-        return load_lexicon(folder).fingerprint
+    def check_files(self, folder: str) -> FolderCheck:
+        """The lexicon is loaded now (its terms checked against the header's fingerprint) and
+        kept for this process: a damaged one is refused here. The stage's fingerprint is the
+        header's digest, which covers the class names too."""
+        files = FolderLocation(folder, fingerprint=files_digest(folder, HEADER_FILE))
+        lexicon = self.lexicon_files(files).check()
+        return FolderCheck(files.fingerprint, info=lexicon.classes)
+
+    @classmethod
+    def lexicon_files(cls, files: FolderLocation) -> ModelFiles[Lexicon]:
+        return cls.model_files(files, load_lexicon)
 
     def classes(self) -> list[str]:
-        return list(read_header(self.files_folder()).classes)
+        return list(self.files_info())
 
     def output_labels(
-        self, input_labels: Sequence[tuple[str, ...] | None]
+        self, input_labels: Mapping[str, tuple[str, ...] | None]
     ) -> tuple[str, ...] | None:
         return tuple(self.classes())
 
     def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
-        return partial(match_terms, lexicon_folder=files)
+        return partial(match_terms, lexicon=self.lexicon_files(files))
 
 
 class LexiconMatcher(AnnotatorApproach):

@@ -7,7 +7,7 @@ its text is cut from the sentence that holds it, so ``text[begin:end + 1] == res
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from functools import partial
 from typing import Any, ClassVar
 
@@ -27,7 +27,7 @@ from sparkner.core.annotation import (
 from sparkner.core.params import declare, warn_unless
 from sparkner.ner.tags import entity_types, tag_spans
 from sparkner.runtime.udf import BatchFunction
-from sparkner.stages.stage import AnnotatorTransformer
+from sparkner.stages.stage import AnnotatorTransformer, roles
 
 
 def convert_to_chunks(
@@ -97,7 +97,15 @@ def _mean(values: np.ndarray) -> float | None:
     return float(known.mean()) if len(known) else None
 
 
-def _cut(begin, end, row, doc_rows, doc_texts, doc_begins, doc_ends) -> str | None:
+def _cut(
+    begin: int,
+    end: int,
+    row: int,
+    doc_rows: np.ndarray,
+    doc_texts: list[str],
+    doc_begins: np.ndarray,
+    doc_ends: np.ndarray,
+) -> str | None:
     """The text of ``[begin, end]`` from an annotation of the same row that contains it."""
     lo, hi = (int(i) for i in np.searchsorted(doc_rows, [row, row + 1]))
     # Sentences come in text order: the last one starting at or before the span holds it.
@@ -114,7 +122,7 @@ def _cut(begin, end, row, doc_rows, doc_texts, doc_begins, doc_ends) -> str | No
 class NerConverter(AnnotatorTransformer):
     """Turns ``named_entity`` tags into ``chunk`` annotations (inputs: sentence, token, ner)."""
 
-    input_annotator_types = (DOCUMENT, TOKEN, NAMED_ENTITY)
+    input_roles = roles(sentence=DOCUMENT, token=TOKEN, ner=NAMED_ENTITY)
     output_annotator_type = CHUNK
 
     whiteList = declare(
@@ -138,10 +146,10 @@ class NerConverter(AnnotatorTransformer):
     }
 
     def output_labels(
-        self, input_labels: Sequence[tuple[str, ...] | None]
+        self, input_labels: Mapping[str, tuple[str, ...] | None]
     ) -> tuple[str, ...] | None:
         """The entity types of the tagger's tags, less those the white list leaves out."""
-        tags = input_labels[2]
+        tags = input_labels["ner"]
         if tags is None:
             return None
         keep = self.getWhiteList()

@@ -13,9 +13,11 @@ vector; a tagger trained so records the classes and needs that column whenever i
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,8 +29,8 @@ from pyspark.ml.param import TypeConverters
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
+from sparkner.annotators.word_embeddings import VectorLookup, WordEmbeddingsModel
 from sparkner.core.annotation import (
-    ANNOTATIONS_ARROW_TYPE,
     DIMENSION_KEY,
     DOCUMENT,
     LEXICON,
@@ -49,7 +51,7 @@ from sparkner.core.params import (
     positive,
     to_int,
 )
-from sparkner.embeddings.lookup import VectorLookup, token_vectors
+from sparkner.embeddings.store import EmbeddingStore
 from sparkner.ner.config import (
     CONFIG_FILE,
     WEIGHTS_FILE,
@@ -58,43 +60,43 @@ from sparkner.ner.config import (
     read_config,
     read_weights,
 )
-from sparkner.ner.data import (
-    TrainingData,
-    add_vocabulary,
-    collect_sentences,
-    collect_training_data,
-    span_codes,
-)
+from sparkner.ner.data import TrainingColumns, TrainingData, span_codes
 from sparkner.ner.threads import LOCAL_OPS_AT_ONCE, configure_threads
-from sparkner.ner.training import TrainingSettings, evaluate_set, train_network
+from sparkner.ner.training import TrainingSettings, char_table, evaluate_set, train_network
 from sparkner.runtime.scratch import scratch_folder
 from sparkner.runtime.shipping import FolderLocation, ship_folder
 from sparkner.runtime.udf import BatchFunction
-from sparkner.stages.model import AnnotatorApproach, FolderModel
-from sparkner.stages.stage import AnnotatorInputError, annotator_type_of
+from sparkner.stages.cache import ModelFiles
+from sparkner.stages.model import AnnotatorApproach, FolderCheck, FolderModel
+from sparkner.stages.stage import AnnotatorInputError, InputColumns, annotator_type_of, roles
+from sparkner.stages.training_data import add_vocabulary, collect_sentences, collect_training_data
 
 
 # -- inference: the batch function -------------------------------------------------------------
+def load_tagger(folder: str, threads: int | None) -> Any:
+    """The tagger saved in ``folder`` (a :class:`~sparkner.ner.tagger.Tagger`), TensorFlow
+    set to run ``threads`` ops at a time first."""
+    from sparkner.ner.tagger import Tagger  # loads TensorFlow: only where a tagger runs
+
+    return Tagger.load(folder, threads)
+
+
 def tag_tokens(
     sentences: pa.Array | None,
     tokens: pa.Array | None,
     embeddings: pa.Array,
     lexicon: pa.Array | None = None,
     *,
-    tagger_folder: FolderLocation,
-    fingerprint: str,
+    tagger: ModelFiles[Any],
     include_confidence: bool,
     include_all_scores: bool,
-    threads: int | None,
 ) -> pa.Array:
     """One ``named_entity`` annotation per embedded token: its tag, ``word`` and ``sentence``,
     and the softmax score of the tag (``confidence``) or of every tag. ``lexicon``: the
     rows' lexicon matches, for (and only for) a tagger trained with lexicon features."""
-    from sparkner.ner.tagger import Tagger  # loads TensorFlow: only where a tagger runs
-
-    tagger = Tagger.load(tagger_folder.resolve(), fingerprint, threads)
+    loaded = tagger.load()
     batch = AnnotationBatch(embeddings)
-    dim = tagger.config.word_dim
+    dim = loaded.config.word_dim
     values = batch.annotations.field("embeddings").flatten().to_numpy(zero_copy_only=False)
     if values.size != len(batch) * dim:
         raise ValueError(
@@ -102,29 +104,25 @@ def tag_tokens(
             f"for every token (the tagger was trained on {dim}-d vectors)"
         )
     vectors = values.reshape(len(batch), dim).astype(np.float32, copy=False)
-    return _tag(tagger, batch, vectors, lexicon, include_confidence, include_all_scores)
+    return _tag(loaded, batch, vectors, lexicon, include_confidence, include_all_scores)
 
 
 def tag_looked_up_tokens(
     tokens: pa.Array,
     lexicon: pa.Array | None = None,
     *,
-    store: FolderLocation,
+    store: ModelFiles[EmbeddingStore],
     case_sensitive: bool,
-    tagger_folder: FolderLocation,
-    fingerprint: str,
+    tagger: ModelFiles[Any],
     include_confidence: bool,
     include_all_scores: bool,
-    threads: int | None,
 ) -> pa.Array:
     """:func:`tag_tokens` for tokens whose vectors the tagger looks up itself, as the
     WordEmbeddingsModel that made the embeddings column does (same store, same rule)."""
-    from sparkner.ner.tagger import Tagger  # loads TensorFlow: only where a tagger runs
-
-    tagger = Tagger.load(tagger_folder.resolve(), fingerprint, threads)
+    loaded = tagger.load()
     batch = AnnotationBatch(tokens)
-    _, vectors = token_vectors(batch.annotations.field("result"), store, case_sensitive)
-    return _tag(tagger, batch, vectors, lexicon, include_confidence, include_all_scores)
+    _, vectors = store.load().token_vectors(batch.annotations.field("result"), case_sensitive)
+    return _tag(loaded, batch, vectors, lexicon, include_confidence, include_all_scores)
 
 
 def _tag(
@@ -136,7 +134,12 @@ def _tag(
     include_all_scores: bool,
 ) -> pa.Array:
     words = batch.annotations.field("result")
-    codes = _lexicon_codes(tagger.config.lexicon_classes, batch, lexicon)
+    # The tokens' lexicon codes, where the matches are given (the stage gives them to, and
+    # only to, a tagger trained with lexicon features; the tagger refuses any other case).
+    codes = None
+    if lexicon is not None:
+        classes = tagger.config.lexicon_classes
+        codes = span_codes(batch.row_offsets, batch.begin, AnnotationBatch(lexicon), classes)
     tag_ids, scores = tagger.tag(vectors, words, batch.sentence_offsets(), lexicon=codes)
     names = pa.array(tagger.config.tags, pa.string())
     metadata: dict[str, Any] = {
@@ -159,25 +162,6 @@ def _tag(
     )
 
 
-def _lexicon_codes(
-    classes: list[str], tokens: AnnotationBatch, lexicon: pa.Array | None
-) -> np.ndarray | None:
-    """The tokens' lexicon codes for a tagger trained with ``classes`` (None without)."""
-    if not classes:
-        if lexicon is not None:
-            raise ValueError(
-                "NerDLModel: this tagger was trained without lexicon features, but was given "
-                "a lexicon column; leave it out of inputCols"
-            )
-        return None
-    if lexicon is None:
-        raise ValueError(
-            f"NerDLModel: this tagger was trained with lexicon features (classes {classes}); "
-            f"add the lexicon column to inputCols"
-        )
-    return span_codes(tokens.row_offsets, tokens.begin, AnnotationBatch(lexicon), classes)
-
-
 def _task_threads(spark: SparkSession) -> int:
     # One task per core: each worker's TensorFlow gets the task's cores, no more.
     return int(spark.conf.get("spark.task.cpus", "1"))
@@ -185,6 +169,15 @@ def _task_threads(spark: SparkSession) -> int:
 
 def _decimal(values: np.ndarray) -> pa.Array:
     return pa.array([f"{v:.4f}" for v in values.tolist()], pa.string())
+
+
+def _fingerprint(config: TaggerConfig, weights: bytes) -> str:
+    """The weights and every setting of the config the tagger is built from (not its
+    training record, which grows after training)."""
+    settings = {k: v for k, v in asdict(config).items() if k != "extra"}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    digest.update(weights)
+    return digest.hexdigest()[:16]
 
 
 # -- params ---------------------------------------------------------------------------------
@@ -206,70 +199,39 @@ class NerDLModel(FolderModel, _NerParams):
     """Tags tokens with a trained tagger (inputs: sentences, tokens, word embeddings, and
     for a tagger trained with lexicon features, the lexicon matches)."""
 
-    input_annotator_types = (DOCUMENT, TOKEN, WORD_EMBEDDINGS)
-    optional_input_types = (LEXICON,)
+    input_roles = roles(sentence=DOCUMENT, token=TOKEN, embeddings=WORD_EMBEDDINGS)
+    optional_roles = roles(lexicon=LEXICON)
     output_annotator_type = NAMED_ENTITY
+    # The embeddings carry the tokens' spans, words and sentences: only they are sent (and the
+    # lexicon matches, where the tagger reads them).
+    reads = ("embeddings", "lexicon")
     costly = True
     bundled_marker = CONFIG_FILE
     default_pretrained = "ner_clinical"
     files_kind = "tagger"
 
-    @property
-    def reads_inputs(self) -> tuple[bool, ...]:  # type: ignore[override]
-        # The embeddings carry the tokens' spans, words and sentences: only they are sent
-        # (and the lexicon matches, where the tagger reads them).
-        return (False, False, True) + (True,) * (len(self.getInputCols()) - 3)
-
-    def lexicon_classes(self) -> list[str]:
-        """The lexicon classes the tagger was trained with (empty: no lexicon features)."""
-        return list(read_config(self.files_folder()).lexicon_classes)
-
-    def input_columns(self, column_types: Mapping[str, str | None] | None = None) -> list[str]:
-        names = super().input_columns(column_types)
-        if self._files_folder is not None:
-            self._check_lexicon_input(names)
-        return names
-
-    def _check_lexicon_input(self, names: list[str]) -> None:
-        """A lexicon column if and only if the tagger was trained with one."""
-        config = read_config(self.files_folder())
-        classes = config.lexicon_classes
-        given = list(self.getInputCols())
-        if classes and len(names) == 3:
-            lexicon = config.extra.get("lexicon")
-            matcher = (
-                f"LexiconMatcherModel.pretrained({lexicon!r})"
-                if lexicon
-                else ("LexiconMatcherModel")
-            )
-            raise AnnotatorInputError(
-                f"{self._describe()}: this tagger was trained with lexicon features (classes "
-                f"{classes}) and needs the lexicon column (annotator type 'lexicon', written by "
-                f"{matcher} from the document and token columns) in inputCols, which is "
-                f"{given}; e.g. setInputCols({[*given, 'lexicon']})"
-            )
-        if not classes and len(names) > 3:
-            raise AnnotatorInputError(
-                f"{self._describe()}: this tagger was trained without lexicon features: "
-                f"inputCols {given} has {len(given)} columns, expected 3 (of annotator types "
-                f"{list(self.input_annotator_types)}); leave the lexicon column {names[3]!r} "
-                f"out of inputCols"
-            )
-
-    def check_files(self, folder: str) -> str:
-        """The config and the weights are read now: a damaged file is refused here."""
+    def check_files(self, folder: str) -> FolderCheck:
+        """The config and the weights are read now: a damaged file is refused here. The
+        config is kept (read once per model), and its storageRef is the model's."""
         config = read_config(folder)
         weights = Path(folder) / WEIGHTS_FILE
         if not weights.is_file():
             raise TaggerFileError(f"{folder}: no {WEIGHTS_FILE}")
         data = weights.read_bytes()
         read_weights(weights, data)
-        if config.storage_ref:
-            self._set(storageRef=config.storage_ref)
-        return hashlib.sha256(data).hexdigest()[:16]
+        params = {"storageRef": config.storage_ref} if config.storage_ref else {}
+        return FolderCheck(_fingerprint(config, data), params, info=config)
+
+    def config(self) -> TaggerConfig:
+        """The tagger's config, as read when its files were attached."""
+        return self.files_info()
+
+    def lexicon_classes(self) -> list[str]:
+        """The lexicon classes the tagger was trained with (empty: no lexicon features)."""
+        return list(self.config().lexicon_classes)
 
     def tags(self) -> list[str]:
-        return list(read_config(self.files_folder()).tags)
+        return list(self.config().tags)
 
     def getClasses(self) -> list[str]:
         """The tags the tagger can write, e.g. ``['O', 'B-PROBLEM', ...]`` (Spark NLP's
@@ -277,25 +239,45 @@ class NerDLModel(FolderModel, _NerParams):
         return self.tags()
 
     def output_labels(
-        self, input_labels: Sequence[tuple[str, ...] | None]
+        self, input_labels: Mapping[str, tuple[str, ...] | None]
     ) -> tuple[str, ...] | None:
         return tuple(self.tags())
 
     def training_record(self) -> dict[str, Any]:
-        """Settings and per-epoch figures of the training run that made this tagger."""
+        """Settings and per-epoch figures of the training run that made this tagger, as the
+        folder holds them now (a recipe adds to them after training: add_to_record)."""
         return dict(read_config(self.files_folder()).extra)
 
-    def check_input_schema(self, schema: StructType) -> None:
-        super().check_input_schema(schema)
-        self._check_dimension(schema)
+    # -- the inputs ---------------------------------------------------------------------------
+    def check_roles(self, inputs: InputColumns) -> None:
+        """A lexicon column if and only if the tagger was trained with one."""
+        classes = self.config().lexicon_classes
+        given = list(self.getInputCols())
+        if classes and "lexicon" not in inputs:
+            lexicon = self.training_record().get("lexicon")
+            matcher = (
+                f"LexiconMatcherModel.pretrained({lexicon!r})" if lexicon else "LexiconMatcherModel"
+            )
+            raise AnnotatorInputError(
+                f"{self._describe()}: this tagger was trained with lexicon features (classes "
+                f"{classes}) and needs the lexicon column (annotator type 'lexicon', written by "
+                f"{matcher} from the document and token columns) in inputCols, which is "
+                f"{given}; e.g. setInputCols({[*given, 'lexicon']})"
+            )
+        if not classes and "lexicon" in inputs:
+            raise AnnotatorInputError(
+                f"{self._describe()}: this tagger was trained without lexicon features: "
+                f"inputCols {given} has {len(given)} columns, expected {len(self.input_roles)} "
+                f"(of annotator types {[t for _, t in self.input_roles]}); leave the lexicon "
+                f"column {inputs['lexicon']!r} out of inputCols"
+            )
 
-    def _check_dimension(self, schema: StructType) -> None:
+    def check_input_fields(self, schema: StructType, inputs: InputColumns) -> None:
         """Vectors of the dimension the tagger was trained on, where the column records it
         (a WordEmbeddingsModel's does): refused here, not in a task."""
-        names = self.input_columns({f.name: annotator_type_of(f) for f in schema.fields})
-        field = schema[names[2]]
+        field = schema[inputs["embeddings"]]
         found = (field.metadata or {}).get(DIMENSION_KEY)
-        wanted = read_config(self.files_folder()).word_dim
+        wanted = self.config().word_dim
         if found is not None and int(found) != wanted:
             raise AnnotatorInputError(
                 f"{self._describe()}: input column {field.name!r} holds {found}-dimensional "
@@ -303,40 +285,36 @@ class NerDLModel(FolderModel, _NerParams):
                 f"use the same embeddings as in training"
             )
 
-    def _tagging(self, spark: SparkSession | None) -> dict[str, Any]:
-        """The settings of a tagging function, but for where the tagger's files are."""
+    # -- the batch function -------------------------------------------------------------------
+    def _tagging(self, files: FolderLocation, spark: SparkSession | None) -> dict[str, Any]:
+        """The settings of a tagging function: the tagger in ``files``, and the outputs."""
+        threads = LOCAL_OPS_AT_ONCE if spark is None else _task_threads(spark)
         return {
-            "fingerprint": self.fingerprint,
+            # Threads are no part of what is loaded: TensorFlow is set up once per process.
+            "tagger": self.model_files(files, partial(load_tagger, threads=threads)),
             "include_confidence": self.getIncludeConfidence(),
             "include_all_scores": self.getIncludeAllConfidenceScores(),
-            "threads": LOCAL_OPS_AT_ONCE if spark is None else _task_threads(spark),
         }
 
     def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
-        return partial(tag_tokens, tagger_folder=files, **self._tagging(spark))
+        return partial(tag_tokens, **self._tagging(files, spark))
 
-    def _transform(self, dataset: DataFrame) -> DataFrame:
-        self.check_input_schema(dataset.schema)
-        column_types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
-        names = self.input_columns(column_types)
-        lookup = VectorLookup.of_column(dataset.schema[names[2]])
-        tokens = lookup and dataset.schema.fieldNames().count(lookup.token_column) == 1
-        if not lookup or not tokens:
-            return super()._transform(dataset)
+    def annotate(self, dataset: DataFrame, inputs: InputColumns, schema: StructType) -> DataFrame:
+        lookup = VectorLookup.of_column(schema[inputs["embeddings"]])
+        if lookup is None or schema.fieldNames().count(lookup.token_column) != 1:
+            return super().annotate(dataset, inputs, schema)
         # The embeddings column was made here from a token column: look the vectors up in
-        # the executors rather than receive them (see sparkner.embeddings.lookup).
+        # the executors rather than receive them (see sparkner.annotators.word_embeddings).
         spark = dataset.sparkSession
+        store = ship_folder(spark, lookup.folder, lookup.fingerprint)
         function = partial(
             tag_looked_up_tokens,
-            store=ship_folder(spark, lookup.folder, lookup.fingerprint),
+            store=WordEmbeddingsModel.store_files(store),
             case_sensitive=lookup.case_sensitive,
-            tagger_folder=self.shipped_files(spark),
-            **self._tagging(spark),
+            **self._tagging(self.shipped_files(spark), spark),
         )
-        columns = [lookup.token_column, *names[3:]]  # and the lexicon column, if any
-        return self.annotate_with(
-            dataset, columns, [ANNOTATIONS_ARROW_TYPE] * len(columns), function, names
-        )
+        columns = [lookup.token_column, *([inputs["lexicon"]] if "lexicon" in inputs else [])]
+        return self.annotate_with(dataset, columns, function, inputs)
 
 
 # -- training ------------------------------------------------------------------------------
@@ -445,16 +423,16 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
         from sparkner.ner.network import TaggerNetwork
         from sparkner.ner.tagger import Tagger
 
-        *columns, lexicon = self._check_training_columns(dataset.schema)
-        storage_ref = storage_ref_of(dataset.schema, columns[2])
-        data = collect_training_data(dataset, *columns, lexicon=lexicon)
+        columns = self._check_training_columns(dataset.schema)
+        storage_ref = storage_ref_of(dataset.schema, columns.embeddings)
+        data = collect_training_data(dataset, columns)
         self._split_validation(data)
         if self._test_dataset is not None:
             test = self._test_dataset
             frame = dataset.sparkSession.read.parquet(test) if isinstance(test, str) else test
-            *test_columns, test_lexicon = self._check_training_columns(frame.schema)
-            add_vocabulary(data, frame, test_columns[2])
-            data.test = collect_sentences(frame, *test_columns, data, lexicon=test_lexicon)
+            test_columns = self._check_training_columns(frame.schema)
+            add_vocabulary(data, frame, test_columns)
+            data.test = collect_sentences(frame, test_columns, data)
 
         configure_threads(LOCAL_OPS_AT_ONCE)  # training runs in the driver, a process of its own
         config = self.tagger_config(data, data.train.word_ids, storage_ref)
@@ -467,7 +445,7 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
         record: dict[str, Any] = {
             "training_sentences": len(data.train),
             "validation_sentences": len(data.validation) if data.validation else 0,
-            "epochs": [r.__dict__ for r in records],
+            "epochs": [r.figures() for r in records],
         }
         return self.tagger_model(network, data, record, settings, log_lines)
 
@@ -519,9 +497,8 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
 
         if data.test is not None:
             tagger = Tagger(network)
-            padding = np.zeros((1, network.config.max_word_chars), np.int32)
-            chars_table = np.concatenate([tagger.char_ids(data.words), padding])
-            record["test"] = evaluate_set(tagger, data, data.test, chars_table)
+            chars = char_table(tagger, data.words)
+            record["test"] = evaluate_set(tagger, data.vectors, data.tags, data.test, chars)
             settings.log(f"testDataset, kept model: {record['test']}")  # type: ignore[misc]
         network.config.extra = record
         folder = scratch_folder("tagger-")
@@ -529,7 +506,7 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
         self._write_log(log_lines)
         return self.new_model().attach_files(folder)
 
-    def _check_training_columns(self, schema: StructType) -> tuple[str, str, str, str, str | None]:
+    def _check_training_columns(self, schema: StructType) -> TrainingColumns:
         """The sentence, token, embeddings and label columns, and the lexicon column (None
         if inputCols names none)."""
         sentence, token, embeddings, *lexicon = self.check_input_columns(schema)
@@ -546,7 +523,7 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
                 f"NerDLApproach: label column {label!r} holds {found!r} annotations, expected "
                 f"'named_entity'"
             )
-        return sentence, token, embeddings, label, (lexicon[0] if lexicon else None)
+        return TrainingColumns(sentence, token, embeddings, label, lexicon[0] if lexicon else None)
 
     def _split_validation(self, data: TrainingData) -> None:
         fraction = self.getOrDefault(self.validationSplit)

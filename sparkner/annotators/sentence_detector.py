@@ -24,14 +24,14 @@ from sparkner.core.params import (
     to_list_of,
 )
 from sparkner.runtime.udf import BatchFunction
-from sparkner.stages.stage import AnnotatorTransformer
+from sparkner.stages.stage import AnnotatorTransformer, roles
 from sparkner.text.sentences import BOUND_STRATEGIES, SentenceRules, detect_sentences
 
 
 class SentenceDetector(AnnotatorTransformer, HasMinLength, HasMaxLength):
     """Splits ``document`` annotations into one ``document`` annotation per sentence."""
 
-    input_annotator_types = (DOCUMENT,)
+    input_roles = roles(document=DOCUMENT)
     output_annotator_type = DOCUMENT
     stage_defaults: ClassVar[dict[str, Any]] = {"inputCols": ["document"], "outputCol": "sentence"}
 

@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame
 from sparkner.core.annotation import DOCUMENT, TOKEN
 from sparkner.core.params import HasMaxLength, HasMinLength, declare, no_empty_strings, to_list_of
 from sparkner.runtime.udf import BatchFunction
-from sparkner.stages.stage import AnnotatorTransformer
+from sparkner.stages.stage import AnnotatorTransformer, roles
 from sparkner.text.abbreviations import TOKEN_ABBREVIATIONS
 from sparkner.text.tokenizing import TokenRules, read_exceptions, tokenize
 
@@ -26,7 +26,7 @@ from sparkner.text.tokenizing import TokenRules, read_exceptions, tokenize
 class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
     """Splits sentence ``document`` annotations into ``token`` annotations."""
 
-    input_annotator_types = (DOCUMENT,)
+    input_roles = roles(sentence=DOCUMENT)
     output_annotator_type = TOKEN
     stage_defaults: ClassVar[dict[str, Any]] = {"inputCols": ["sentence"], "outputCol": "token"}
 
@@ -107,7 +107,7 @@ class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
         if isinstance(params, list | tuple):
             return [self.fit(dataset, p) for p in params]
         stage = self.copy(params) if params else self
-        stage.check_input_schema(dataset.schema)
+        stage.checked_inputs(dataset.schema)
         return stage._copyValues(TokenizerModel())
 
 

@@ -5,10 +5,21 @@ or word2vec binary files (plain, gzip or xz) when fitted and writes sparkner's o
 the fitted ``WordEmbeddingsModel`` looks tokens up in that store, memory-mapped in each
 Python worker. ``WordEmbeddingsModel.pretrained("embeddings_clinical")`` loads the bundled
 clinical vectors offline.
+
+A ``word_embeddings`` column written by a WordEmbeddingsModel records in its column metadata
+(:data:`~sparkner.core.annotation.LOOKUP_KEY`, a :class:`VectorLookup`) which store folder
+(with its fingerprint), which token column and which case rule made it. A stage that reads
+the column (the tagger) can then look the vectors up itself in the executors, the same lookup
+giving the same floats, instead of having Spark carry 200 floats per token between the two
+stages; when nothing else selects the column, Spark does not compute it at all. The record is
+trusted only if the folder still holds the store with that fingerprint; otherwise the stage
+reads the column as it is.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,9 +29,8 @@ import pyarrow.compute as pc
 from pyspark.ml.param import TypeConverters
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
+from pyspark.sql.types import StructField, StructType
 
-from sparkner.common import CoverageResult
 from sparkner.core.annotation import (
     DIMENSION_KEY,
     DOCUMENT,
@@ -32,25 +42,32 @@ from sparkner.core.annotation import (
     build_annotations,
     column_metadata,
 )
+from sparkner.core.common import CoverageResult
 from sparkner.core.params import HasCaseSensitive, HasDimension, HasStorageRef, declare, one_of
-from sparkner.embeddings.lookup import VectorLookup, token_vectors
 from sparkner.embeddings.readers import FORMATS, TEXT, read_vectors
 from sparkner.embeddings.store import (
     DTYPES,
     HEADER_FILE,
+    EmbeddingStore,
     StoreError,
+    StoreHeader,
     open_store,
     read_header,
     write_store,
 )
 from sparkner.runtime.scratch import scratch_folder
 from sparkner.runtime.shipping import FolderLocation
-from sparkner.stages.model import AnnotatorApproach, FolderModel
-from sparkner.stages.stage import AnnotatorInputError
+from sparkner.runtime.udf import BatchFunction
+from sparkner.stages.cache import ModelFiles
+from sparkner.stages.model import AnnotatorApproach, FolderCheck, FolderModel
+from sparkner.stages.stage import AnnotatorInputError, InputColumns, roles
 
 
 def embed_tokens(
-    sentences: pa.Array | None, tokens: pa.Array, store: FolderLocation, case_sensitive: bool
+    sentences: pa.Array | None,
+    tokens: pa.Array,
+    store: ModelFiles[EmbeddingStore],
+    case_sensitive: bool,
 ) -> pa.Array:
     """A ``word_embeddings`` annotation per token: same span and text, the token's vector.
 
@@ -59,7 +76,7 @@ def embed_tokens(
     """
     batch = AnnotationBatch(tokens)
     words = batch.annotations.field("result")
-    rows, vectors = token_vectors(words, store, case_sensitive)
+    rows, vectors = store.load().token_vectors(words, case_sensitive)
     is_oov = pc.if_else(pa.array(rows < 0), "true", "false")
     return build_annotations(
         WORD_EMBEDDINGS,
@@ -85,6 +102,43 @@ def _coverage_counts(embeddings_col: str) -> tuple[Column, Column]:
     return F.size(known), F.size(annotations)
 
 
+@dataclass(frozen=True)
+class VectorLookup:
+    """How a word_embeddings column was made: store folder, token column, case rule."""
+
+    folder: str
+    fingerprint: str
+    token_column: str
+    case_sensitive: bool
+
+    def metadata(self) -> dict[str, Any]:
+        """The record to put in the column metadata under ``LOOKUP_KEY``."""
+        return {
+            "folder": self.folder,
+            "store": self.fingerprint,
+            "tokens": self.token_column,
+            "caseSensitive": self.case_sensitive,
+        }
+
+    @classmethod
+    def of_column(cls, field: StructField) -> VectorLookup | None:
+        """The lookup that made a ``word_embeddings`` column, if its record is present and its
+        store is still where it says (None for columns read from files or made elsewhere)."""
+        record = (field.metadata or {}).get(LOOKUP_KEY)
+        if not isinstance(record, dict):
+            return None
+        folder, fingerprint = record.get("folder"), record.get("store")
+        tokens = record.get("tokens")
+        if not all(isinstance(v, str) for v in (folder, fingerprint, tokens)):
+            return None
+        try:
+            if not os.path.isdir(folder) or read_header(folder).fingerprint != fingerprint:
+                return None
+        except StoreError:
+            return None
+        return cls(folder, fingerprint, tokens, bool(record.get("caseSensitive")))
+
+
 class _EmbeddingsParams(HasStorageRef, HasCaseSensitive, HasDimension):
     stage_defaults: ClassVar[dict[str, Any]] = {
         "inputCols": ["sentence", "token"],
@@ -95,7 +149,7 @@ class _EmbeddingsParams(HasStorageRef, HasCaseSensitive, HasDimension):
 class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
     """Looks every token up in a word-vector store (inputs: sentences and tokens)."""
 
-    input_annotator_types = (DOCUMENT, TOKEN)
+    input_roles = roles(sentence=DOCUMENT, token=TOKEN)
     output_annotator_type = WORD_EMBEDDINGS
     bundled_marker = HEADER_FILE
     default_pretrained = "embeddings_clinical"
@@ -103,14 +157,26 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
     # Tokens per call: 800 bytes per token (200 floats) make a 26 MB output batch.
     max_call_size = 32_768
     # The tokens carry everything needed; the sentences stay in the JVM.
-    reads_inputs = (False, True)
+    reads = ("token",)
 
-    def check_files(self, folder: str) -> str:
-        """The store's header sets dimension and storageRef. The store is opened here, so a
-        damaged vectors or words file is refused now, not in a task."""
-        header = open_store(folder).header
-        self._set(dimension=header.dimension, storageRef=header.storage_ref)
-        return header.fingerprint
+    def check_files(self, folder: str) -> FolderCheck:
+        """The store's header defines dimension and storageRef. The store is opened here (and
+        kept for this process's batch functions), so a damaged vectors or words file is
+        refused now, not in a task."""
+        header = read_header(folder)
+        self.store_files(FolderLocation(folder, fingerprint=header.fingerprint)).check()
+        params = {"dimension": header.dimension, "storageRef": header.storage_ref}
+        return FolderCheck(header.fingerprint, params, info=header)
+
+    @classmethod
+    def store_files(cls, files: FolderLocation) -> ModelFiles[EmbeddingStore]:
+        """The store of a folder as batch functions get it (this stage's, and a tagger's that
+        looks the vectors up itself)."""
+        return cls.model_files(files, open_store)
+
+    def header(self) -> StoreHeader:
+        """The store's header, as read when the files were attached."""
+        return self.files_info()
 
     # -- coverage, as Spark NLP's static methods -------------------------------------------------
     @staticmethod
@@ -142,42 +208,40 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
         return CoverageResult(known, count, known / count if count else float("nan"))
 
     def store_info(self) -> dict[str, Any]:
-        return read_header(self.files_folder()).to_json()
+        return self.header().to_json()
 
     def vector_lookup(self, token_column: str) -> VectorLookup:
-        """How this model looks up the tokens of ``token_column`` (see
-        :mod:`sparkner.embeddings.lookup`)."""
+        """How this model looks up the tokens of ``token_column`` (see the module
+        docstring)."""
         return VectorLookup(
             self.files_folder(), self.fingerprint, token_column, self.getCaseSensitive()
         )
 
     # -- the stage ----------------------------------------------------------------------------
-    def check_input_schema(self, schema: StructType) -> None:
-        super().check_input_schema(schema)
-        self._check_store()
+    def check_input_fields(self, schema: StructType, inputs: InputColumns) -> None:
+        self._check_dimension()
 
-    def _check_store(self) -> None:
-        try:
-            header = read_header(self.files_folder())
-        except StoreError as exc:
-            raise AnnotatorInputError(f"{self._describe()}: {exc}") from None
-        if self.isDefined(self.dimension) and header.dimension != self.getDimension():
+    def _check_dimension(self) -> None:
+        """The dimension param, if set after the files, must be the vectors'."""
+        dimension = self.header().dimension
+        if self.isDefined(self.dimension) and dimension != self.getDimension():
             raise AnnotatorInputError(
                 f"{self._describe()}: dimension is set to {self.getDimension()}, the vectors "
-                f"have {header.dimension}"
+                f"have {dimension}"
             )
 
-    def output_column_metadata(self, input_names: list[str]) -> dict[str, Any]:
+    def output_column_metadata(self, inputs: InputColumns) -> dict[str, Any]:
         metadata: dict[str, Any] = column_metadata(WORD_EMBEDDINGS)
         metadata[STORAGE_REF_KEY] = self.getStorageRef()
         metadata[DIMENSION_KEY] = self.getDimension()
-        metadata[LOOKUP_KEY] = self.vector_lookup(input_names[1]).metadata()
+        metadata[LOOKUP_KEY] = self.vector_lookup(inputs["token"]).metadata()
         return metadata
 
-    def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> Any:
-        if spark is None:
-            self._check_store()
-        return partial(embed_tokens, store=files, case_sensitive=self.getCaseSensitive())
+    def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
+        if spark is None:  # the LightPipeline, which checks no schema
+            self._check_dimension()
+        store = self.store_files(files)
+        return partial(embed_tokens, store=store, case_sensitive=self.getCaseSensitive())
 
 
 class WordEmbeddings(AnnotatorApproach, _EmbeddingsParams):

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sparkner.apps.annotate_job import INPUT_FORMATS, OUTPUT_FORMATS
+from sparkner.apps.annotate import INPUT_FORMATS, OUTPUT_FORMATS, AnnotateJob, annotate
 
 
 def _build_embeddings(args: argparse.Namespace) -> int:
@@ -97,8 +97,6 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _annotate(args: argparse.Namespace) -> int:
-    from sparkner.apps.annotate_job import AnnotateJob, annotate
-
     job = AnnotateJob(
         input=args.input,
         output=args.output,
@@ -133,7 +131,6 @@ def _demo(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from sparkner.apps.annotate_job import AnnotateJob, annotate
     from sparkner.resources import sample_notes
 
     notes = sample_notes()

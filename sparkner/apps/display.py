@@ -226,7 +226,8 @@ def color_of(entity: str, colors: Mapping[str, str] | None = None) -> str:
     return _background(_palette(colors), entity)
 
 
-def _palette(colors: Mapping[str, str] | None) -> dict[str, str]:
+# Keys and values of any type: the colours come from the user and are checked here.
+def _palette(colors: Mapping[Any, object] | None) -> dict[str, str]:
     palette = dict(DEFAULT_COLORS)
     for entity, color in (colors or {}).items():
         if not isinstance(color, str) or not _COLOR_PATTERN.fullmatch(color):
@@ -396,7 +397,7 @@ def _assertion_style(assertion: str, ink: str) -> str:
 
 def _legend_assertions(shown: list[_Chunk]) -> list[str]:
     """The labels other than present among ``shown``: known ones in order, then the rest."""
-    labels = {chunk.assertion for chunk in shown} - {None, _PRESENT}
+    labels = {chunk.assertion for chunk in shown if chunk.assertion is not None} - {_PRESENT}
     known = [label for label in _ASSERTION_WORDS if label in labels]
     return known + sorted(labels - set(known))
 
@@ -414,8 +415,8 @@ def _offset(chunk: Any, name: str, index: int) -> int:
 
 def _confidence(metadata: Mapping[str, Any]) -> float | None:
     try:
-        value = float(metadata.get("confidence"))
-    except (TypeError, ValueError):
+        value = float(metadata["confidence"])
+    except (KeyError, TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
 

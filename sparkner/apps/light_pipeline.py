@@ -84,17 +84,18 @@ def _is_list(target: object) -> bool:
     return target is not None and not isinstance(target, str)
 
 
-def _texts(target: str | Sequence[str | None] | None, method: str) -> list[str | None]:
+def _texts(target: object, method: str) -> list[str | None]:
     """The texts of a target: one text, None, or a list of texts. A dict is refused (as in
-    Spark NLP), not read as its keys."""
-    if isinstance(target, Mapping | AbstractSet) or (
-        _is_list(target) and not isinstance(target, Iterable)
-    ):
+    Spark NLP), not read as its keys. (Any ``target``: it comes from the user.)"""
+    if target is None or isinstance(target, str):
+        return [target]
+    if isinstance(target, Mapping | AbstractSet) or not isinstance(target, Iterable):
         raise TypeError(f"{method} takes a text or a list of texts, not a {type(target).__name__}")
-    texts = list(target) if _is_list(target) else [target]  # type: ignore[arg-type]
-    wrong = next((t for t in texts if t is not None and not isinstance(t, str)), None)
-    if wrong is not None:
-        raise TypeError(f"{method} takes texts (str), got a {type(wrong).__name__} in the list")
+    texts: list[str | None] = []
+    for text in target:
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"{method} takes texts (str), got a {type(text).__name__} in the list")
+        texts.append(text)
     return texts
 
 

@@ -72,9 +72,12 @@ def _stage(entry: Any, classes: dict[str, type[AnnotatorStage]], where: str) -> 
         raise PipelineSpecError(f"{where}: 'stage' must be one of {sorted(classes)}")
     cls = classes[entry["stage"]]
     model = entry.get("pretrained")
-    if model is not None and not issubclass(cls, FolderModel):
+    if model is None:
+        stage = cls()
+    elif issubclass(cls, FolderModel):
+        stage = cls.pretrained(model)
+    else:
         raise PipelineSpecError(f"{where}: {cls.__name__} has no pretrained models")
-    stage = cls.pretrained(model) if model is not None else cls()
     for name, value in (entry.get("params") or {}).items():
         if not stage.hasParam(name):
             raise PipelineSpecError(f"{where}: {cls.__name__} has no param {name!r}")

@@ -31,9 +31,11 @@ from __future__ import annotations
 import json
 import os
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -92,7 +94,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class ContextRules:
-    """Immutable, hashable rule set (so a stage can cache it), with its scope settings."""
+    """Immutable, hashable rule set, with its scope settings."""
 
     rules: tuple[Rule, ...]
     max_scope: int = 8
@@ -115,7 +117,8 @@ class ContextRules:
         if "rules" in changes:
             raise TypeError("with_settings changes settings, not rules")
         if "unasserted_entities" in changes:
-            changes["unasserted_entities"] = tuple(changes["unasserted_entities"])  # type: ignore[call-overload]
+            entities = cast(Iterable[str], changes["unasserted_entities"])
+            changes["unasserted_entities"] = tuple(entities)
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @cached_property
@@ -161,7 +164,6 @@ def load_rules(folder: str | os.PathLike[str], max_scope: int | None = None) -> 
         raise ValueError(f"{path}: invalid rule file ({error})") from None
 
 
-@lru_cache(maxsize=1)
 def bundled_rules() -> ContextRules:
     """The rules shipped with sparkner (resources/assertion_clinical)."""
     return load_rules(bundled_folder("assertion_clinical", RULES_FILE, "assertion rules"))
@@ -371,11 +373,11 @@ def _label_chunks(
     t_rows = token_batch.row_of()
     t_begin = t_rows * span + token_batch.begin
     t_end = t_rows * span + token_batch.end
-    order = np.argsort(t_begin, kind="stable")
-    if not (order == np.arange(len(order))).all():
+    sorting = np.argsort(t_begin, kind="stable")
+    order: np.ndarray | None = None  # None: the tokens are in order already
+    if not (sorting == np.arange(len(sorting))).all():
+        order = sorting
         t_begin, t_end, t_rows = t_begin[order], t_end[order], t_rows[order]
-    else:
-        order = None
     segment, local_sentence = _token_segments(sentence_batch, t_rows, t_begin, span)
     c_rows = chunk_batch.row_of()
     c_begin = c_rows * span + chunk_batch.begin

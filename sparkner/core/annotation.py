@@ -32,7 +32,7 @@ POS = "pos"
 
 # Keys of the column metadata: which annotator type a column holds, and for word embeddings,
 # which vectors (their storageRef) made them, their dimension, and how to look them up again
-# (see sparkner.embeddings.lookup).
+# (see sparkner.annotators.word_embeddings, VectorLookup).
 ANNOTATOR_TYPE_KEY = "annotatorType"
 STORAGE_REF_KEY = "ref"
 DIMENSION_KEY = "dimension"

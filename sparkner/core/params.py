@@ -5,7 +5,9 @@ As in ``pyspark.ml.param.shared``, a param that several stages share is a mixin 
 lives in the param's type converter (:func:`declare`), so a bad value is refused the same
 way through a setter, a constructor keyword, ``set()``, ``copy(extra)``, ``fit(df, params)``
 or a loaded model. A param's default is declared with it, and :class:`SparknerParams` gives
-every param a fluent ``setX`` and a ``getX`` unless the class writes its own.
+every param a fluent ``setX`` and a ``getX`` unless the class writes its own. Those accessors
+exist only at run time: the type stubs beside the modules that declare params spell them out
+for type checkers and editors (regenerate them with ``python -m sparkner.core.stubgen``).
 """
 
 from __future__ import annotations
@@ -13,19 +15,25 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pyspark.ml.param import Param, Params, TypeConverters
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 # A check returns what is wrong with a value ("must be at least 1"), or None if nothing is.
 Check = Callable[[Any], str | None]
+T = TypeVar("T")
 _NO_DEFAULT = object()
 
 
-class SparknerParam(Param):
-    """A :class:`~pyspark.ml.param.Param` that knows its own default (or has none)."""
+class SparknerParam(Param[T]):
+    """A :class:`~pyspark.ml.param.Param` that knows its own default (or has none), and the
+    converter it was declared with (the stubs derive the value's type from it)."""
 
     default: Any = _NO_DEFAULT
+    convert: Callable[[Any], Any] | None = None
 
 
 def declare(
@@ -34,7 +42,7 @@ def declare(
     convert: Callable[[Any], Any] = TypeConverters.identity,
     check: Check | None = None,
     default: Any = _NO_DEFAULT,
-) -> SparknerParam:
+) -> SparknerParam[Any]:
     """A param whose type converter converts the value, then checks it; the error names the
     param. ``default`` (if given) is set on every instance by :class:`SparknerParams`."""
 
@@ -45,8 +53,9 @@ def declare(
             raise ValueError(f"{name} {problem}, got {value!r}")
         return converted
 
-    param = SparknerParam(Params._dummy(), name, doc, typeConverter=converter)
+    param: SparknerParam[Any] = SparknerParam(Params._dummy(), name, doc, typeConverter=converter)
     param.default = default
+    param.convert = convert
     return param
 
 
@@ -120,6 +129,7 @@ def warn_unless(convert: Callable[[Any], Any], expected: Any, message: str) -> C
             warn_once(message)
         return converted
 
+    converter.__wrapped__ = convert  # type: ignore[attr-defined]  # the stubs read the type
     return converter
 
 
@@ -136,10 +146,12 @@ class SparknerParams(Params):
     ``stage_defaults`` holds the defaults a stage chooses for shared params (its input and
     output columns); everything else comes from the param's declaration. Keywords given to
     the constructor are set through the setters: ``Tokenizer(minLength=2)`` is
-    ``Tokenizer().setMinLength(2)``.
+    ``Tokenizer().setMinLength(2)``. ``generated_accessors`` names, for each class, the
+    accessors made for it here (method name: param name), which the stubs spell out.
     """
 
-    stage_defaults: Mapping[str, Any] = {}
+    stage_defaults: ClassVar[Mapping[str, Any]] = {}
+    generated_accessors: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, **params: Any) -> None:
         super().__init__()
@@ -157,16 +169,20 @@ class SparknerParams(Params):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        made: dict[str, str] = {}
         for name in dir(cls):
             param = getattr(cls, name, None)
             if isinstance(param, Param) and name == param.name:
                 suffix = name[0].upper() + name[1:]
                 if not hasattr(cls, f"get{suffix}"):
                     setattr(cls, f"get{suffix}", _getter(name, param.doc))
+                    made[f"get{suffix}"] = name
                 if not hasattr(cls, f"set{suffix}"):
                     setattr(cls, f"set{suffix}", _setter(name, param.doc))
+                    made[f"set{suffix}"] = name
+        cls.generated_accessors = made
 
-    def set_params_from(self, kwargs: Mapping[str, Any]) -> Any:
+    def set_params_from(self, kwargs: Mapping[str, Any]) -> Self:
         """Apply constructor keywords through the setters (None: keep the default)."""
         for name, value in kwargs.items():
             if value is not None:
@@ -196,7 +212,7 @@ def _setter(name: str, doc: str) -> Callable[[Params, Any], Any]:
 class HasInputCols(SparknerParams):
     inputCols = declare("inputCols", "the input annotation columns", TypeConverters.toListString)
 
-    def setInputCols(self, *value: str | Sequence[str]) -> Any:
+    def setInputCols(self, *value: str | Sequence[str]) -> Self:
         """The input columns: a list, or the names as arguments (as in Spark NLP)."""
         cols = list(value[0]) if len(value) == 1 and not isinstance(value[0], str) else value
         return self._set(inputCols=[str(c) for c in cols])

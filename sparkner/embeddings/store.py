@@ -4,8 +4,9 @@
     words.txt    UTF-8, one word per line, in matrix row order
     vectors.npy  the (count, dimension) matrix, float16 or float32, loaded memory-mapped
 
-Nothing is unpickled. A store is opened once per process and cached, and its matrix is
-memory-mapped, so the Python workers of one machine share one copy through the page cache.
+Nothing is unpickled. The matrix is memory-mapped, so the Python workers of one machine share
+one copy through the page cache. Opening a store reads its vocabulary; a stage keeps the
+opened store (once per process, see sparkner.stages.cache), this module caches nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +173,14 @@ class EmbeddingStore:
                 rows[missing] = [self._rows.get(w, -1) for w in forms]
         return np.append(rows, -1)[indices]  # the last row: a null word's
 
+    def token_vectors(
+        self, words: pa.Array | Sequence[str], case_sensitive: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each word's row (-1: unknown, see :meth:`lookup`) and its float32 vector (zeros if
+        unknown)."""
+        rows = self.lookup(words, case_sensitive)
+        return rows, self.vectors_for(rows)
+
     def vectors_for(self, rows: np.ndarray) -> np.ndarray:
         """float32 vectors for row indices; a zero vector where the index is -1."""
         unknown = rows < 0
@@ -192,20 +200,6 @@ class EmbeddingStore:
         return [(self.words[i], float(scores[i])) for i in order]
 
 
-_OPEN_STORES: dict[tuple[str, str], EmbeddingStore] = {}
-_LOCK = threading.Lock()
-
-
-def open_store(directory: str | os.PathLike[str], fingerprint: str = "") -> EmbeddingStore:
-    """The store in ``directory``, opened once per process (keyed by path and fingerprint;
-    a caller that knows the fingerprint gets an open store without a header read)."""
-    folder = os.path.realpath(directory) if not fingerprint else os.fspath(directory)
-    store = _OPEN_STORES.get((folder, fingerprint)) if fingerprint else None
-    if store is not None:
-        return store
-    key = (folder, fingerprint or read_header(folder).fingerprint)
-    with _LOCK:
-        store = _OPEN_STORES.get(key)
-        if store is None:
-            store = _OPEN_STORES[key] = EmbeddingStore(folder)
-        return store
+def open_store(directory: str | os.PathLike[str]) -> EmbeddingStore:
+    """The store in ``directory``, opened (and checked) now."""
+    return EmbeddingStore(directory)

@@ -8,8 +8,9 @@
 
 Nothing is unpickled or evaluated. Loading needs no Python loop per term: the vocabulary is
 one ``split`` and one dict, the terms are three arrays, checked against the header's
-fingerprint (SHA-256 of the vocabulary and the arrays) before they are indexed. A lexicon is
-loaded once per process and folder. :meth:`Lexicon.terms` lists the terms as text.
+fingerprint (SHA-256 of the vocabulary and the arrays) before they are indexed. Nothing is
+cached here (a stage keeps what it loads, see sparkner.stages.cache). :meth:`Lexicon.terms`
+lists the terms as text.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -181,29 +181,12 @@ def _read_store(folder: Path, header: LexiconHeader) -> Lexicon:
         raise LexiconError(f"{terms_path}: {exc}") from None
 
 
-_LOADED: dict[tuple[str, str], Lexicon] = {}
-_LOCK = threading.Lock()
-
-
-def load_lexicon(directory: str | os.PathLike[str], fingerprint: str | None = None) -> Lexicon:
-    """The lexicon in ``directory``, loaded once per process (keyed by path and fingerprint).
-
-    A caller that knows the fingerprint (a stage's batch function, called per batch) gets
-    the loaded lexicon without reading the header again. Raises :class:`LexiconError`
-    naming the file when the store is missing or damaged.
-    """
-    folder = os.fspath(directory)
-    lexicon = _LOADED.get((folder, fingerprint)) if fingerprint else None
-    if lexicon is not None:
-        return lexicon
-    header = read_header(folder)
-    with _LOCK:
-        lexicon = _LOADED.get((folder, header.fingerprint))
-        if lexicon is None:
-            lexicon = _LOADED[(folder, header.fingerprint)] = _read_store(Path(folder), header)
-        return lexicon
+def load_lexicon(directory: str | os.PathLike[str]) -> Lexicon:
+    """The lexicon in ``directory``, loaded and checked now. Raises :class:`LexiconError`
+    naming the file when the store is missing or damaged."""
+    return _read_store(Path(directory), read_header(directory))
 
 
 def bundled_lexicon(name: str = "lexicon_clinical") -> Lexicon:
-    """A lexicon bundled with sparkner (``sparkner/resources/<name>``), loaded once."""
+    """A lexicon bundled with sparkner (``sparkner/resources/<name>``)."""
     return load_lexicon(bundled_folder(name, HEADER_FILE, "lexicon"))

@@ -1,8 +1,9 @@
-"""The tagger's training data: collected from Spark into a few numpy arrays, not objects.
+"""The tagger's training data: a few numpy arrays, not objects.
 
-The training set is one vector per distinct word (Spark dedupes the words, so only one vector
-per word reaches the driver), and int32 word ids / int16 tag ids per token, so 100k sentences
-fit in a small driver. Nothing here loads TensorFlow.
+The training set is one vector per distinct word, and int32 word ids / int16 tag ids per
+token, so 100k sentences fit in a small driver. The arrays are built here from Arrow tables;
+:mod:`sparkner.stages.training_data` reads those tables from a training DataFrame. Nothing
+here loads TensorFlow or Spark.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from sparkner.core.annotation import AnnotationBatch
 
@@ -90,6 +89,18 @@ def lexicon_classes_of(matches: AnnotationBatch) -> list[str]:
 
 
 # -- the training data ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainingColumns:
+    """The columns a tagger trains on: sentences, tokens, their word vectors, their gold tags,
+    and the lexicon matches (None: no lexicon features); errors name them."""
+
+    sentence: str
+    token: str
+    embeddings: str
+    label: str
+    lexicon: str | None = None
+
+
 @dataclass
 class SentenceSet:
     """Sentences as flat token arrays: word ids into a vocabulary, tag ids, offsets, and
@@ -133,41 +144,10 @@ class TrainingData:
     lexicon_classes: list[str] = field(default_factory=list)
 
 
-def collect_training_data(
-    frame: DataFrame,
-    sentence: str,
-    token: str,
-    embeddings: str,
-    label: str,
-    lexicon: str | None = None,
-) -> TrainingData:
-    """Distinct words with their vectors (deduplicated by Spark), then word and tag ids, and
-    the tokens' lexicon codes when a ``lexicon`` column is given (its classes are those
-    its matches have in ``frame``)."""
-    data = TrainingData(
-        words=[],
-        vectors=np.zeros((0, 0), np.float32),
-        tags=[],
-        train=None,  # type: ignore[arg-type]
-    )
-    add_vocabulary(data, frame, embeddings)
-    data.train = collect_sentences(
-        frame, sentence, token, embeddings, label, data, grow_tags=True, lexicon=lexicon
-    )
-    if len(data.train) == 0:
-        raise ValueError("NerDLApproach: the training data has no labelled sentences")
-    return data
-
-
-def add_vocabulary(data: TrainingData, frame: DataFrame, embeddings: str) -> None:
-    """Add the distinct words of ``frame`` and their vectors to ``data`` (Spark dedupes them,
-    so only one vector per distinct word reaches the driver)."""
-    vocabulary = (
-        frame.select(F.explode(embeddings).alias("e"))
-        .select(F.col("e.result").alias("word"), F.col("e.embeddings").alias("vector"))
-        .dropDuplicates(["word"])
-        .toArrow()
-    )
+def add_words(data: TrainingData, vocabulary: pa.Table, embeddings: str) -> None:
+    """Add the words of ``vocabulary`` (distinct words, column ``word``, with their vectors,
+    column ``vector``) that ``data`` does not have yet to its vocabulary. ``embeddings``
+    names the column they come from, in errors."""
     if vocabulary.num_rows == 0:
         if not data.words:
             raise ValueError("NerDLApproach: the training data has no embedded tokens")
@@ -190,29 +170,16 @@ def add_vocabulary(data: TrainingData, frame: DataFrame, embeddings: str) -> Non
     data.vectors = fresh if data.vectors.size == 0 else np.concatenate([data.vectors, fresh])
 
 
-def collect_sentences(
-    frame: DataFrame,
-    sentence: str,
-    token: str,
-    embeddings: str,
-    label: str,
-    data: TrainingData,
-    grow_tags: bool = False,
-    lexicon: str | None = None,
+def sentence_set(
+    table: pa.Table, columns: TrainingColumns, data: TrainingData, grow_tags: bool = False
 ) -> SentenceSet:
-    """Sentences of ``frame`` as ids into ``data``'s vocabulary and tag set, with the
-    tokens' lexicon codes when a ``lexicon`` column is given (with ``grow_tags``, its
-    classes become ``data.lexicon_classes``; otherwise those are used)."""
-    columns = [
-        F.col(f"{embeddings}.result").alias("words"),
-        F.transform(embeddings, lambda e: e["metadata"]["sentence"]).alias("sentence"),
-        F.col(f"{label}.result").alias("tags"),
-        F.col(f"{embeddings}.begin").alias("begins"),
-        F.col(f"{label}.begin").alias("tag_begins"),
-    ]
-    if lexicon is not None:
-        columns.append(F.col(lexicon).alias("lexicon"))
-    table = frame.select(*columns).toArrow()
+    """Sentences as ids into ``data``'s vocabulary and tag set, from a table of one row per
+    document: its tokens' ``words``, ``sentence`` numbers and ``begins`` (of the embeddings
+    column), their gold ``tags`` and the tags' ``tag_begins`` (of the label column), and
+    with a lexicon column, its matches (column ``lexicon``) as the tokens' lexicon codes.
+    With ``grow_tags``, new tags join ``data.tags`` and the matches' classes become
+    ``data.lexicon_classes``; otherwise those are used."""
+    embeddings, label, lexicon = columns.embeddings, columns.label, columns.lexicon
     word_counts = pc.fill_null(pc.list_value_length(table.column("words")), 0)
     tag_counts = pc.fill_null(pc.list_value_length(table.column("tags")), 0)
     same = pc.equal(word_counts, tag_counts)

@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -28,11 +29,12 @@ from sparkner.ner.config import (
 )
 
 
-class TaggerNetwork(tf.Module):
-    def __init__(self, config: TaggerConfig, seed: int = 0, with_output: bool = True) -> None:
-        """``with_output=False`` leaves out the output projection and the CRF: the shared
-        encoder of a multi-head network (:mod:`sparkner.ner.multihead`), whose heads hold
-        their own."""
+class TaggerEncoder(tf.Module):
+    """The encoder: char-CNN features and word vectors (and lexicon codes) through the BiLSTM.
+    A :class:`TaggerNetwork` is an encoder with an output projection and a CRF; the heads of a
+    multi-head network (:mod:`sparkner.ner.multihead`) share one encoder."""
+
+    def __init__(self, config: TaggerConfig, seed: int = 0) -> None:
         super().__init__(name="tagger")
         self.config = config
         init = tf.keras.initializers.GlorotUniform(seed=seed)
@@ -59,59 +61,18 @@ class TaggerNetwork(tf.Module):
                     (kernel, tf.Variable(bias, name=f"lstm{layer}_{direction}_bias"), direction)
                 )
             width = 2 * c.hidden
-        if not with_output:
-            return
-        self.out_kernel = tf.Variable(init([width, c.num_tags]), name="out_kernel")
-        self.out_bias = tf.Variable(tf.zeros([c.num_tags]), name="out_bias")
-        self.transitions = tf.Variable(tf.zeros([c.num_tags, c.num_tags]), name="transitions")
-        self.start = tf.Variable(tf.zeros([c.num_tags]), name="start")
-        self.end = tf.Variable(tf.zeros([c.num_tags]), name="end")
 
-    # -- the forward pass -----------------------------------------------------------------
-    def emissions(
-        self,
-        vectors: tf.Tensor,
-        chars: tf.Tensor,
-        lengths: tf.Tensor,
-        dropout_rate: float | tf.Tensor = 0.0,
-        noise: tf.random.Generator | None = None,
-        lexicon: tf.Tensor | None = None,
-    ) -> tf.Tensor:
-        """Per-token tag scores [batch, time, tags] from word vectors [batch, time, dim],
-        character ids [batch, time, chars] and sentence lengths [batch]: the training path,
-        differentiable (the LSTM as a scan). ``lexicon``: the tokens' lexicon codes [batch,
-        time] for a tagger with lexicon features."""
-        return self.emissions_from(
-            vectors, self.char_features(chars), lengths, dropout_rate, noise, lexicon=lexicon
-        )
+    @property
+    def output_width(self) -> int:
+        """The width of :meth:`encode`'s features: what an output projection takes."""
+        c = self.config
+        return 2 * c.hidden if c.layers else c.word_dim + c.char_filters + c.lexicon_width
 
     def char_features(self, chars: tf.Tensor) -> tf.Tensor:
         """The char-CNN features [batch, time, filters] of character ids [batch, time, chars]."""
         shape = tf.shape(chars)
         per_word = self.word_char_features(tf.reshape(chars, [-1, shape[2]]))
         return tf.reshape(per_word, [shape[0], shape[1], self.config.char_filters])
-
-    def emissions_from(
-        self,
-        vectors: tf.Tensor,
-        char_features: tf.Tensor,
-        lengths: tf.Tensor,
-        dropout_rate: float | tf.Tensor = 0.0,
-        noise: tf.random.Generator | None = None,
-        fused: bool = False,
-        lexicon: tf.Tensor | None = None,
-    ) -> tf.Tensor:
-        """Tag scores from word vectors and the tokens' character features [batch, time,
-        filters] (inference computes those once per distinct word). ``fused=True`` runs the
-        LSTM in one kernel per direction, for inference only (its gradient is wrong).
-
-        A tagger trained with lexicon features (``config.lexicon_classes``) also takes the
-        tokens' lexicon codes [batch, time] (0: O, 1 + 2c: B of class c, 2 + 2c: I of c),
-        fed to the BiLSTM as a one-hot beside the word vector and the char features."""
-        features = self.encode(
-            vectors, char_features, lengths, dropout_rate, noise, fused, lexicon=lexicon
-        )
-        return project(features, self.out_kernel, self.out_bias)
 
     def encode(
         self,
@@ -123,8 +84,14 @@ class TaggerNetwork(tf.Module):
         fused: bool = False,
         lexicon: tf.Tensor | None = None,
     ) -> tf.Tensor:
-        """The BiLSTM's output [batch, time, 2 * hidden] that :meth:`emissions_from` projects
-        to tag scores (the same arguments); heads of a multi-head network share it."""
+        """The BiLSTM's output [batch, time, 2 * hidden] from word vectors [batch, time, dim],
+        the tokens' character features [batch, time, filters] (:meth:`char_features`) and
+        sentence lengths [batch]; an output projection makes tag scores of it. ``fused=True``
+        runs the LSTM in one kernel per direction, for inference only (its gradient is wrong).
+
+        A tagger trained with lexicon features (``config.lexicon_classes``) also takes the
+        tokens' lexicon codes [batch, time] (0: O, 1 + 2c: B of class c, 2 + 2c: I of c),
+        fed to the BiLSTM as a one-hot beside the word vector and the char features."""
         parts = [vectors, char_features]
         width = self.config.lexicon_width
         if width:
@@ -155,6 +122,57 @@ class TaggerNetwork(tf.Module):
         # Max over the real characters only.
         pooled = tf.reduce_max(conv * present - 1e9 * (1.0 - present), axis=1)
         return pooled * tf.reduce_max(present, axis=1)
+
+    def head_emissions(
+        self,
+        kernel: tf.Tensor,
+        bias: tf.Tensor,
+        vectors: tf.Tensor,
+        chars: tf.Tensor,
+        lengths: tf.Tensor,
+        **encoding: Any,
+    ) -> tf.Tensor:
+        """Tag scores [batch, time, tags] of the output projection ``kernel``, ``bias`` on
+        this encoder, from word vectors [batch, time, dim], character ids [batch, time, chars]
+        and sentence lengths [batch]: the training path, differentiable (the LSTM as a scan).
+        ``encoding``: the keywords of :meth:`encode` (``dropout_rate``, ``noise``,
+        ``lexicon``)."""
+        features = self.encode(vectors, self.char_features(chars), lengths, **encoding)
+        return project(features, kernel, bias)
+
+
+class TaggerNetwork(TaggerEncoder):
+    """A tagger: the encoder, its output projection to tag scores, and the CRF's weights."""
+
+    def __init__(self, config: TaggerConfig, seed: int = 0) -> None:
+        super().__init__(config, seed)
+        init = tf.keras.initializers.GlorotUniform(seed=seed)  # stateless: as the encoder's
+        c = config
+        self.out_kernel = tf.Variable(init([self.output_width, c.num_tags]), name="out_kernel")
+        self.out_bias = tf.Variable(tf.zeros([c.num_tags]), name="out_bias")
+        self.transitions = tf.Variable(tf.zeros([c.num_tags, c.num_tags]), name="transitions")
+        self.start = tf.Variable(tf.zeros([c.num_tags]), name="start")
+        self.end = tf.Variable(tf.zeros([c.num_tags]), name="end")
+
+    # -- the forward pass -----------------------------------------------------------------
+    def emissions(
+        self, vectors: tf.Tensor, chars: tf.Tensor, lengths: tf.Tensor, **encoding: Any
+    ) -> tf.Tensor:
+        """Per-token tag scores [batch, time, tags]: :meth:`TaggerEncoder.head_emissions` of
+        this tagger's output projection (the training path). ``encoding``: the keywords of
+        :meth:`TaggerEncoder.encode` (``dropout_rate``, ``noise``, ``lexicon``)."""
+        return self.head_emissions(
+            self.out_kernel, self.out_bias, vectors, chars, lengths, **encoding
+        )
+
+    def emissions_from(
+        self, vectors: tf.Tensor, char_features: tf.Tensor, lengths: tf.Tensor, **encoding: Any
+    ) -> tf.Tensor:
+        """Tag scores from word vectors and the tokens' character features [batch, time,
+        filters] (inference computes those once per distinct word); ``encoding``: the keywords
+        of :meth:`TaggerEncoder.encode` (with ``fused=True`` for inference)."""
+        features = self.encode(vectors, char_features, lengths, **encoding)
+        return project(features, self.out_kernel, self.out_bias)
 
     # -- saving and loading ---------------------------------------------------------------
     def save(self, folder: str | os.PathLike[str]) -> None:

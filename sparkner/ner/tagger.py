@@ -6,8 +6,6 @@ LightPipeline.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,8 +22,6 @@ TOKENS_PER_BATCH = 4096
 # Words whose char-CNN features a loaded tagger keeps (about 300 bytes each): clinical text
 # repeats its words, and a one-note call then skips the char-CNN's TensorFlow call.
 CACHED_WORDS = 50_000
-_CACHE_LOCK = threading.Lock()
-_TAGGERS: dict[tuple[str, str], Tagger] = {}
 
 
 def flat_call(function: Any) -> Callable[..., list[Any]]:
@@ -50,7 +46,7 @@ def flat_call(function: Any) -> Callable[..., list[Any]]:
 class Tagger:
     """A loaded network plus its compiled inference function."""
 
-    def __init__(self, network, cache_words: bool = False) -> None:  # a TaggerNetwork
+    def __init__(self, network: Any, cache_words: bool = False) -> None:  # a TaggerNetwork
         """``cache_words``: keep each word's char-CNN features between calls; only for a
         network whose weights no longer change (a validator's do, between epochs)."""
         import tensorflow as tf
@@ -92,17 +88,15 @@ class Tagger:
         )
 
     @classmethod
-    def load(cls, folder: str, fingerprint: str, threads: int | None = None) -> Tagger:
-        """A tagger from a saved folder, loaded once per process and fingerprint."""
-        key = (os.path.realpath(folder), fingerprint)
-        with _CACHE_LOCK:
-            tagger = _TAGGERS.get(key)
-            if tagger is None:
-                configure_threads(threads)
-                from sparkner.ner.network import TaggerNetwork
+    def load(cls, folder: str, threads: int | None = None) -> Tagger:
+        """The tagger saved in ``folder``, for tagging (it keeps its words' char-CNN
+        features); TensorFlow is first set to run ``threads`` ops at a time (see
+        :func:`~sparkner.ner.threads.configure_threads`). Loads anew on every call: the
+        stage that runs it keeps it."""
+        configure_threads(threads)
+        from sparkner.ner.network import TaggerNetwork
 
-                tagger = _TAGGERS[key] = cls(TaggerNetwork.load(folder), cache_words=True)
-            return tagger
+        return cls(TaggerNetwork.load(folder), cache_words=True)
 
     def char_ids(self, words: pa.Array | Sequence[str]) -> np.ndarray:
         """[words, max_word_chars] character ids, one row per word."""
@@ -133,14 +127,17 @@ class Tagger:
         cache = self._word_features
         if cache is None:
             return self._char_features_of(self._char_table(distinct)), rows
-        found = [cache.get(word) for word in distinct]
-        missing = [word for word, features in zip(distinct, found, strict=True) if features is None]
+        cached = [cache.get(word) for word in distinct]
+        missing = [
+            word for word, features in zip(distinct, cached, strict=True) if features is None
+        ]
+        computed: dict[str, np.ndarray] = {}
         if missing:
             features = self._char_features_of(self._char_table(missing))[:-1]  # less padding
             computed = dict(zip(missing, features, strict=True))
-            found = [computed[w] if f is None else f for w, f in zip(distinct, found, strict=True)]
             if len(cache) < CACHED_WORDS:
                 cache.update(computed)
+        found = [computed[w] if f is None else f for w, f in zip(distinct, cached, strict=True)]
         return np.vstack([*found, np.zeros(self.config.char_filters, np.float32)]), rows
 
     @property
@@ -241,15 +238,15 @@ class Tagger:
 
     def _predict_batch(
         self,
-        sentences,
-        offsets,
-        lengths,
-        vectors,
-        word_features,
-        char_rows,
-        tags,
-        scores,
-        lexicon=None,
+        sentences: np.ndarray,
+        offsets: np.ndarray,
+        lengths: np.ndarray,
+        vectors: np.ndarray,
+        word_features: np.ndarray,
+        char_rows: np.ndarray,
+        tags: np.ndarray,
+        scores: np.ndarray,
+        lexicon: np.ndarray | None = None,
     ) -> None:
         steps = int(lengths[sentences].max())
         positions = offsets[sentences][:, None] + np.arange(steps)[None, :]

@@ -1,6 +1,6 @@
 """Test-only fault injection into the Python workers' calls; inert in every real run.
 
-``tests/test_failures.py`` sets, through ``spark.executorEnv``:
+``tests/runtime/test_failures.py`` sets, through ``spark.executorEnv``:
 
 - ``SPARKNER_TEST_KILL_WORKER`` to a marker file's path: the first worker to create the file
   exits at once, as a crash would (Spark must retry the task);

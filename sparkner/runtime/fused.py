@@ -25,7 +25,7 @@ from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 from sparkner.core.spark_types import ANNOTATIONS_SPARK_TYPE
 from sparkner.runtime.steps import Step, annotator_stages, describe, plan_steps, run_steps
 from sparkner.runtime.udf import TEXT_BYTES_PER_CALL, has_arrow_udf, vectorized_udf
-from sparkner.stages.stage import AnnotatorStage
+from sparkner.stages.stage import AnnotatorStage, pipeline_schema
 
 
 def pipeline_udf(
@@ -47,11 +47,10 @@ def pipeline_udf(
     unknown = sorted((set(outputs) | set(counts)) - set(written))
     if unknown:
         raise ValueError(f"the pipeline writes no column(s) {unknown}; it writes {written}")
-    if not checked:  # ``checked``: the caller ran the stages' transform on its frame already
+    if not checked:  # ``checked``: the caller checked the stages on its frame's schema
         # Each stage's transform-time checks (columns, the vectors' storageRef and dimension),
-        # which the one UDF would otherwise skip: transform() is lazy, so no job runs.
-        empty = spark.createDataFrame([], StructType([StructField(input_col, StringType())]))
-        PipelineModel(stages=list(stages)).transform(empty)
+        # which the one UDF would otherwise skip: on the schema alone, no round trip.
+        pipeline_schema(stages, StructType([StructField(input_col, StringType())]))
     steps = plan_steps([(s, s.spark_batch_function(spark)) for s in stages], input_col)
     fields = [StructField(name, ANNOTATIONS_SPARK_TYPE) for name in outputs]
     fields += [StructField(f"{name}_count", IntegerType(), False) for name in counts]
@@ -86,9 +85,8 @@ def fused_transform(pipeline: PipelineModel, data: DataFrame) -> DataFrame:
     more, and the 200 floats per token of ``embeddings`` are made only where they are used.
     """
     stages, input_col = annotator_stages(pipeline)
-    # The stage path's checks (input columns, vectors, clashing names) and its schema, without
-    # a job: transform() is lazy.
-    expected = pipeline.transform(data.limit(0)).schema
+    # The stage path's checks (input columns, vectors) and its schema, on the schema alone.
+    expected = pipeline_schema(pipeline.stages, data.schema)
     steps, _ = describe(stages)
     needs: dict[str, set[str]] = {}  # column -> the columns made on the way to it
     for step in steps:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import sys
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
@@ -40,6 +42,12 @@ def read_spark_defaults(path: str | os.PathLike[str]) -> dict[str, str]:
                 raise ValueError(f"{path}, line {number}: expected 'key value', got {line!r}")
             settings[parts[0]] = parts[1].strip()
     return settings
+
+
+@functools.cache
+def bundled_defaults() -> Mapping[str, str]:
+    """The settings of the bundled ``conf/spark-defaults.conf``, read once (read-only)."""
+    return MappingProxyType(read_spark_defaults(conf_dir() / "spark-defaults.conf"))
 
 
 def start(
@@ -86,8 +94,7 @@ def start(
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
     master = master or "local[*]"
-    settings = read_spark_defaults(conf_dir() / "spark-defaults.conf")
-    settings.update(_RUNTIME_SETTINGS)
+    settings = {**bundled_defaults(), **_RUNTIME_SETTINGS}
     log4j = (conf_dir() / "log4j2.properties").as_uri()
     settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log4j}"
     settings["spark.executor.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log4j}"
@@ -128,7 +135,7 @@ def _connect(remote: str, config: Mapping[str, str] | None) -> SparkSession:
         raise ImportError(
             f"Spark Connect needs pyspark's Connect client: pip install 'sparkner[connect]' ({exc})"
         ) from None
-    defaults = read_spark_defaults(conf_dir() / "spark-defaults.conf")
+    defaults = bundled_defaults()
     settings = {key: defaults[key] for key in _CONNECT_SETTINGS}  # Connect always uses Arrow
     settings.update(config or {})
     for key, value in settings.items():
@@ -159,8 +166,7 @@ def _session_of_launcher(app_name: str, config: Mapping[str, str] | None) -> Spa
 
     SparkContext._ensure_initialized()  # connect to the launcher's JVM, which holds them
     launched = SparkConf()  # the launcher's settings (--master, --conf, its defaults file)
-    settings = read_spark_defaults(conf_dir() / "spark-defaults.conf")
-    settings.update(_RUNTIME_SETTINGS)
+    settings = {**bundled_defaults(), **_RUNTIME_SETTINGS}
     settings.update(config or {})
     builder = SparkSession.builder.appName(launched.get("spark.app.name", app_name))
     for key, value in settings.items():

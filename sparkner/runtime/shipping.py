@@ -18,10 +18,12 @@ import os
 import tarfile
 import threading
 from dataclasses import dataclass
+from typing import Any, cast
 
 from pyspark.sql import SparkSession
 
 from sparkner import resources
+from sparkner._version import __version__
 from sparkner.runtime.scratch import scratch_folder
 
 _LOCK = threading.Lock()
@@ -68,8 +70,6 @@ def ship_folder(spark: SparkSession, folder: str, fingerprint: str) -> FolderLoc
     folder = os.path.realpath(folder)
     bundled = resources.bundled_name_of(folder)
     if bundled is not None:
-        from sparkner import __version__
-
         return FolderLocation(
             local_path=folder,
             fingerprint=fingerprint,
@@ -77,7 +77,8 @@ def ship_folder(spark: SparkSession, folder: str, fingerprint: str) -> FolderLoc
             bundled_version=__version__,
         )
     name = f"sparkner-{os.path.basename(folder)}-{fingerprint}.tar"
-    session = spark.session_id if is_connect(spark) else spark.sparkContext.applicationId
+    # A Connect session has an id (and no SparkContext); a classic one, its application's.
+    session = cast(Any, spark).session_id if is_connect(spark) else spark.sparkContext.applicationId
     with _LOCK:
         shipped = _SHIPPED.setdefault(session, set())
         if name not in shipped:
@@ -96,7 +97,6 @@ def _pack(folder: str, name: str) -> str:
 
 
 def _installed_bundled_folder(name: str, driver_version: str) -> str:
-    from sparkner import __version__
 
     if driver_version and driver_version != __version__:
         raise RuntimeError(

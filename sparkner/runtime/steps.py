@@ -23,14 +23,16 @@ def annotator_stages(
     """The pipeline's stages, checked to be sparkner annotators, and the text column the
     first text stage reads. Finishers (:class:`~sparkner.stages.stage.FinisherStage`) are left
     out: they only reshape annotation columns for Spark."""
-    stages = list(pipeline.stages if isinstance(pipeline, PipelineModel) else pipeline)
-    stages = [stage for stage in stages if not isinstance(stage, FinisherStage)]
-    for stage in stages:
+    stages: list[AnnotatorStage] = []
+    for stage in pipeline.stages if isinstance(pipeline, PipelineModel) else pipeline:
+        if isinstance(stage, FinisherStage):
+            continue
         if not isinstance(stage, AnnotatorStage):
             raise TypeError(
                 f"LightPipeline runs sparkner annotators only; stage {stage.uid} is a "
                 f"{type(stage).__name__}. Use pipeline.transform(dataframe) for it."
             )
+        stages.append(stage)
     text_stages = [s for s in stages if isinstance(s, TextInputStage)]
     if not text_stages:
         raise ValueError("LightPipeline needs a DocumentAssembler (a stage that reads text)")
@@ -57,7 +59,8 @@ def plan_steps(
     labels: dict[str, tuple[str, ...] | None] = {}
     steps = []
     for stage, function in stages:
-        names = stage.input_columns(types)
+        inputs = stage.resolve_inputs(types)
+        names = list(inputs.values())
         missing = [n for n in names if n not in types]
         if missing:
             raise ValueError(
@@ -65,7 +68,7 @@ def plan_steps(
                 f"writes; the pipeline's columns are {sorted(types)}"
             )
         output = stage.getOutputCol()
-        labels[output] = stage.output_labels([labels.get(n) for n in names])
+        labels[output] = stage.output_labels({role: labels.get(n) for role, n in inputs.items()})
         steps.append(
             Step(function, tuple(names), output, stage.output_annotator_type, labels[output])
         )

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import Column
+from pyspark.sql import functions as F
 from pyspark.sql.types import DataType
 
 from sparkner.core.spark_types import ANNOTATIONS_SPARK_TYPE
@@ -22,10 +23,10 @@ from sparkner.runtime import faults
 
 BatchFunction = Callable[..., pa.Array]
 
-try:  # pyspark >= 4.1
-    from pyspark.sql.functions import arrow_udf as _arrow_udf
-except ImportError:  # pyspark 4.0 (Databricks runtimes still ship it)
-    _arrow_udf = None
+# pyspark >= 4.1; None on pyspark 4.0 (Databricks runtimes still ship it). Untyped, as is
+# pandas_udf below: pyspark's overloads ask for a functionType, which the runner's type hints
+# replace.
+_arrow_udf: Callable[..., Any] | None = getattr(F, "arrow_udf", None)
 
 
 def has_arrow_udf() -> bool:
@@ -66,10 +67,9 @@ def vectorized_udf(
         runner = _pandas_batches(function, tuple(input_types), max_call_size)
     if name:
         runner.__name__ = runner.__qualname__ = name
-    if use_arrow:
+    if use_arrow and _arrow_udf is not None:
         return _arrow_udf(runner, return_type)
-    from pyspark.sql.functions import pandas_udf
-
+    pandas_udf: Callable[..., Any] = F.pandas_udf
     return pandas_udf(runner, return_type)
 
 

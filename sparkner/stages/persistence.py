@@ -22,6 +22,8 @@ from pyspark.ml.util import (
     MLWriter,
 )
 
+from sparkner.core.paths import filesystem_path
+
 FILES_DIR = "files"
 PIPELINE_CLASS = "pyspark.ml.pipeline.PipelineModel"
 # A stage uid as Spark ML makes them (ClassName_hex): no separators, no "..".
@@ -30,16 +32,13 @@ _PLAIN_UID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 def local_path(path: str) -> str:
     """A local filesystem path from a path or ``file:`` URI; other schemes are refused."""
-    if path.startswith("file://"):
-        return path[len("file://") :]
-    if path.startswith("file:"):
-        return path[len("file:") :]
-    if "://" in path:
+    local = filesystem_path(path)
+    if local is None:
         raise ValueError(
             f"{path}: sparkner saves and loads models on local or mounted paths only; copy the "
             f"model to such a path (e.g. a DBFS /dbfs/... mount) first"
         )
-    return path
+    return local
 
 
 class FolderStageWriter(MLWriter):
@@ -80,7 +79,7 @@ class FolderStageReadWrite(MLReadable, MLWritable):
         return FolderStageWriter(self)
 
     @classmethod
-    def read(cls) -> MLReader:
+    def read(cls) -> Any:  # an MLReader; Any, as pyspark's DefaultParamsReadable types its own
         return FolderStageReader(cls)
 
 

@@ -5,12 +5,17 @@ column) and returns an Arrow array of annotation lists. :class:`AnnotatorStage` 
 function into a Spark column (:func:`sparkner.runtime.udf.vectorized_udf`), and the
 LightPipeline and the annotate job's fused UDF call the very same function
 (:mod:`sparkner.runtime.steps`).
+
+A stage names its inputs by role (:func:`roles`: ``sentence``, ``token``, ``embeddings``...).
+The columns of ``setInputCols`` are matched to the roles once, at the stage boundary
+(:meth:`AnnotatorStage.checked_inputs`, the check behind ``transform`` and
+``transformSchema``), and the stage uses them by role from then on.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -27,11 +32,22 @@ from sparkner.core.annotation import (
     column_metadata,
 )
 from sparkner.core.params import HasInputCol, HasInputCols, HasOutputCol
+from sparkner.core.spark_types import ANNOTATIONS_SPARK_TYPE
 from sparkner.runtime.udf import BatchFunction, UnreadInputs, vectorized_udf
+
+# A stage's input columns by role (role -> column name), in the order its batch function
+# takes them.
+InputColumns = dict[str, str]
 
 
 class AnnotatorInputError(ValueError):
     """An input column is missing or holds the wrong kind of data."""
+
+
+def roles(**annotator_types: str) -> tuple[tuple[str, str], ...]:
+    """A stage's input roles, as it declares them: ``roles(sentence=DOCUMENT, token=TOKEN)``
+    (role name -> annotator type, in the order its batch function takes them)."""
+    return tuple(annotator_types.items())
 
 
 def is_annotation_type(data_type: DataType) -> bool:
@@ -47,22 +63,63 @@ def annotator_type_of(field: StructField) -> str | None:
     return (field.metadata or {}).get(ANNOTATOR_TYPE_KEY)
 
 
+def annotator_types_of(schema: StructType) -> dict[str, str | None]:
+    """Each column's recorded annotator type (None where there is none)."""
+    return {f.name: annotator_type_of(f) for f in schema.fields}
+
+
+def input_field(stage: str, schema: StructType, name: str) -> StructField:
+    """The column ``name`` of ``schema``, which must exist; the error names the ``stage`` (its
+    description), the column and the columns there are."""
+    names = schema.fieldNames()
+    if name not in names:
+        raise AnnotatorInputError(
+            f"{stage}: input column {name!r} does not exist; the DataFrame has columns "
+            f"{sorted(names)}"
+        )
+    return schema[name]
+
+
+def wrong_type(stage: str, field: StructField, expected: str) -> AnnotatorInputError:
+    """The error for an input column of the wrong Spark type."""
+    return AnnotatorInputError(
+        f"{stage}: input column {field.name!r} is of Spark type "
+        f"{field.dataType.simpleString()}, expected {expected}"
+    )
+
+
 def check_annotation_columns(stage: str, schema: StructType, names: Sequence[str]) -> None:
-    """Each of ``names`` is a column of ``schema`` holding annotations; the error names the
-    ``stage`` (its description), the column and the columns there are."""
-    by_name = {f.name: f for f in schema.fields}
+    """Each of ``names`` is a column of ``schema`` holding annotations (see
+    :func:`input_field`)."""
+    expected = (
+        "an annotation column (array<struct<annotatorType,begin,end,result,metadata,embeddings>>)"
+    )
     for name in names:
-        if name not in by_name:
-            raise AnnotatorInputError(
-                f"{stage}: input column {name!r} does not exist; the DataFrame has columns "
-                f"{sorted(by_name)}"
-            )
-        if not is_annotation_type(by_name[name].dataType):
-            raise AnnotatorInputError(
-                f"{stage}: input column {name!r} is of Spark type "
-                f"{by_name[name].dataType.simpleString()}, expected an annotation column "
-                f"(array<struct<annotatorType,begin,end,result,metadata,embeddings>>)"
-            )
+        field = input_field(stage, schema, name)
+        if not is_annotation_type(field.dataType):
+            raise wrong_type(stage, field, expected)
+
+
+def with_columns(schema: StructType, fields: Iterable[StructField]) -> StructType:
+    """``schema`` as ``withColumn`` leaves it for each field in turn: a column of the same
+    name (Spark's default resolution: any letter case) is replaced where it stands, and a
+    new name is appended."""
+    result = list(schema.fields)
+    for field in fields:
+        same = [i for i, f in enumerate(result) if f.name.lower() == field.name.lower()]
+        for i in same:
+            result[i] = field
+        if not same:
+            result.append(field)
+    return StructType(result)
+
+
+def pipeline_schema(stages: Iterable[Any], schema: StructType) -> StructType:
+    """The schema a pipeline of sparkner stages makes of ``schema``, every stage's input
+    checked on the way (each stage's ``transformSchema``): no job, no server round trip."""
+    for stage in stages:
+        schema = stage.transformSchema(schema)
+    return schema
 
 
 class FinisherStage:
@@ -74,138 +131,149 @@ class FinisherStage:
 class AnnotatorStage(Transformer, HasOutputCol, DefaultParamsReadable, DefaultParamsWritable):
     """Base of every stage that writes an annotation column.
 
-    A subclass declares ``output_annotator_type``, the input columns it reads
-    (:meth:`input_columns`), their Arrow types, and :meth:`batch_function`, the pure function
-    over Arrow arrays that does the work.
+    A subclass declares ``output_annotator_type``, how its inputs are found and checked
+    (:meth:`resolve_inputs`, :meth:`checked_inputs`) and :meth:`batch_function`, the pure
+    function over Arrow arrays that does the work.
     """
 
     output_annotator_type: ClassVar[str]
+    # The Arrow type of every input column of the batch function.
+    input_arrow_type: ClassVar[pa.DataType] = ANNOTATIONS_ARROW_TYPE
     # Size of one call of the batch function on Spark, in bytes or annotations of its first
     # input (see regroup; None: each Arrow batch as Spark sends it); set for stages whose
     # output dwarfs their input, so no output batch grows too large.
     max_call_size: ClassVar[int | None] = None
-    # Which inputs the batch function reads (None: all); the others arrive as None on Spark.
-    reads_inputs: ClassVar[tuple[bool, ...] | None] = None
+    # The roles the batch function reads (None: all); the others arrive as None on Spark.
+    reads: ClassVar[tuple[str, ...] | None] = None
     # Whether the stage's work dominates a pipeline's (a network over every token): the fused
     # transform runs such a stage once for all the columns that depend on it.
     costly: ClassVar[bool] = False
 
     # -- what a subclass provides -------------------------------------------------------------
     @abstractmethod
-    def input_columns(self, column_types: Mapping[str, str | None] | None = None) -> list[str]:
-        """The input column names, in the order :meth:`batch_function` takes them."""
+    def resolve_inputs(self, column_types: Mapping[str, str | None] | None = None) -> InputColumns:
+        """The input columns by role, matched by the columns' annotator types
+        (``column_types``: column -> type) where known; no schema needed."""
 
-    def input_arrow_types(self) -> list[pa.DataType]:
-        return [ANNOTATIONS_ARROW_TYPE] * len(self.input_columns())
+    @abstractmethod
+    def checked_inputs(self, schema: StructType) -> InputColumns:
+        """:meth:`resolve_inputs` for the columns of ``schema``, each checked; raises
+        :class:`AnnotatorInputError` if an input is missing or not as expected."""
 
     @abstractmethod
     def batch_function(self) -> BatchFunction:
         """The pure function (Arrow arrays in, an annotation array out) that does the work."""
-
-    @abstractmethod
-    def check_input_schema(self, schema: StructType) -> None:
-        """Raise :class:`AnnotatorInputError` if the input columns are not as expected."""
 
     def spark_batch_function(self, spark: SparkSession) -> BatchFunction:
         """The batch function for the Spark path; stages with files ship them here first."""
         return self.batch_function()
 
     def output_labels(
-        self, input_labels: Sequence[tuple[str, ...] | None]
+        self, input_labels: Mapping[str, tuple[str, ...] | None]
     ) -> tuple[str, ...] | None:
         """The results this stage can write (a tagger's tags, a converter's entity types),
-        given those of its inputs in order; None where results are free text."""
+        given those of its inputs by role; None where results are free text."""
         return None
 
-    def output_column_metadata(self, input_names: list[str]) -> dict[str, Any]:
+    def output_column_metadata(self, inputs: InputColumns) -> dict[str, Any]:
         """The metadata recorded on the output column (its annotator type, at least)."""
         return column_metadata(self.output_annotator_type)
 
     # -- shared plumbing ----------------------------------------------------------------------
+    def output_field(self, inputs: InputColumns) -> StructField:
+        """The output column as ``transform`` writes it."""
+        metadata = self.output_column_metadata(inputs)
+        return StructField(self.getOutputCol(), ANNOTATIONS_SPARK_TYPE, True, metadata)
+
+    def transformSchema(self, schema: StructType) -> StructType:
+        """The schema ``transform`` gives a DataFrame of ``schema``, its inputs checked as
+        ``transform`` checks them; computed here, without Spark."""
+        return with_columns(schema, [self.output_field(self.checked_inputs(schema))])
+
     def _transform(self, dataset: DataFrame) -> DataFrame:
-        self.check_input_schema(dataset.schema)
-        column_types = {f.name: annotator_type_of(f) for f in dataset.schema.fields}
-        names = self.input_columns(column_types)
-        read = self.reads_inputs or (True,) * len(names)
-        # Columns the batch function does not read are not sent to the Python worker at all.
-        columns = [name for name, used in zip(names, read, strict=True) if used]
-        types = [t for t, used in zip(self.input_arrow_types(), read, strict=True) if used]
+        schema = dataset.schema
+        return self.annotate(dataset, self.checked_inputs(schema), schema)
+
+    def annotate(self, dataset: DataFrame, inputs: InputColumns, schema: StructType) -> DataFrame:
+        """``dataset`` (of ``schema``) with the output column, from its checked ``inputs``."""
+        read = [self.reads is None or role in self.reads for role in inputs]
         function = self.spark_batch_function(dataset.sparkSession)
         if not all(read):
+            # Columns the batch function does not read are not sent to the Python worker.
             function = UnreadInputs(function, read)
-        return self.annotate_with(dataset, columns, types, function, names)
+        columns = [name for name, used in zip(inputs.values(), read, strict=True) if used]
+        return self.annotate_with(dataset, columns, function, inputs)
 
     def annotate_with(
         self,
         dataset: DataFrame,
         columns: Sequence[str],
-        types: Sequence[pa.DataType],
         function: BatchFunction,
-        input_names: list[str],
+        inputs: InputColumns,
     ) -> DataFrame:
-        """``dataset`` with the output column: ``function`` over ``columns`` (of Arrow
-        ``types``) in a vectorized UDF; ``input_names`` are the stage's resolved inputs."""
+        """``dataset`` with the output column: ``function`` over ``columns`` in a vectorized
+        UDF; ``inputs`` are the stage's checked inputs."""
         udf = vectorized_udf(
-            function, list(types), name=type(self).__name__, max_call_size=self.max_call_size
+            function,
+            [self.input_arrow_type] * len(columns),
+            name=type(self).__name__,
+            max_call_size=self.max_call_size,
         )
-        output = self.getOutputCol()
-        metadata = self.output_column_metadata(input_names)
-        annotated = udf(*(dataset[c] for c in columns)).alias(output, metadata=metadata)
-        return dataset.withColumn(output, annotated)
+        field = self.output_field(inputs)
+        annotated = udf(*(dataset[c] for c in columns)).alias(field.name, metadata=field.metadata)
+        return dataset.withColumn(field.name, annotated)
 
     def _describe(self) -> str:
         return f"{type(self).__name__} (outputCol {self.getOutputCol()!r})"
 
 
 class AnnotatorTransformer(AnnotatorStage, HasInputCols):
-    """A stage that reads annotation columns, matched to ``input_annotator_types``.
+    """A stage that reads annotation columns, one per role of ``input_roles``.
 
-    Columns are matched to the expected types by the annotator type recorded in their
-    metadata, so the order given to ``setInputCols`` does not matter; columns without that
-    record are taken in the order given. ``optional_input_types`` may follow the required
-    ones: inputCols then names the required columns plus the first few optional ones.
+    Columns are matched to the roles by the annotator type recorded in their metadata, so the
+    order given to ``setInputCols`` does not matter; columns without that record are taken in
+    the order given. ``optional_roles`` may follow the required ones: inputCols then names
+    the required columns plus the first few optional ones.
     """
 
-    input_annotator_types: ClassVar[tuple[str, ...]]
-    optional_input_types: ClassVar[tuple[str, ...]] = ()
+    input_roles: ClassVar[tuple[tuple[str, str], ...]]
+    optional_roles: ClassVar[tuple[tuple[str, str], ...]] = ()
 
-    def expected_input_types(self) -> tuple[str, ...]:
-        """The annotator types of the inputs as set: the required ones, then as many of the
-        optional ones as inputCols has further columns."""
-        extra = len(self.getInputCols()) - len(self.input_annotator_types)
-        return self.input_annotator_types + self.optional_input_types[: max(extra, 0)]
+    def expected_roles(self) -> tuple[tuple[str, str], ...]:
+        """The roles (and annotator types) of the inputs as set: the required ones, then as
+        many of the optional ones as inputCols has further columns."""
+        extra = len(self.getInputCols()) - len(self.input_roles)
+        return self.input_roles + self.optional_roles[: max(extra, 0)]
 
-    def input_columns(self, column_types: Mapping[str, str | None] | None = None) -> list[str]:
+    def resolve_inputs(self, column_types: Mapping[str, str | None] | None = None) -> InputColumns:
         given = list(self.getInputCols())
-        expected = self.expected_input_types()
+        expected = self.expected_roles()
         if len(given) != len(expected):
-            optional = self.optional_input_types
-            also = f", optionally followed by {list(optional)}" if optional else ""
+            optional = [t for _, t in self.optional_roles]
+            also = f", optionally followed by {optional}" if optional else ""
             raise AnnotatorInputError(
                 f"{self._describe()}: inputCols {given} has {len(given)} columns, expected "
-                f"{len(self.input_annotator_types)} (of annotator types "
-                f"{list(self.input_annotator_types)}{also})"
+                f"{len(self.input_roles)} (of annotator types "
+                f"{[t for _, t in self.input_roles]}{also})"
             )
         column_types = column_types or {}
         remaining = list(given)
-        ordered: list[str | None] = [None] * len(expected)
-        for i, wanted in enumerate(expected):
+        matched: dict[str, str] = {}
+        for role, wanted in expected:
             match = next((c for c in remaining if column_types.get(c) == wanted), None)
             if match is not None:
-                ordered[i] = match
+                matched[role] = match
                 remaining.remove(match)
-        for i in range(len(ordered)):
-            if ordered[i] is None:
-                ordered[i] = remaining.pop(0)
-        return [c for c in ordered if c is not None]
+        # Columns without a recorded type take the roles left, in the order given.
+        return {role: matched.get(role) or remaining.pop(0) for role, _ in expected}
 
-    def check_input_schema(self, schema: StructType) -> None:
-        by_name = {f.name: f for f in schema.fields}
-        column_types = {f.name: annotator_type_of(f) for f in schema.fields}
+    def checked_inputs(self, schema: StructType) -> InputColumns:
         check_annotation_columns(self._describe(), schema, self.getInputCols())
-        for name, wanted in zip(
-            self.input_columns(column_types), self.expected_input_types(), strict=True
-        ):
+        column_types = annotator_types_of(schema)
+        inputs = self.resolve_inputs(column_types)
+        by_name = {f.name: f for f in schema.fields}
+        for role, wanted in self.expected_roles():
+            name = inputs[role]
             found = column_types.get(name)
             if found is not None and found != wanted:
                 raise AnnotatorInputError(
@@ -213,6 +281,7 @@ class AnnotatorTransformer(AnnotatorStage, HasInputCols):
                     f"expected {wanted!r}"
                 )
             self._check_storage_ref(by_name[name])
+        return inputs
 
     def _check_storage_ref(self, field: StructField) -> None:
         """A stage trained on some word vectors must get those vectors (``storageRef``)."""
@@ -229,24 +298,15 @@ class AnnotatorTransformer(AnnotatorStage, HasInputCols):
 
 
 class TextInputStage(AnnotatorStage, HasInputCol):
-    """A stage that reads one plain string column (the DocumentAssembler)."""
+    """A stage that reads one plain string column (the DocumentAssembler), as role ``text``."""
 
-    def input_columns(self, column_types: Mapping[str, str | None] | None = None) -> list[str]:
-        return [self.getInputCol()]
+    input_arrow_type = pa.string()
 
-    def input_arrow_types(self) -> list[pa.DataType]:
-        return [pa.string()]
+    def resolve_inputs(self, column_types: Mapping[str, str | None] | None = None) -> InputColumns:
+        return {"text": self.getInputCol()}
 
-    def check_input_schema(self, schema: StructType) -> None:
-        name = self.getInputCol()
-        by_name = {f.name: f for f in schema.fields}
-        if name not in by_name:
-            raise AnnotatorInputError(
-                f"{self._describe()}: input column {name!r} does not exist; the DataFrame has "
-                f"columns {sorted(by_name)}"
-            )
-        if not isinstance(by_name[name].dataType, StringType):
-            raise AnnotatorInputError(
-                f"{self._describe()}: input column {name!r} is of Spark type "
-                f"{by_name[name].dataType.simpleString()}, expected string"
-            )
+    def checked_inputs(self, schema: StructType) -> InputColumns:
+        field = input_field(self._describe(), schema, self.getInputCol())
+        if not isinstance(field.dataType, StringType):
+            raise wrong_type(self._describe(), field, "string")
+        return self.resolve_inputs()

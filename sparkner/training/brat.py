@@ -42,7 +42,9 @@ from sparkner.core.annotation import (
     AnnotationBatch,
     build_annotations,
 )
+from sparkner.training.clinical_spans import extend_spans
 from sparkner.training.conll import training_frame
+from sparkner.training.standoff import Relation, Standoff, TextBound
 
 
 class BratFormatError(ValueError):
@@ -103,41 +105,6 @@ def read_ann(path: str | os.PathLike[str], text_length: int) -> list[Entity]:
             for begin, end in _fragments(path, number, spans, text_length):
                 entities.append(Entity(type_name, begin, end))
     return entities
-
-
-@dataclass(frozen=True)
-class TextBound:
-    """A ``T`` line: an entity with its fragments (character offsets) and its surface text."""
-
-    id: str
-    type: str
-    fragments: tuple[tuple[int, int], ...]
-    text: str
-
-
-@dataclass(frozen=True)
-class Relation:
-    """An ``R`` line: ``R1<TAB>MODIFY Arg1:T4 Arg2:E3`` (arguments are T or E ids)."""
-
-    id: str
-    type: str
-    arg1: str
-    arg2: str
-
-
-@dataclass
-class Standoff:
-    """The parts of one ``.ann`` file that span conventions need: entities, the trigger of
-    each event (``E3<TAB>Sign_symptom:T5`` -> ``{"E3": "T5"}``) and binary relations.
-    Attributes (``A``), equivalences (``*``) and notes (``#``) are left out."""
-
-    textbounds: dict[str, TextBound] = field(default_factory=dict)
-    events: dict[str, str] = field(default_factory=dict)
-    relations: list[Relation] = field(default_factory=list)
-
-    def entity_of(self, ref: str) -> str:
-        """The ``T`` id a reference names: an event's trigger, or the id itself."""
-        return self.events.get(ref, ref)
 
 
 def parse_standoff(
@@ -311,9 +278,6 @@ class Brat:
         return mapped
 
     def _clinical(self, ann: Path, text: str) -> list[Entity]:
-        # clinical_spans reads this module's standoff types: imported here, not in a cycle.
-        from sparkner.training.clinical_spans import extend_spans
-
         spans = extend_spans(read_standoff(ann, len(text)), text, self.label_map)
         return [Entity(s.label, s.begin, s.end) for s in spans]
 

@@ -27,8 +27,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sparkner.training.brat import Standoff
 from sparkner.training.clinical import MACCROBAT_LABELS
+from sparkner.training.standoff import Standoff
 
 _DESCRIPTIVE = frozenset({"Biological_structure", "Detailed_description"})
 

@@ -30,9 +30,11 @@ from pyspark.sql import functions as F
 
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel, storage_ref_of
 from sparkner.core.annotation import POS
-from sparkner.ner.data import TrainingData, add_vocabulary, collect_sentences, collect_training_data
+from sparkner.ner.data import TrainingData
+from sparkner.ner.training import EpochRecord, HeadData, HeadSpec, train_heads
+from sparkner.stages.training_data import add_vocabulary, collect_sentences, collect_training_data
 from sparkner.training.conll import CoNLL, conll_table, training_frame
-from sparkner.training.ner import NerRecipe, recipe_vectors, with_lexicon
+from sparkner.training.ner_recipe import NerRecipe, recipe_vectors, with_lexicon
 from sparkner.training.partial import (
     PARTIAL_CORPORA,
     PROBLEM,
@@ -165,30 +167,23 @@ def fit_with_heads(
     on ``train`` (``dev``, if given, selects the epoch as ``testDataset`` does), a head per
     frame of :func:`auxiliary_frames`. Returns the primary head as a tagger."""
     # These load TensorFlow: only where a tagger is trained.
-    from sparkner.ner.multihead import (
-        HeadData,
-        HeadSpec,
-        MultiHeadNetwork,
-        partial_allowed,
-        train_multihead,
-    )
+    from sparkner.ner.multihead import MultiHeadNetwork, partial_allowed
     from sparkner.ner.tagger import Tagger
     from sparkner.ner.threads import LOCAL_OPS_AT_ONCE, configure_threads
 
-    *columns, lexicon = approach._check_training_columns(train.schema)
-    label = columns[3]
+    columns = approach._check_training_columns(train.schema)
     # One vocabulary: the distinct tokens of every corpus, with the vectors Spark gave them.
-    data = collect_training_data(train, *columns, lexicon=lexicon)
+    data = collect_training_data(train, columns)
     for frame in ([] if dev is None else [dev]) + list(corpora):
-        add_vocabulary(data, frame, columns[2])
+        add_vocabulary(data, frame, columns)
     if dev is not None:
-        data.test = collect_sentences(dev, *columns, data, lexicon=lexicon)
+        data.test = collect_sentences(dev, columns, data)
     primary = primary_head(recipe)
     specs = [HeadSpec(primary, list(data.tags))]
     heads = [HeadData(primary, data.train, validation=data.test)]
     for entry, frame in zip(recipe.heads, corpora, strict=True):
         partial = "partial" in entry
-        tags = list(PARTIAL_TAGS) if partial else _corpus_tags(frame, label)
+        tags = list(PARTIAL_TAGS) if partial else _corpus_tags(frame, columns.label)
         # Ids into the shared vocabulary and this head's tags; lexicon codes by the
         # primary data's classes (a class it never saw codes as O, as at inference).
         view = TrainingData(
@@ -198,7 +193,7 @@ def fit_with_heads(
             None,  # type: ignore[arg-type]
             lexicon_classes=data.lexicon_classes,
         )
-        sentences = collect_sentences(frame, *columns, view, lexicon=lexicon)
+        sentences = collect_sentences(frame, columns, view)
         allowed = partial_allowed(sentences, sentences.tag_ids != 0, tags) if partial else None
         specs.append(HeadSpec(entry["name"], tags, partial))
         heads.append(
@@ -207,12 +202,12 @@ def fit_with_heads(
 
     # Characters of the training words of every corpus.
     trained = np.concatenate([h.train.word_ids for h in heads])
-    config = approach.tagger_config(data, trained, storage_ref_of(train.schema, columns[2]))
+    config = approach.tagger_config(data, trained, storage_ref_of(train.schema, columns.embeddings))
     log_lines: list[str] = []
     settings = approach.training_settings(log_lines, selects=data.test is not None)
     configure_threads(LOCAL_OPS_AT_ONCE)
     network = MultiHeadNetwork(config, specs, seed=settings.seed)
-    records = train_multihead(network, data.words, data.vectors, heads, settings, primary, Tagger)
+    records = train_heads(network, data.words, data.vectors, heads, settings, primary, Tagger)
     record: dict[str, Any] = {
         "training_sentences": len(data.train),
         "validation_sentences": 0,
@@ -229,16 +224,10 @@ def _corpus_tags(frame: DataFrame, label: str) -> list[str]:
     return ["O", *sorted(found - {"O", None})]
 
 
-def _epoch_record(record: Any) -> dict[str, Any]:
+def _epoch_record(record: EpochRecord) -> dict[str, Any]:
     # The primary head's dev figures are the testDataset's, as in a single-head run.
-    return {
-        "epoch": record.epoch,
-        "loss": record.loss,
-        "seconds": record.seconds,
-        "validation": {},
-        "test": record.validation,
-        "head_loss": record.head_loss,
-    }
+    figures = {**record.figures(), "validation": {}, "test": record.validation}
+    return {**figures, "head_loss": record.head_loss}
 
 
 def _head_record(name: str, head: Any, entry: dict[str, Any] | None) -> dict[str, Any]:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from sparkner.annotators.lexicon_matcher import LexiconMatcherModel
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
 from sparkner.annotators.word_embeddings import WordEmbeddingsModel
 from sparkner.core.formats import read_settings
@@ -28,6 +26,8 @@ from sparkner.training.brat import AlignmentReport, Brat, labelled_table
 from sparkner.training.clinical import CHIA_LABELS, MACCROBAT_LABELS, section_headers
 from sparkner.training.conll import CoNLL, training_frame
 from sparkner.training.corpora import brat_group, mtsamples_texts
+from sparkner.training.multihead import auxiliary_frames, check_recipe_heads, fit_with_heads
+from sparkner.training.ner_recipe import LEXICON_COLUMN, NerRecipe, recipe_vectors, with_lexicon
 from sparkner.training.self_training import (
     SelfTrainingSettings,
     silver_sentences,
@@ -38,51 +38,13 @@ from sparkner.training.splits import split_keys
 
 LABEL_MAPS = {"maccrobat": MACCROBAT_LABELS, "chia": CHIA_LABELS}
 
-# The column a recipe's lexicon writes, and the tagger's inputs that read it.
-LEXICON_COLUMN = "lexicon"
+# The tagger's inputs that read the column a recipe's lexicon writes.
 LEXICON_INPUT_COLS = ["sentence", "token", "embeddings", LEXICON_COLUMN]
 
 # How MACCROBAT's spans are read: "clinical" extends heads by their modifiers as the 2010
 # i2b2/VA guidelines mark concepts ("chronic cough"; sparkner.training.clinical_spans),
 # "maccrobat" keeps the heads as annotated ("cough"). Chia keeps its own spans either way.
 SPAN_CONVENTIONS = ("clinical", "maccrobat")
-
-
-@dataclass
-class NerRecipe:
-    name: str
-    # CoNLL / TSV files, relative to the data folder ...
-    train: str = ""
-    dev: str = ""
-    test: str = ""
-    # ... or brat folders, split by document (Chia: by trial) with split_seed / fractions:
-    # [{"folder": "maccrobat", "labels": "maccrobat"}, ...]; labels name a mapping of
-    # sparkner.training.clinical.
-    brat: list[dict[str, str]] = field(default_factory=list)
-    # For brat folders labelled "maccrobat": one of SPAN_CONVENTIONS.
-    span_convention: str = "clinical"
-    split_seed: int = 13
-    split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
-    # Bundled vectors by name, or a store folder (absolute, or under the data folder): a
-    # candidate set of vectors is measured by the tagger it trains before it is bundled.
-    embeddings: str = "embeddings_clinical"
-    # A bundled lexicon (e.g. "lexicon_clinical") whose matches the tagger gets as per-token
-    # features (NerDLApproach's optional lexicon input); empty: none.
-    lexicon: str = ""
-    # Section headers of unlabeled notes, added to the training split as entity-free
-    # sentences: {"file": "unlabeled/mtsamples.csv.xz", "min_count": 30}.
-    headers: dict[str, Any] = field(default_factory=dict)
-    # Silver sentences of unlabeled text tagged by a teacher, added to the training split
-    # (sparkner.training.self_training: teacher, files, min_confidence, max_sentences, seed).
-    self_training: dict[str, Any] = field(default_factory=dict)
-    # After model selection on dev, train again on train + dev for the kept number of epochs
-    # (the test split stays unseen); the selection run's record is kept as "selection".
-    refit: bool = False
-    # One encoder, several heads (sparkner.training.multihead): further corpora, only their
-    # training portions, each training a CRF head of its own beside this recipe's, e.g.
-    # [{name: ncbi, conll: ncbi_disease/train.tsv, weight: 0.5}, {name: phee, partial: phee}].
-    heads: list[dict[str, Any]] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
@@ -123,18 +85,8 @@ def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
                 f"({LEXICON_INPUT_COLS}); leave settings.inputCols out"
             )
     if recipe.heads:
-        from sparkner.training.multihead import check_recipe_heads
-
         check_recipe_heads(path, recipe)
     return recipe
-
-
-def recipe_vectors(recipe: NerRecipe, data_dir: Path) -> WordEmbeddingsModel:
-    """The recipe's word vectors: a store folder if ``embeddings`` names one, else bundled."""
-    folder = data_dir / recipe.embeddings
-    if folder.is_dir():
-        return WordEmbeddingsModel().attach_files(folder)
-    return WordEmbeddingsModel.pretrained(recipe.embeddings)
 
 
 def read_split(
@@ -181,14 +133,6 @@ def read_split(
     for other in frames[1:]:
         frame = frame.unionByName(other)
     return with_lexicon(recipe, vectors.transform(frame))
-
-
-def with_lexicon(recipe: NerRecipe, frame: DataFrame) -> DataFrame:
-    """``frame`` with the recipe's lexicon matches (column ``lexicon``), if it names one."""
-    if not recipe.lexicon:
-        return frame
-    matcher = LexiconMatcherModel.pretrained(recipe.lexicon)
-    return matcher.setInputCols(["document", "token"]).setOutputCol(LEXICON_COLUMN).transform(frame)
 
 
 def brat_convention(recipe: NerRecipe, entry: dict[str, str]) -> str:
@@ -261,8 +205,6 @@ def train_recipe(
     dev = read_split(spark, recipe, data_dir, "dev").cache()
     corpora = []
     if recipe.heads:
-        from sparkner.training.multihead import auxiliary_frames
-
         corpora = auxiliary_frames(spark, recipe, data_dir)
     started = time.perf_counter()
     model = _fit(recipe, _approach(recipe), train, dev, corpora)
@@ -292,8 +234,6 @@ def _fit(
 ) -> NerDLModel:
     """One training run: the approach itself, or with ``heads`` the shared encoder."""
     if recipe.heads:
-        from sparkner.training.multihead import fit_with_heads
-
         return fit_with_heads(approach, recipe, train, dev, corpora)
     if dev is not None:
         approach.setTestDataset(dev)

@@ -11,7 +11,6 @@ from pyspark.ml import PipelineModel
 from tests_support import result_of_new_process
 
 from sparkner import AssertionModel, LightPipeline
-from sparkner.apps.pretrained import PretrainedPipeline
 from sparkner.resources import sample_notes
 
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
@@ -21,11 +20,6 @@ NOTE = (
     "The patient denies fever. Chest CT showed pneumonia. Mother had breast cancer. "
     "Return if chills develop."
 )
-
-
-@pytest.fixture(scope="module")
-def clinical() -> PretrainedPipeline:
-    return PretrainedPipeline("ner_clinical_pipeline")
 
 
 def _asserted(row) -> list[tuple[str, str]]:

@@ -74,3 +74,19 @@ def test_bad_term_files_are_named(spark, text_pipeline_stages, tmp_path):
         Pipeline(stages=[*text_pipeline_stages, LexiconMatcher(termsPath=str(bad))]).fit(frame)
     with pytest.raises(ValueError, match="no terms"):
         Pipeline(stages=[*text_pipeline_stages, LexiconMatcher()]).fit(frame)
+
+
+def test_same_terms_under_other_class_names_are_another_lexicon(text_pipeline_stages, tmp_path):
+    """The models' files are loaded once per process and fingerprint: two lexicons of the
+    same terms whose classes are named otherwise must not share what was loaded."""
+    from sparkner.lexicon.store import write_lexicon
+
+    write_lexicon(tmp_path / "a", {"DRUG": ["metformin"]})
+    write_lexicon(tmp_path / "b", {"MEDICATION": ["metformin"]})
+    found = []
+    for folder in ("a", "b", "a"):
+        model = LexiconMatcherModel().attach_files(tmp_path / folder)
+        rows = LightPipeline([*text_pipeline_stages, model]).fullAnnotate(TEXT)
+        found.append(_matches(rows[0]["lexicon"]))
+    drug, medication = [("Metformin", "DRUG")], [("Metformin", "MEDICATION")]
+    assert found == [drug, medication, drug]

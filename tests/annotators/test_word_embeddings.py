@@ -14,7 +14,7 @@ from sparkner import DocumentAssembler, LightPipeline, SentenceDetector, Tokeniz
 from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
 from sparkner.core.annotation import WORD_EMBEDDINGS
 from sparkner.embeddings.store import StoreError
-from sparkner.stages.stage import AnnotatorInputError, AnnotatorTransformer
+from sparkner.stages.stage import AnnotatorInputError, AnnotatorTransformer, roles
 
 VECTORS = "4 3\nchest 1 2 3\npain 4 5 6\nCT 7 8 9\nbp 0.5 0.5 0.5\n"
 NOTES = ["Chest pain. CT ok.", None, "", "BP 120/80 😀"]
@@ -151,7 +151,7 @@ def test_damaged_saved_store_fails_at_load(model, tmp_path):
 class _VectorConsumer(AnnotatorTransformer):
     """A stand-in for a tagger: reads word embeddings and knows its storageRef."""
 
-    input_annotator_types = (WORD_EMBEDDINGS,)
+    input_roles = roles(embeddings=WORD_EMBEDDINGS)
     output_annotator_type = "named_entity"
     storageRef = Param(Params._dummy(), "storageRef", "ref", TypeConverters.toString)
 

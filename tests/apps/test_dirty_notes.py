@@ -15,10 +15,16 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests_support import FRAGMENTS, ODD_CHARS, SEPARATORS, TEXTS, assert_offsets_valid
+from tests_support import (
+    FRAGMENTS,
+    ODD_CHARS,
+    SEPARATORS,
+    TEXTS,
+    assert_offsets_valid,
+    light_entity_rows,
+)
 
-from sparkner.apps.annotate_job import AnnotateJob, annotate
-from sparkner.apps.pretrained import PretrainedPipeline
+from sparkner.apps.annotate import AnnotateJob, annotate
 from sparkner.runtime.udf import has_arrow_udf
 
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
@@ -37,11 +43,6 @@ PATHOLOGICAL = {
     "spaces": " \t\n\r\u00a0\u2028" * 100,
     "null": None,
 }
-
-
-@pytest.fixture(scope="module")
-def clinical():
-    return PretrainedPipeline("ner_clinical_pipeline")
 
 
 def _check_row(text: str | None, row: dict) -> None:
@@ -141,19 +142,7 @@ def test_annotate_job_on_pathological_notes(spark, dirty_notes, light_rows, tmp_
     got = sorted(
         (r.id, r.begin, r.end, r.chunk, r.entity, r.sentence, f"{r.confidence:.4f}") for r in rows
     )
-    expected = sorted(
-        (
-            note_id,
-            c.begin,
-            c.end,
-            c.result,
-            c.metadata["entity"],
-            int(c.metadata["sentence"]),
-            c.metadata["confidence"],
-        )
-        for note_id, row in light.items()
-        for c in row["ner_chunk"]
-    )
+    expected = light_entity_rows(list(light.items()))
     assert got == expected and expected
     assert summary.rows_read == len(notes)
     assert summary.entities == len(rows)

@@ -16,11 +16,6 @@ NOTE = (
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def clinical():
-    return PretrainedPipeline("ner_clinical_pipeline")
-
-
 def _entities(annotations) -> set[tuple[str, str]]:
     return {(a.result, a.metadata["entity"]) for a in annotations}
 

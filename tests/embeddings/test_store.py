@@ -55,8 +55,10 @@ def test_unknown_rows_get_zero_vectors(store_dir):
     assert vectors.tolist() == [MATRIX[2].tolist(), [0.0, 0.0, 0.0]]
 
 
-def test_open_store_is_cached_per_process(store_dir):
-    assert open_store(store_dir) is open_store(store_dir)
+def test_open_store_opens_anew_and_caches_nothing(store_dir):
+    # What a stage loads is kept by the stage base (sparkner.stages.cache), not here.
+    first, second = open_store(store_dir), open_store(store_dir)
+    assert first is not second and first.words == second.words
 
 
 def test_nearest_neighbours(tmp_path):

@@ -7,8 +7,8 @@ import random
 import numpy as np
 import pyarrow as pa
 import pytest
+from tests_support import text_columns
 
-from sparkner.annotators.document_assembler import assemble_documents
 from sparkner.core.annotation import LEXICON, TOKEN, build_annotations
 from sparkner.lexicon.matcher import (
     Lexicon,
@@ -20,8 +20,6 @@ from sparkner.lexicon.matcher import (
     token_class_labels,
     token_classes,
 )
-from sparkner.text.sentences import SentenceRules, detect_sentences
-from sparkner.text.tokenizing import TokenRules, tokenize
 
 LEXICON_TERMS = {
     "PROBLEM": ["chest pain", "pain radiating to the arm", "Sjögren syndrome", "pain"],
@@ -35,14 +33,8 @@ def lexicon() -> Lexicon:
     return build_lexicon(LEXICON_TERMS)
 
 
-def annotate(texts: list[str | None]) -> tuple[pa.Array, pa.Array]:
-    documents = assemble_documents(pa.array(texts, pa.string()))
-    tokens = tokenize(detect_sentences(documents, SentenceRules()), TokenRules())
-    return documents, tokens
-
-
 def chunks(texts: list[str | None], lexicon: Lexicon) -> list[list[tuple[str, str]]]:
-    documents, tokens = annotate(texts)
+    documents, _, tokens = text_columns(texts)
     out = match_lexicon(documents, tokens, lexicon)
     return [
         [(a["result"], dict(a["metadata"])["entity"]) for a in row or []] for row in out.to_pylist()
@@ -85,7 +77,7 @@ def test_unicode_forms_match_and_offsets_stay_those_of_the_text(lexicon):
 
 def test_result_is_the_text_slice_and_metadata(lexicon):
     texts = ["Pt has  chest\n pain. On metformin.\nChest x-ray normal, chest  pain gone."]
-    documents, tokens = annotate(texts)
+    documents, _, tokens = text_columns(texts)
     out = match_lexicon(documents, tokens, lexicon)
     (row,) = out.to_pylist()
     assert [a["result"] for a in row] == ["chest\n pain", "metformin", "Chest x-ray", "chest  pain"]
@@ -117,7 +109,7 @@ def test_null_and_empty_rows(lexicon):
         [("chest pain", "PROBLEM")],
         [],
     ]
-    documents, tokens = annotate([None, "x"])
+    documents, _, tokens = text_columns([None, "x"])
     out = match_lexicon(documents, tokens, lexicon)
     assert out.to_pylist()[0] == [] and len(out) == 2
     empty = pa.array([], type=tokens.type)
@@ -127,7 +119,7 @@ def test_null_and_empty_rows(lexicon):
 
 def test_empty_lexicon_matches_nothing():
     lexicon = build_lexicon({"PROBLEM": []})
-    documents, tokens = annotate(["chest pain"])
+    documents, _, tokens = text_columns(["chest pain"])
     assert match_lexicon(documents, tokens, lexicon).to_pylist() == [[]]
     assert (token_classes(tokens, lexicon) == 0).all()
     assert len(lexicon) == 0 and lexicon.counts == {"PROBLEM": 0}
@@ -156,7 +148,7 @@ def test_any_metadata_and_missing_documents_never_crash(lexicon):
 
 def test_token_classes_agree_with_chunks(lexicon):
     texts = ["Chest pain and chest x-ray. Metformin for pain radiating to the arm.", None, "pain"]
-    documents, tokens = annotate(texts)
+    documents, _, tokens = text_columns(texts)
     codes = token_classes(tokens, lexicon)
     flat = tokens.flatten().to_pylist()
     assert codes.shape == (len(flat),) and codes.dtype == np.int32

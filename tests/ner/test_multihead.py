@@ -18,17 +18,19 @@ from sparkner.ner.data import SentenceSet
 from sparkner.ner.multihead import (
     MULTIHEAD_CONFIG_FILE,
     MULTIHEAD_WEIGHTS_FILE,
-    HeadData,
-    HeadSpec,
     MultiHeadNetwork,
-    _draw,
-    head_loss,
     partial_allowed,
-    train_multihead,
 )
 from sparkner.ner.network import TaggerNetwork
 from sparkner.ner.tagger import Tagger
-from sparkner.ner.training import TrainingSettings
+from sparkner.ner.training import (
+    HeadData,
+    HeadSpec,
+    TrainingSettings,
+    corpus_batches,
+    head_loss,
+    train_heads,
+)
 
 CLINICAL = ["O", "B-PROBLEM", "I-PROBLEM", "B-TEST", "I-TEST"]
 DRUGS = ["O", "B-DRUG", "I-DRUG"]
@@ -243,9 +245,11 @@ def test_sampling_weights_set_the_batches_per_epoch():
     offsets = np.arange(0, 41, 2, dtype=np.int64)  # 20 sentences of 2 tokens
     sentences = SentenceSet(np.zeros(40, np.int32), np.zeros(40, np.int16), offsets)
     rng = np.random.default_rng(0)
-    counts = {w: len(_draw(HeadData("a", sentences, weight=w), 4, rng)) for w in (0.5, 1, 2.0)}
+    counts = {
+        w: len(corpus_batches(HeadData("a", sentences, weight=w), 4, rng)) for w in (0.5, 1, 2.0)
+    }
     assert counts == {0.5: 3, 1: 5, 2.0: 10}
-    twice = np.concatenate(_draw(HeadData("a", sentences, weight=2.0), 4, rng))
+    twice = np.concatenate(corpus_batches(HeadData("a", sentences, weight=2.0), 4, rng))
     assert np.bincount(twice).tolist() == [2] * 20
 
 
@@ -307,7 +311,7 @@ def train(partial: bool, epochs: int = 10, seed: int = 0):
         verbose=False,
         log=lambda line: None,
     )
-    records = train_multihead(network, WORDS, vectors, data, settings, "full", Tagger)
+    records = train_heads(network, WORDS, vectors, data, settings, "full", Tagger)
     return network, records, (vectors, part)
 
 

@@ -131,7 +131,7 @@ def test_training_gradients_match_finite_differences(network):
     differences (TensorFlow's fused LSTM kernel fails this; training must not use it)."""
     import tensorflow as tf
 
-    from sparkner.ner.training import batch_loss
+    from sparkner.ner.training import SINGLE_HEAD, OneHead, head_loss
 
     rng = np.random.default_rng(5)
     lengths = np.array([4, 2, 1], np.int32)
@@ -140,7 +140,7 @@ def test_training_gradients_match_finite_differences(network):
     tags = rng.integers(0, 3, size=(3, 4)).astype(np.int32)
 
     def loss() -> tf.Tensor:
-        return batch_loss(network, vectors, chars, tags, lengths)
+        return head_loss(OneHead(network), SINGLE_HEAD, vectors, chars, lengths, tags)
 
     with tf.GradientTape() as tape:
         value = loss()

@@ -22,9 +22,17 @@ from pathlib import Path
 import pandas as pd
 import pyspark
 import pytest
-from tests_support import SHORT_NOTES, entity_table, kill_sessions, process_alive
+from tests_support import (
+    LOOPBACK,
+    SHORT_NOTES,
+    entity_table,
+    free_port,
+    kill_sessions,
+    process_alive,
+    sparkner_command,
+)
 
-from sparkner.apps.annotate_job import AnnotateJob, annotate
+from sparkner.apps.annotate import AnnotateJob, annotate
 from sparkner.runtime.java import ensure_java
 from sparkner.runtime.session import conf_dir
 
@@ -32,15 +40,8 @@ pytest.importorskip("grpc", reason="Spark Connect needs pyspark's Connect client
 pytestmark = pytest.mark.slow
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
-LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 90
 IDS = [f"note-{i:03d}" for i in range(len(SHORT_NOTES))]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
 
 
 def _listening(port: int) -> bool:
@@ -53,7 +54,7 @@ def _listening(port: int) -> bool:
 def connect_server(tmp_path_factory):
     """``sc://127.0.0.1:PORT``: a Spark Connect server on local[2]; always stopped."""
     folder = tmp_path_factory.mktemp("connect")
-    port, log = _free_port(), folder / "server.log"
+    port, log = free_port(), folder / "server.log"
     log4j = (conf_dir() / "log4j2.properties").as_uri()
     env = {
         **os.environ,
@@ -214,9 +215,8 @@ def test_annotate_remote_matches_a_local_run(connect_server, spark, tmp_path):
         spark, AnnotateJob(str(notes), str(tmp_path / "local"), id_col="id"), progress=None
     )
 
-    script = Path(sys.executable).with_name("sparkner")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "sparkner.apps.cli"]
-    command += [
+    command = [
+        *sparkner_command(),
         "annotate",
         str(notes),
         str(tmp_path / "remote"),

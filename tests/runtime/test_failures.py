@@ -33,9 +33,10 @@ from tests_support import (
     files_holding,
     kill_sessions,
     private_scratch_env,
+    sparkner_command,
 )
 
-from sparkner.apps.annotate_job import TEMP_MARKER, AnnotateJob, annotate
+from sparkner.apps.annotate import TEMP_MARKER, AnnotateJob, annotate
 from sparkner.apps.cli import main
 
 
@@ -90,11 +91,6 @@ def _run(
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
-def _sparkner() -> list[str]:
-    script = Path(sys.executable).with_name("sparkner")  # the console script of this install
-    return [str(script)] if script.exists() else [sys.executable, "-m", "sparkner.apps.cli"]
-
-
 def _env() -> dict[str, str]:
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
     env.pop("SPARKNER_TEST_KILL_WORKER", None)
@@ -110,7 +106,7 @@ RETRY_SCRIPT = textwrap.dedent(
     """
     import json, os, sys
     import sparkner
-    from sparkner.apps.annotate_job import AnnotateJob, annotate
+    from sparkner.apps.annotate import AnnotateJob, annotate
 
     notes, out_clean, out_killed, marker = sys.argv[1:5]
     spark = sparkner.start(
@@ -187,7 +183,7 @@ def test_a_killed_run_leaves_no_table_and_a_rerun_completes(many_notes, tmp_path
     notes, clean, expected = many_notes
     output = tmp_path / "entities"
     command = [
-        *_sparkner(),
+        *sparkner_command(),
         "annotate",
         str(notes),
         str(output),
@@ -239,7 +235,7 @@ def test_a_failed_task_shows_no_note_text(tmp_path):
     env = {**private_scratch_env(scratch), "SPARKNER_TEST_FAIL_TASK": "1"}
     # local[2,2]: a failed task is tried twice, and fails twice.
     command = [
-        *_sparkner(),
+        *sparkner_command(),
         "annotate",
         str(notes),
         str(output),
@@ -288,7 +284,7 @@ def test_a_killed_overwrite_keeps_the_old_table_and_a_rerun_replaces_it(
 
     # A second run, with --overwrite, on the 2,000 notes is SIGKILLed in the middle.
     command = [
-        *_sparkner(),
+        *sparkner_command(),
         "annotate",
         str(notes),
         str(output),
@@ -308,7 +304,7 @@ def test_a_killed_overwrite_keeps_the_old_table_and_a_rerun_replaces_it(
 
     # The same command again (in this process: main() takes the running session) replaces
     # the table with the one of a clean run, and removes the killed run's temporary folder.
-    assert main(command[len(_sparkner()) :]) == 0
+    assert main(command[len(sparkner_command()) :]) == 0
     assert not _temporaries(output), "the rerun left a temporary folder"
     got = entity_table(output)
     pd.testing.assert_frame_equal(got, entity_table(clean))

@@ -10,6 +10,7 @@ from sparkner import Finisher
 from sparkner.apps.pretrained import PretrainedPipeline, pretrained_pipeline_model
 from sparkner.resources import sample_notes
 from sparkner.runtime.fused import can_fuse, fused_transform, pipeline_udf
+from sparkner.stages.stage import AnnotatorInputError, AnnotatorStage, pipeline_schema
 
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
 pytestmark = pytest.mark.slow
@@ -86,3 +87,23 @@ def test_fused_transform_refuses_what_the_stage_path_refuses(spark):
     frame = spark.createDataFrame([("1", "x")], "id string, note string")
     with pytest.raises(Exception, match="text"):
         fused_transform(pipeline, frame)
+
+
+def test_checks_and_schema_come_from_transform_schema(spark, monkeypatch):
+    """No stage transforms an empty DataFrame to be checked or to tell its schema (a round
+    trip to the server each over Spark Connect): transformSchema does both."""
+    pipeline = pretrained_pipeline_model("ner_clinical")
+    frame = spark.createDataFrame(list(sample_notes().items()), "id string, text string")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an empty DataFrame was made or transformed")
+
+    monkeypatch.setattr(type(spark), "createDataFrame", refuse)
+    monkeypatch.setattr(type(frame), "limit", refuse)
+    monkeypatch.setattr(PipelineModel, "_transform", refuse)
+    monkeypatch.setattr(AnnotatorStage, "_transform", refuse)
+    pipeline_udf(pipeline, spark, ["ner_chunk"])
+    fused = fused_transform(pipeline, frame)
+    assert fused.schema == pipeline_schema(pipeline.stages, frame.schema)
+    with pytest.raises(AnnotatorInputError, match="'text' does not exist"):
+        fused_transform(pipeline, frame.withColumnRenamed("text", "note"))

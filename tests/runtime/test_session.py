@@ -42,6 +42,23 @@ def test_bundled_conf_files_are_installed():
     assert defaults["spark.sql.execution.arrow.pyspark.enabled"] == "true"
 
 
+def test_the_bundled_defaults_are_read_once(monkeypatch):
+    from sparkner.runtime import session
+
+    reads = []
+    monkeypatch.setattr(
+        session, "read_spark_defaults", lambda path: reads.append(path) or {"a": "1"}
+    )
+    session.bundled_defaults.cache_clear()
+    try:
+        assert session.bundled_defaults() == {"a": "1"} and session.bundled_defaults()["a"] == "1"
+        assert reads == [conf_dir() / "spark-defaults.conf"]
+        with pytest.raises(TypeError):  # shared: callers copy it before changing it
+            session.bundled_defaults()["a"] = "2"
+    finally:
+        session.bundled_defaults.cache_clear()
+
+
 def test_malformed_defaults_name_file_and_line(tmp_path):
     path = tmp_path / "spark-defaults.conf"
     path.write_text("# comment\nspark.a 1\nlonely-key\n")

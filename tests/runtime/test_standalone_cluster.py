@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,21 +23,22 @@ from pathlib import Path
 import pandas as pd
 import pyspark
 import pytest
-from tests_support import SHORT_NOTES, entity_table, kill_sessions, process_alive
+from tests_support import (
+    LOOPBACK,
+    SHORT_NOTES,
+    entity_table,
+    free_port,
+    kill_sessions,
+    process_alive,
+    sparkner_command,
+)
 
-from sparkner.apps.annotate_job import TEMP_MARKER
+from sparkner.apps.annotate import TEMP_MARKER
 from sparkner.apps.pretrained import PretrainedPipeline
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
 SPARK_CLASS = SPARK_HOME / "bin" / "spark-class"
 START_TIMEOUT_S = 60
-LOOPBACK = "127.0.0.1"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
 
 
 def _tail(path: Path, chars: int = 3000) -> str:
@@ -94,7 +94,7 @@ def standalone_cluster(tmp_path):
     work_dir.mkdir()
     log_dir.mkdir()
     env.update(SPARK_WORKER_DIR=str(work_dir), SPARK_LOG_DIR=str(log_dir))
-    port, webui = _free_port(), _free_port()
+    port, webui = free_port(), free_port()
     cluster = Cluster(
         url=f"spark://{LOOPBACK}:{port}",
         webui=f"http://{LOOPBACK}:{webui}",
@@ -118,9 +118,9 @@ def standalone_cluster(tmp_path):
                 "--host",
                 LOOPBACK,
                 "--port",
-                str(_free_port()),
+                str(free_port()),
                 "--webui-port",
-                str(_free_port()),
+                str(free_port()),
                 "--cores",
                 "1",
                 "--memory",
@@ -170,9 +170,8 @@ def _annotate(
     notes: Path, output: Path, master: str, env: dict[str, str], log: Path, model: str
 ) -> dict:
     """``sparkner annotate`` as its own process (the driver); returns its JSON summary."""
-    script = Path(sys.executable).with_name("sparkner")  # the console script of this install
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "sparkner.apps.cli"]
-    command += [
+    command = [
+        *sparkner_command(),
         "annotate",
         str(notes),
         str(output),

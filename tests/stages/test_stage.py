@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from sparkner import DocumentAssembler, SentenceDetector, Tokenizer
 from sparkner.core.annotation import ANNOTATIONS_ARROW_TYPE, AnnotationBatch, build_annotations
 from sparkner.runtime.udf import has_arrow_udf, regroup, vectorized_udf
-from sparkner.stages.stage import AnnotatorInputError
+from sparkner.stages.stage import AnnotatorInputError, roles
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +76,15 @@ def test_setters_are_fluent_and_accept_list_or_varargs():
     assert DocumentAssembler(inputCol="note").getInputCol() == "note"
 
 
-def test_input_columns_are_matched_by_annotator_type():
+def test_input_columns_are_matched_to_roles_by_annotator_type():
     class TwoInputs(Tokenizer):
-        input_annotator_types = ("document", "token")
+        input_roles = roles(sentence="document", token="token")
 
     stage = TwoInputs().setInputCols(["tok", "sent"])
-    assert stage.input_columns({"tok": "token", "sent": "document"}) == ["sent", "tok"]
+    found = stage.resolve_inputs({"tok": "token", "sent": "document"})
+    assert list(found.items()) == [("sentence", "sent"), ("token", "tok")]
     # Without recorded types, the given order stands.
-    assert stage.input_columns({}) == ["tok", "sent"]
+    assert list(stage.resolve_inputs({}).items()) == [("sentence", "tok"), ("token", "sent")]
 
 
 @pytest.mark.parametrize("use_arrow", [True, False], ids=["arrow_udf", "pandas_udf"])

@@ -1,4 +1,5 @@
-"""The ``sparkner annotate`` job: input formats, checks, the entity table, commit by rename."""
+"""The ``sparkner annotate`` job: the entity table and its counts from each input format, column
+checks, and the same table as the LightPipeline's."""
 
 from __future__ import annotations
 
@@ -6,40 +7,15 @@ import os
 
 import pandas as pd
 import pytest
-from pyspark.sql import functions as F
+from annotate_support import NOTES, write_notes
+from tests_support import light_entity_rows
 
-from sparkner.apps.annotate_job import (
-    TEMP_MARKER,
-    AnnotateJob,
-    HadoopFiles,
-    annotate,
-    detect_format,
-    read_notes,
-)
+from sparkner.apps.annotate import TEMP_MARKER, AnnotateJob, annotate, read_notes
 
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
 pytestmark = pytest.mark.slow
 
-NOTES = [
-    ("a-1", "Fever and cough for two days. Chest CT showed pneumonia; started ceftriaxone."),
-    ("a-2", None),
-    ("a-3", ""),
-    ("a-4", "12345 !!!"),
-    ("a-5", 'She takes "metformin" for diabetes,\nand an MRI of the brain was normal.'),
-]
 COLUMNS = ["note_id", "chunk", "entity", "begin", "end", "sentence", "confidence", "assertion"]
-
-
-def _write(tmp_path, fmt: str, notes=NOTES):
-    frame = pd.DataFrame(notes, columns=["note_id", "note"])
-    path = tmp_path / f"notes.{fmt}"
-    if fmt == "parquet":
-        frame.to_parquet(path)
-    elif fmt == "csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_json(path, orient="records", lines=True)
-    return str(path)
 
 
 def _check_table(spark, output: str, fmt: str = "parquet") -> list:
@@ -57,7 +33,7 @@ def _check_table(spark, output: str, fmt: str = "parquet") -> list:
 
 def test_parquet_in_parquet_out(spark, tmp_path):
     job = AnnotateJob(
-        _write(tmp_path, "parquet"), str(tmp_path / "out"), text_col="note", id_col="note_id"
+        write_notes(tmp_path, "parquet"), str(tmp_path / "out"), text_col="note", id_col="note_id"
     )
     summary = annotate(spark, job, progress=None)
     rows = _check_table(spark, job.output)
@@ -79,7 +55,7 @@ def test_parquet_in_parquet_out(spark, tmp_path):
 
 def test_csv_in_json_out_and_row_ids(spark, tmp_path):
     job = AnnotateJob(
-        _write(tmp_path, "csv"),
+        write_notes(tmp_path, "csv"),
         str(tmp_path / "out"),
         text_col="note",
         output_format="json",
@@ -97,7 +73,7 @@ def test_csv_in_json_out_and_row_ids(spark, tmp_path):
 
 
 def test_same_table_whatever_the_partitioning(spark, tmp_path):
-    source = _write(tmp_path, "json")
+    source = write_notes(tmp_path, "json")
     tables = []
     for partitions in (1, 8):
         out = str(tmp_path / f"out{partitions}")
@@ -110,48 +86,9 @@ def test_same_table_whatever_the_partitioning(spark, tmp_path):
     assert tables[0] == tables[1] and tables[0]
 
 
-def test_detect_format(tmp_path):
-    assert detect_format("notes.parquet") == "parquet"
-    assert detect_format("x/part-0000.snappy.parquet") == "parquet"
-    assert detect_format("notes.jsonl.gz") == "json"
-    assert detect_format("NOTES.CSV") == "csv"
-    assert detect_format("a.orc") == "orc"
-    with pytest.raises(ValueError, match="give --input-format"):
-        detect_format("notes.txt")
-    folder = tmp_path / "table"
-    folder.mkdir()
-    for name in ("part-0.parquet", "part-1.parquet", "_SUCCESS", ".part-0.parquet.crc"):
-        (folder / name).write_text("")
-    assert detect_format(str(folder)) == "parquet"
-    (folder / "part-2.csv").write_text("")
-    with pytest.raises(ValueError, match=r"formats \['csv', 'parquet'\]; give --input-format"):
-        detect_format(str(folder))
-
-
-@pytest.mark.parametrize(
-    ("changes", "error", "message"),
-    [
-        ({"input": "missing.parquet"}, FileNotFoundError, "input missing.parquet: no such file"),
-        ({"output_format": "xml"}, ValueError, "--format 'xml'"),
-        ({"input_format": "xls"}, ValueError, "--input-format 'xls'"),
-        ({"partitions": 0}, ValueError, "--partitions 0"),
-        ({"output": "EXISTING"}, FileExistsError, "exists; pass --overwrite"),
-        ({"output": "INPUT", "overwrite": True}, ValueError, "is the input"),
-    ],
-)
-def test_settings_checked_before_spark(tmp_path, monkeypatch, changes, error, message):
-    monkeypatch.chdir(tmp_path)
-    pd.DataFrame({"text": ["x"]}).to_parquet("in.parquet")
-    os.mkdir("EXISTING")
-    settings = {"input": "in.parquet", "output": "out", **changes}
-    settings["output"] = "in.parquet" if settings["output"] == "INPUT" else settings["output"]
-    with pytest.raises(error, match=message):
-        AnnotateJob(**settings).check()
-
-
 def test_column_errors_name_the_column_not_the_text(spark, tmp_path):
     marker = "MARKER-PATIENT-TEXT-7391"
-    source = _write(tmp_path, "parquet", [("x", marker)])
+    source = write_notes(tmp_path, "parquet", [("x", marker)])
     for job, message in [
         (AnnotateJob(source, "o", text_col="body"), r"--text-col 'body': input .* has columns"),
         (AnnotateJob(source, "o", text_col="note", id_col="mrn"), "--id-col 'mrn'"),
@@ -169,49 +106,9 @@ def test_column_errors_name_the_column_not_the_text(spark, tmp_path):
 
 
 def test_unknown_model(spark, tmp_path):
-    job = AnnotateJob(_write(tmp_path, "parquet"), str(tmp_path / "o"), model="ner_nothing")
+    job = AnnotateJob(write_notes(tmp_path, "parquet"), str(tmp_path / "o"), model="ner_nothing")
     with pytest.raises(ValueError, match="unknown pretrained pipeline 'ner_nothing'"):
         annotate(spark, job, progress=None)
-
-
-def test_failed_write_keeps_the_old_output_and_leaves_no_temporary(spark, tmp_path):
-    output = str(tmp_path / "table")
-    files = HadoopFiles(spark)
-    files.write_committed(spark.range(3), output, "parquet", overwrite=False)
-    stale = tmp_path / f"table{TEMP_MARKER}deadbeef"  # left by a killed run
-    stale.mkdir()
-    failing = spark.range(10).select(
-        F.when(F.col("id") == 7, F.raise_error(F.lit("injected failure"))).otherwise(F.col("id"))
-    )
-    with pytest.raises(Exception, match="injected failure"):
-        files.write_committed(failing, output, "parquet", overwrite=True)
-    assert sorted(r.id for r in spark.read.parquet(output).collect()) == [0, 1, 2]
-    assert [n for n in os.listdir(tmp_path) if TEMP_MARKER in n] == []
-    files.write_committed(spark.range(5), output, "parquet", overwrite=True)
-    assert spark.read.parquet(output).count() == 5
-    assert os.path.exists(os.path.join(output, "_SUCCESS"))
-
-
-def test_one_udf_for_the_pipeline_same_table_as_stage_by_stage(spark, tmp_path, monkeypatch):
-    import sparkner.apps.annotate_job as job_module
-
-    source = _write(tmp_path, "parquet")
-    tables = {}
-    for fused in (True, False):
-        monkeypatch.setattr(job_module, "has_arrow_udf", lambda fused=fused: fused)
-        out = str(tmp_path / f"out-{fused}")
-        summary = annotate(
-            spark, AnnotateJob(source, out, text_col="note", id_col="note_id"), progress=None
-        )
-        tables[fused] = (summary.tokens, sorted(map(tuple, spark.read.parquet(out).collect())))
-    assert tables[True] == tables[False] and tables[True][1]
-    # The whole pipeline is one UDF, evaluated once per row.
-    pipeline = job_module.load_pipeline("ner_clinical")
-    notes = spark.read.parquet(source)
-    monkeypatch.setattr(job_module, "has_arrow_udf", lambda: True)
-    frame = job_module.chunks_and_token_counts(spark, pipeline, notes, "note", "note_id")
-    plan = frame._jdf.queryExecution().executedPlan().toString()
-    assert plan.count("SparknerPipeline(") == 1 and "NerDLModel" not in plan
 
 
 @pytest.mark.slow
@@ -223,7 +120,7 @@ def test_local1_equals_local2_equals_light_pipeline(spark, tmp_path):
 
     from sparkner.apps.pretrained import PretrainedPipeline
 
-    source = _write(tmp_path, "parquet")
+    source = write_notes(tmp_path, "parquet")
     one, two = str(tmp_path / "one"), str(tmp_path / "two")
     run = subprocess.run(
         [
@@ -257,19 +154,8 @@ def test_local1_equals_local2_equals_light_pipeline(spark, tmp_path):
         )
 
     light = PretrainedPipeline().fullAnnotate([text for _, text in NOTES])
-    expected = sorted(
-        (
-            note_id,
-            c.begin,
-            c.end,
-            c.result,
-            c.metadata["entity"],
-            int(c.metadata["sentence"]),
-            round(float(c.metadata["confidence"]), 4),
-        )
-        for (note_id, _), row in zip(NOTES, light, strict=True)
-        for c in row["ner_chunk"]
-    )
+    ids = [note_id for note_id, _ in NOTES]
+    expected = light_entity_rows(list(zip(ids, light, strict=True)), decimals=4)
     assert table(one) == table(two) == expected and expected
 
 
@@ -278,7 +164,10 @@ def test_the_assertion_column_is_the_light_pipelines(spark, tmp_path):
 
     notes = [*NOTES, ("a-6", "She denies chest pain. Mother had breast cancer.")]
     job = AnnotateJob(
-        _write(tmp_path, "parquet", notes), str(tmp_path / "out"), text_col="note", id_col="note_id"
+        write_notes(tmp_path, "parquet", notes),
+        str(tmp_path / "out"),
+        text_col="note",
+        id_col="note_id",
     )
     annotate(spark, job, progress=None)
     rows = spark.read.parquet(job.output).collect()

@@ -1,0 +1,53 @@
+"""The batch job behind ``sparkner annotate``: a table of notes in, a table of entities out.
+
+One output row per entity: the note's id, ``chunk`` (the entity's text), ``entity``, ``begin``,
+``end`` (inclusive offsets into the note), ``sentence``, ``confidence`` and, when the pipeline
+asserts its chunks, ``assertion`` (present, absent, possible, ...). The pipeline runs
+once: the summary's counts (notes read, tokens, entities per type) are observed while the
+table is written. The table is written to a temporary folder beside the output and renamed
+into place when complete, so a failed or killed run never leaves a half-written table under
+the output's name.
+
+The job's settings and their checks are in :mod:`.options`; the table formats (and CSV's
+options) in :mod:`.formats`; its paths' messages and temporary folders in :mod:`.paths`;
+the pipeline it runs in :mod:`.pipeline`; the two ways to the files (Hadoop, Spark Connect) in
+:mod:`.filesystems`; progress lines in :mod:`.progress`; the run's summary in :mod:`.summary`;
+and the job itself in :mod:`.job`.
+"""
+
+from sparkner.apps.annotate.filesystems import ConnectFiles, HadoopFiles
+from sparkner.apps.annotate.formats import INPUT_FORMATS, OUTPUT_FORMATS, detect_format
+from sparkner.apps.annotate.job import (
+    ROW_ID,
+    TASKS_PER_CORE,
+    annotate,
+    entity_rows,
+    load_models_in_workers,
+    read_notes,
+)
+from sparkner.apps.annotate.options import AnnotateJob
+from sparkner.apps.annotate.paths import TEMP_MARKER
+from sparkner.apps.annotate.pipeline import JobColumns, chunks_and_token_counts, load_pipeline
+from sparkner.apps.annotate.progress import ProgressReporter
+from sparkner.apps.annotate.summary import Summary
+
+__all__ = [
+    "INPUT_FORMATS",
+    "OUTPUT_FORMATS",
+    "ROW_ID",
+    "TASKS_PER_CORE",
+    "TEMP_MARKER",
+    "AnnotateJob",
+    "ConnectFiles",
+    "HadoopFiles",
+    "JobColumns",
+    "ProgressReporter",
+    "Summary",
+    "annotate",
+    "chunks_and_token_counts",
+    "detect_format",
+    "entity_rows",
+    "load_models_in_workers",
+    "load_pipeline",
+    "read_notes",
+]
