@@ -1,16 +1,12 @@
-"""sparkner: open clinical named-entity recognition for Apache Spark."""
+"""sparkner: open clinical named-entity recognition for Apache Spark.
 
+The top-level names are those of the Spark NLP faces (:mod:`sparkner.annotator`,
+:mod:`sparkner.base`) plus ``Annotation``, ``start`` and ``version``."""
+
+from sparkner import annotator, base
 from sparkner._version import __version__
-from sparkner.annotators.assertion import AssertionModel
-from sparkner.annotators.document_assembler import DocumentAssembler
-from sparkner.annotators.finisher import EmbeddingsFinisher, Finisher
-from sparkner.annotators.lexicon_matcher import LexiconMatcher, LexiconMatcherModel
-from sparkner.annotators.ner_converter import NerConverter
-from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
-from sparkner.annotators.sentence_detector import SentenceDetector
-from sparkner.annotators.tokenizer import Tokenizer, TokenizerModel
-from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
-from sparkner.apps.light_pipeline import LightPipeline
+from sparkner.annotator import *  # noqa: F403  (every annotator, as in sparknlp.annotator)
+from sparkner.base import *  # noqa: F403  (the DocumentAssembler, LightPipeline, finishers)
 from sparkner.core.annotation import Annotation
 from sparkner.runtime.session import start
 
@@ -20,24 +16,6 @@ def version() -> str:
     return __version__
 
 
-__all__ = [
-    "Annotation",
-    "AssertionModel",
-    "DocumentAssembler",
-    "EmbeddingsFinisher",
-    "Finisher",
-    "LexiconMatcher",
-    "LexiconMatcherModel",
-    "LightPipeline",
-    "NerConverter",
-    "NerDLApproach",
-    "NerDLModel",
-    "SentenceDetector",
-    "Tokenizer",
-    "TokenizerModel",
-    "WordEmbeddings",
-    "WordEmbeddingsModel",
-    "__version__",
-    "start",
-    "version",
-]
+__all__ = ["Annotation", "__version__", "start", "version"]
+__all__ += annotator.__all__
+__all__ += base.__all__

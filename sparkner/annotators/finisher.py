@@ -22,7 +22,7 @@ becomes ``array<array<float>>``, or with ``outputAsVector`` an ``array<vector>``
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyspark.ml import Transformer
 from pyspark.ml.functions import array_to_vector
@@ -44,6 +44,9 @@ from sparkner.stages.stage import (
     with_columns,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 SENTENCE_EMBEDDINGS = "sentence_embeddings"
 EMBEDDINGS_TYPES = (WORD_EMBEDDINGS, SENTENCE_EMBEDDINGS)
 
@@ -61,7 +64,7 @@ class _FinisherParams(HasInputCols):
         default=True,
     )
 
-    def setOutputCols(self, *value: Any) -> Any:
+    def setOutputCols(self, *value: Any) -> Self:
         """The output columns: a list, or the names as arguments (as in Spark NLP)."""
         cols = list(value[0]) if len(value) == 1 and not isinstance(value[0], str) else value
         return self._set(outputCols=[str(c) for c in cols])
@@ -132,11 +135,20 @@ class _FinisherParams(HasInputCols):
         return dataset.drop(*drop) if drop else dataset
 
 
+def _annotation_array(source: StructField) -> tuple[ArrayType, StructType]:
+    """An annotation column's array type and its annotations' struct (the inputs are
+    checked to be annotation columns first: :func:`check_annotation_columns`)."""
+    array = source.dataType
+    if not isinstance(array, ArrayType) or not isinstance(array.elementType, StructType):
+        raise TypeError(f"column {source.name!r} is not an annotation column")
+    return array, array.elementType
+
+
 def _element_field(source: StructField, name: str) -> tuple[StructField, bool]:
     """A field of an annotation column's structs, and whether a row's value of it may be
     null (the annotation may be, or the field)."""
-    array = source.dataType
-    element = array.elementType[name]
+    array, struct = _annotation_array(source)
+    element = struct[name]
     return element, array.containsNull or element.nullable
 
 
@@ -196,7 +208,9 @@ class Finisher(
         value_type = StringType() if parse else value.dataType
         fields = [StructField(target, ArrayType(value_type, nullable), False)]
         if self.getOrDefault(self.includeMetadata):
-            metadata = source.dataType.elementType["metadata"].dataType
+            metadata = _annotation_array(source)[1]["metadata"].dataType
+            if not isinstance(metadata, MapType):
+                raise TypeError(f"column {source.name!r}: the annotations' metadata is not a map")
             merged = MapType(metadata.keyType, metadata.valueType, True)
             fields.append(StructField(f"{target}_metadata", merged, False))
         return fields

@@ -6,7 +6,7 @@ from _typeshed import Incomplete
 from pyspark.ml import Transformer
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
 from pyspark.sql import Column, DataFrame
-from pyspark.sql.types import StructField, StructType
+from pyspark.sql.types import ArrayType, StructField, StructType
 from typing_extensions import Self
 
 from sparkner.core.annotation import WORD_EMBEDDINGS as WORD_EMBEDDINGS
@@ -28,7 +28,7 @@ class _FinisherParams(HasInputCols):
     outputCols: SparknerParam[list[str]]
     cleanAnnotations: SparknerParam[bool]
 
-    def setOutputCols(self, *value: Any) -> Any: ...
+    def setOutputCols(self, *value: Any) -> Self: ...
     def getOutputCols(self) -> list[str]: ...
     def _columns(self, schema: StructType) -> list[tuple[StructField, str]]: ...
     def _check_input(self, field: StructField) -> None: ...
@@ -47,6 +47,7 @@ class _FinisherParams(HasInputCols):
         """The value of ``cleanAnnotations``: whether to drop every annotation column of the
         DataFrame."""
 
+def _annotation_array(source: StructField) -> tuple[ArrayType, StructType]: ...
 def _element_field(source: StructField, name: str) -> tuple[StructField, bool]: ...
 
 class Finisher(

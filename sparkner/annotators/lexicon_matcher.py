@@ -72,7 +72,7 @@ class LexiconMatcherModel(FolderModel):
         return partial(match_terms, lexicon=self.lexicon_files(files))
 
 
-class LexiconMatcher(AnnotatorApproach):
+class LexiconMatcher(AnnotatorApproach[LexiconMatcherModel]):
     """Builds a :class:`LexiconMatcherModel` from terms by class when fitted."""
 
     model_class = LexiconMatcherModel

@@ -52,7 +52,7 @@ class LexiconMatcherModel(FolderModel):
         self, files: FolderLocation, spark: SparkSession | None
     ) -> BatchFunction: ...
 
-class LexiconMatcher(AnnotatorApproach):
+class LexiconMatcher(AnnotatorApproach[LexiconMatcherModel]):
     model_class = LexiconMatcherModel
     stage_defaults: ClassVar[dict[str, Any]]
     terms: SparknerParam[Any]

@@ -164,7 +164,9 @@ def _tag(
 
 def _task_threads(spark: SparkSession) -> int:
     # One task per core: each worker's TensorFlow gets the task's cores, no more.
-    return int(spark.conf.get("spark.task.cpus", "1"))
+    cpus = spark.conf.get("spark.task.cpus", "1")
+    assert cpus is not None  # a default is given
+    return int(cpus)
 
 
 def _decimal(values: np.ndarray) -> pa.Array:
@@ -330,7 +332,7 @@ def _tf1_setting(name: str, doc: str, convert: Callable[[Any], Any]) -> Any:
     return declare(name, f"Spark NLP's {doc} (no effect)", no_effect(convert, message))
 
 
-class NerDLApproach(AnnotatorApproach, _NerParams):
+class NerDLApproach(AnnotatorApproach[NerDLModel], _NerParams):
     """Trains a :class:`NerDLModel` in the driver from labelled, embedded tokens."""
 
     model_class = NerDLModel
@@ -537,7 +539,7 @@ class NerDLApproach(AnnotatorApproach, _NerParams):
         data.validation = data.train.subset(np.sort(order[:held]))
         data.train = data.train.subset(np.sort(order[held:]))
 
-    def _logger(self, lines: list[str]):
+    def _logger(self, lines: list[str]) -> Callable[[str], None]:
         verbose = self.getOrDefault(self.verbose)
 
         def log(line: str) -> None:

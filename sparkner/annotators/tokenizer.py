@@ -10,7 +10,7 @@ punctuation mark.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from pyspark.ml.param import TypeConverters
 from pyspark.sql import DataFrame
@@ -21,6 +21,9 @@ from sparkner.runtime.udf import BatchFunction
 from sparkner.stages.stage import AnnotatorTransformer, roles
 from sparkner.text.abbreviations import TOKEN_ABBREVIATIONS
 from sparkner.text.tokenizing import TokenRules, read_exceptions, tokenize
+
+if TYPE_CHECKING:
+    from pyspark.ml._typing import ParamMap
 
 
 class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
@@ -98,7 +101,19 @@ class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
     def batch_function(self) -> BatchFunction:
         return partial(tokenize, rules=self.rules())
 
-    def fit(self, dataset: DataFrame, params: Any = None) -> Any:
+    @overload
+    def fit(self, dataset: DataFrame, params: ParamMap | None = None) -> TokenizerModel: ...
+
+    @overload
+    def fit(
+        self, dataset: DataFrame, params: list[ParamMap] | tuple[ParamMap, ...]
+    ) -> list[TokenizerModel]: ...
+
+    def fit(
+        self,
+        dataset: DataFrame,
+        params: ParamMap | list[ParamMap] | tuple[ParamMap, ...] | None = None,
+    ) -> TokenizerModel | list[TokenizerModel]:
         """A :class:`TokenizerModel` with these params (Spark NLP's Tokenizer is an
         estimator: ``Tokenizer().fit(df)``). The input column is checked against
         ``dataset``; nothing is learnt, so a Tokenizer also works as a transformer in a

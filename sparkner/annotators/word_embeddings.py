@@ -129,7 +129,9 @@ class VectorLookup:
             return None
         folder, fingerprint = record.get("folder"), record.get("store")
         tokens = record.get("tokens")
-        if not all(isinstance(v, str) for v in (folder, fingerprint, tokens)):
+        if not (
+            isinstance(folder, str) and isinstance(fingerprint, str) and isinstance(tokens, str)
+        ):
             return None
         try:
             if not os.path.isdir(folder) or read_header(folder).fingerprint != fingerprint:
@@ -204,6 +206,7 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
             F.coalesce(F.sum(covered), F.lit(0)).alias("covered"),
             F.coalesce(F.sum(total), F.lit(0)).alias("total"),
         ).first()
+        assert row is not None  # an aggregate without grouping has one row
         known, count = int(row["covered"]), int(row["total"])
         return CoverageResult(known, count, known / count if count else float("nan"))
 
@@ -244,7 +247,7 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
         return partial(embed_tokens, store=store, case_sensitive=self.getCaseSensitive())
 
 
-class WordEmbeddings(AnnotatorApproach, _EmbeddingsParams):
+class WordEmbeddings(AnnotatorApproach[WordEmbeddingsModel], _EmbeddingsParams):
     """Reads a word-vector file when fitted and returns a :class:`WordEmbeddingsModel`."""
 
     model_class = WordEmbeddingsModel

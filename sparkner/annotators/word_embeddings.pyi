@@ -94,7 +94,7 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
         self, files: FolderLocation, spark: SparkSession | None
     ) -> BatchFunction: ...
 
-class WordEmbeddings(AnnotatorApproach, _EmbeddingsParams):
+class WordEmbeddings(AnnotatorApproach[WordEmbeddingsModel], _EmbeddingsParams):
     model_class = WordEmbeddingsModel
     storagePath: SparknerParam[str]
     storageFormat: SparknerParam[str]

@@ -55,9 +55,12 @@ def check_heads(config: TaggerConfig, heads: Sequence[HeadSpec]) -> None:
         raise ValueError("a multi-head network needs at least one head")
     names = [h.name for h in heads]
     for head in heads:
-        if not isinstance(head.name, str) or not _HEAD_NAME.fullmatch(head.name):
+        # Heads read from a file may hold any JSON value: checked as objects.
+        name: object = head.name
+        tags: object = head.tags
+        partial: object = head.partial
+        if not isinstance(name, str) or not _HEAD_NAME.fullmatch(name):
             raise ValueError(f"head name {head.name!r} is not a simple identifier")
-        tags = head.tags
         if (
             not isinstance(tags, list)
             or not tags
@@ -66,7 +69,7 @@ def check_heads(config: TaggerConfig, heads: Sequence[HeadSpec]) -> None:
             or not all(isinstance(t, str) and _IOB2_TAG.fullmatch(t) for t in tags[1:])
         ):
             raise ValueError(f"head {head.name!r}: tags must be distinct IOB2 tags, 'O' first")
-        if not isinstance(head.partial, bool):
+        if not isinstance(partial, bool):
             raise ValueError(f"head {head.name!r}: partial must be true or false")
     if len(set(names)) != len(names):
         raise ValueError(f"head names must be distinct: {names}")

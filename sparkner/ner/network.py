@@ -47,7 +47,7 @@ class TaggerEncoder(tf.Module):
             init([c.char_width, c.char_dim, c.char_filters]), name="char_kernel"
         )
         self.char_bias = tf.Variable(tf.zeros([c.char_filters]), name="char_bias")
-        self.lstm: list[tuple[tf.Variable, tf.Variable, tf.Variable]] = []
+        self.lstm: list[tuple[tf.Variable, tf.Variable, str]] = []
         width = c.word_dim + c.char_filters + c.lexicon_width
         for layer in range(c.layers):
             for direction in ("fw", "bw"):
@@ -105,12 +105,12 @@ class TaggerEncoder(tf.Module):
             raise ValueError("this tagger was trained without lexicon features")
         features = tf.concat(parts, axis=-1)
         features = _dropout(features, dropout_rate, noise)
-        for kernel, bias, direction in self.lstm:
-            if direction == "fw":
-                forward = _lstm(features, lengths, kernel, bias, reverse=False, fused=fused)
-            else:
-                backward = _lstm(features, lengths, kernel, bias, reverse=True, fused=fused)
-                features = _dropout(tf.concat([forward, backward], -1), dropout_rate, noise)
+        # Each layer's "fw" direction, then its "bw" one.
+        layers = zip(self.lstm[0::2], self.lstm[1::2], strict=True)
+        for (fw_kernel, fw_bias, _), (bw_kernel, bw_bias, _) in layers:
+            forward = _lstm(features, lengths, fw_kernel, fw_bias, reverse=False, fused=fused)
+            backward = _lstm(features, lengths, bw_kernel, bw_bias, reverse=True, fused=fused)
+            features = _dropout(tf.concat([forward, backward], -1), dropout_rate, noise)
         return features
 
     def word_char_features(self, chars: tf.Tensor) -> tf.Tensor:

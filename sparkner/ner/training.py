@@ -167,7 +167,9 @@ class OneHead:
 class Adam:
     """Adam for plain tf.Variables (Keras optimizers want Keras variables)."""
 
-    def __init__(self, variables, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    def __init__(
+        self, variables: Sequence[Any], beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ) -> None:
         import tensorflow as tf
 
         self.variables = variables
@@ -176,7 +178,7 @@ class Adam:
         self.t = tf.Variable(0.0, trainable=False)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
-    def apply(self, grads, lr) -> None:
+    def apply(self, grads: Sequence[Any], lr: Any) -> None:
         import tensorflow as tf
 
         self.t.assign_add(1.0)
@@ -461,10 +463,13 @@ class BestEpoch:
     the best score (a held-out F1, or minus the loss without one) and says when ``patience``
     epochs in a row brought nothing better."""
 
-    def __init__(self, network, settings: TrainingSettings, say: Callable[[str], None]) -> None:
+    def __init__(
+        self, network: Heads, settings: TrainingSettings, say: Callable[[str], None]
+    ) -> None:
         self.network, self.settings, self.say = network, settings, say
         # From -inf: without held-out data the score is minus the loss, often below -1.
-        self.best, self.weights, self.stale = -math.inf, None, 0
+        self.best, self.stale = -math.inf, 0
+        self.weights: list[np.ndarray] | None = None
 
     def stops_after(self, score: float) -> bool:
         """Record an epoch's score; True when training should stop now."""

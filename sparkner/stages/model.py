@@ -21,7 +21,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pyspark.ml import Estimator
 from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
@@ -38,7 +38,11 @@ from sparkner.stages.cache import ModelFiles
 from sparkner.stages.persistence import FolderStageReadWrite
 from sparkner.stages.stage import AnnotatorTransformer, InputColumns, with_columns
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 T = TypeVar("T")
+M = TypeVar("M", bound="FolderModel")
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class FolderModel(FolderStageReadWrite, AnnotatorTransformer):
         per fingerprint and ``variant`` (the settings, if any, the loading depends on)."""
         return ModelFiles(files, (cls.files_kind, *variant), loader)
 
-    def attach_files(self, folder: str | os.PathLike[str]) -> Any:
+    def attach_files(self, folder: str | os.PathLike[str]) -> Self:
         """Use the files in ``folder`` (checked now, and the params they define set);
         returns this stage."""
         path = os.path.realpath(folder)
@@ -141,7 +145,7 @@ class FolderModel(FolderStageReadWrite, AnnotatorTransformer):
     @classmethod
     def pretrained(
         cls, name: str | None = None, lang: str = "en", remote_loc: str | None = None
-    ) -> Any:
+    ) -> Self:
         """A model bundled with the package, loaded offline. ``lang`` and ``remote_loc`` are
         Spark NLP's: the bundled models are English, and nothing is downloaded."""
         if lang != "en":
@@ -189,17 +193,18 @@ class FolderModel(FolderStageReadWrite, AnnotatorTransformer):
 
 
 class AnnotatorApproach(
-    Estimator, HasInputCols, HasOutputCol, DefaultParamsReadable, DefaultParamsWritable
+    Estimator[M], HasInputCols, HasOutputCol, DefaultParamsReadable, DefaultParamsWritable
 ):
-    """The estimator of a :class:`FolderModel`: ``fit`` writes the model's files.
+    """The estimator of a :class:`FolderModel` ``M``: ``fit`` writes the model's files.
 
-    A subclass declares ``model_class``; the params it shares with the model (by name) are
-    copied to the model it returns.
+    A subclass (of ``AnnotatorApproach[ItsModel]``) declares ``model_class``; the params it
+    shares with the model (by name) are copied to the model it returns.
     """
 
-    model_class: ClassVar[type[FolderModel]]
+    # A class attribute, set by each subclass (a ClassVar cannot be generic).
+    model_class: type[M]
 
-    def new_model(self) -> Any:
+    def new_model(self) -> M:
         """A model of ``model_class`` with this approach's shared params, without files."""
         return self._copyValues(self.model_class())
 

@@ -95,9 +95,9 @@ def _parse(
                     trigger = fields[1].split()[0].split(":", 1)[1]
                     event_trigger[fields[0]] = trigger
                 else:
-                    name, target, *value = fields[1].split()
-                    if name.upper() == "POLARITY" and value:
-                        polarity[target] = value[0].upper()
+                    name, target, *values = fields[1].split()
+                    if name.upper() == "POLARITY" and values:
+                        polarity[target] = values[0].upper()
             except (IndexError, ValueError):
                 raise BratFormatError(f"{path}, line {number}: not valid brat standoff") from None
     labels: dict[str, str] = {}

@@ -278,7 +278,9 @@ class Brat:
         return mapped
 
     def _clinical(self, ann: Path, text: str) -> list[Entity]:
-        spans = extend_spans(read_standoff(ann, len(text)), text, self.label_map)
+        # The clinical convention's map holds labels only (checked in __init__).
+        labels = {kind: label for kind, label in self.label_map.items() if not callable(label)}
+        spans = extend_spans(read_standoff(ann, len(text)), text, labels)
         return [Entity(s.label, s.begin, s.end) for s in spans]
 
     def readDataset(self, spark: SparkSession, folder: str | os.PathLike[str]) -> DataFrame:

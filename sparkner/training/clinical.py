@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 # Diagnostic procedures: imaging, scopes, biopsies, tracings, tests and scores.
 _DIAGNOSTIC = re.compile(
@@ -48,7 +48,7 @@ MACCROBAT_LABELS: dict[str, str] = {
     "Therapeutic_procedure": "TREATMENT",
 }
 
-CHIA_LABELS: dict[str, object] = {
+CHIA_LABELS: dict[str, str | Callable[[str], str]] = {
     "Condition": "PROBLEM",
     "Measurement": "TEST",
     "Drug": "TREATMENT",

@@ -18,6 +18,7 @@ or holds CoNLL-2003's placeholder ``-X-`` (and for text before any ``-DOCSTART-`
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +36,8 @@ from sparkner.core.annotation import (
     column_metadata,
 )
 
-# (token, tag) pairs, or (token, tag, pos) triples where the file has POS tags.
-Sentence = list[tuple[str, ...]]
+# (token, tag) pairs, or (token, tag, pos) triples (pos None where a line has no POS tag).
+Sentence = Sequence[tuple[str, str] | tuple[str, str, str | None]]
 NO_DOC_ID = "X"
 
 
@@ -44,7 +45,7 @@ class CoNLLFormatError(ValueError):
     """A line of a CoNLL file is not ``token ... tag``."""
 
 
-def read_conll(path: str | os.PathLike[str]) -> list[list[Sentence]]:
+def read_conll(path: str | os.PathLike[str]) -> list[list[list[tuple[str, str]]]]:
     """Documents, each a list of sentences of ``(token, tag)``; errors name file and line."""
     return [
         [[(t[0], t[1]) for t in sentence] for sentence in document.sentences]
@@ -107,13 +108,14 @@ def read_conll_documents(
 
 
 def conll_table(
-    documents: list[list[Sentence]],
+    documents: Sequence[Sequence[Sentence]],
     explode_sentences: bool = True,
     doc_ids: list[str] | None = None,
 ) -> pa.Table:
     """The annotated columns for parsed documents (see the module docstring); with
     ``doc_ids`` (one per document), a ``doc_id`` column too."""
     ids = doc_ids if doc_ids is not None else [NO_DOC_ID] * len(documents)
+    rows: Sequence[Sequence[Sentence]]
     if explode_sentences:
         rows = [[s] for d in documents for s in d]
         row_ids = [i for d, i in zip(documents, ids, strict=True) for _ in d]
@@ -140,7 +142,9 @@ def conll_table(
                     offset += 1
                 tok.add(offset, offset + len(token) - 1, token, index, tag)
                 if has_pos:
-                    pos.add(offset, offset + len(token) - 1, token, index, rest[0])
+                    pos_tag = rest[0]
+                    assert pos_tag is not None  # has_pos: every token has its POS tag
+                    pos.add(offset, offset + len(token) - 1, token, index, pos_tag)
                 pieces.append(token)
                 offset += len(token)
             sent.add(start, offset - 1, "".join(pieces[first_piece:]), index, "")

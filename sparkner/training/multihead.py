@@ -77,7 +77,8 @@ def primary_head(recipe: NerRecipe) -> str:
 
 def check_recipe_heads(path: str | os.PathLike[str], recipe: NerRecipe) -> None:
     """Refuse ``heads`` entries that cannot train a head, naming the recipe file and entry."""
-    if not isinstance(recipe.heads, list):
+    heads: object = recipe.heads  # as the YAML file has it: any value
+    if not isinstance(heads, list):
         raise ValueError(f"{path}: heads must be a list of {{name, conll | partial, weight}}")
     if "validationSplit" in recipe.settings:
         raise ValueError(
@@ -85,7 +86,7 @@ def check_recipe_heads(path: str | os.PathLike[str], recipe: NerRecipe) -> None:
             " out"
         )
     names = {primary_head(recipe)}
-    for index, entry in enumerate(recipe.heads):
+    for index, entry in enumerate(heads):
         where = f"{path}: heads[{index}] ({entry!r})"
         if not isinstance(entry, dict) or set(entry) - set(HEAD_KEYS):
             raise ValueError(f"{where}: expected a mapping of {list(HEAD_KEYS)}")

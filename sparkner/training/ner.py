@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,10 @@ from sparkner.training.self_training import (
 )
 from sparkner.training.splits import split_keys
 
-LABEL_MAPS = {"maccrobat": MACCROBAT_LABELS, "chia": CHIA_LABELS}
+LABEL_MAPS: dict[str, Mapping[str, str | Callable[[str], str | None]]] = {
+    "maccrobat": MACCROBAT_LABELS,
+    "chia": CHIA_LABELS,
+}
 
 # The tagger's inputs that read the column a recipe's lexicon writes.
 LEXICON_INPUT_COLS = ["sentence", "token", "embeddings", LEXICON_COLUMN]

@@ -49,7 +49,7 @@ import tarfile
 import xml.parsers.expat
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -478,7 +478,11 @@ def _tac_mention(
 
 # -- both -----------------------------------------------------------------------------------
 
-PARTIAL_CORPORA = {"phee": phee_sentences, "tac2017_adr": tac_sentences}
+# Each reader takes its folder, the split and its own keyword options.
+PARTIAL_CORPORA: dict[str, Callable[..., list[PartialSentence]]] = {
+    "phee": phee_sentences,
+    "tac2017_adr": tac_sentences,
+}
 
 
 def partial_sentences(

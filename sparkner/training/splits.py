@@ -9,7 +9,7 @@ SPLITS = ("train", "dev", "test")
 
 
 def split_keys(
-    keys: Iterable[str], seed: int = 13, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    keys: Iterable[str], seed: int = 13, fractions: tuple[float, ...] = (0.8, 0.1, 0.1)
 ) -> dict[str, str]:
     """Assign each key to train, dev or test.
 

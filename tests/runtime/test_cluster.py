@@ -37,7 +37,7 @@ SCRIPT = textwrap.dedent(
     known = sum(a.metadata["isOOV"] == "false" for r in rows for a in r.embeddings)
     # Where the executors find the vectors: Spark's copy, not the driver's folder.
     store = model.stages[-1]
-    location = store.spark_batch_function(spark).keywords["store"]
+    location = store.spark_batch_function(spark).keywords["store"].location
     seen = spark.sparkContext.parallelize(range(4), 4).map(
         lambda _: (location.resolve(), os.path.isfile(
             os.path.join(location.resolve(), "vectors.npy")))).distinct().collect()

@@ -20,7 +20,9 @@ class HadoopFiles:
     """Files through Hadoop's FileSystem, so local paths, HDFS and object stores behave alike."""
 
     def __init__(self, spark: SparkSession) -> None:
-        self._jvm = spark.sparkContext._jvm
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None  # a classic session's context has its JVM
+        self._jvm = jvm
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()
 
     def read(self, reader: Callable[[], DataFrame], path: str) -> DataFrame:

@@ -39,9 +39,9 @@ def detect_format(path: str) -> str:
         names = [
             n for n in os.listdir(path) if not n.startswith(("_", ".")) and not n.endswith(".crc")
         ]
-        found = {format_of(n) for n in names} - {None}
+        found = {fmt for fmt in map(format_of, names) if fmt is not None}
         if len(found) == 1:
-            return found.pop()  # type: ignore[return-value]
+            return found.pop()
         what = "no data files it recognizes" if not found else f"files of formats {sorted(found)}"
         raise ValueError(f"input {path}: a folder with {what}; give --input-format")
     fmt = format_of(os.path.basename(path))

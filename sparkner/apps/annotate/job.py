@@ -52,7 +52,7 @@ def entity_rows(
     chunk = F.col("c")
     kept = [id_col, *([assertion_col] if assertion_col else [])]
     exploded = annotated.select(*kept, F.posexplode(chunk_col).alias("position", "c"))
-    columns = [
+    columns: list[Column | str] = [
         id_col,
         chunk.result.alias("chunk"),
         chunk.metadata["entity"].alias("entity"),
@@ -173,4 +173,5 @@ def default_parallelism(spark: SparkSession) -> int:
     # over exactly that many partitions (a job over a few million numbers: well under 1 s).
     numbers = spark.range(0, 1 << 22).select(F.spark_partition_id().alias("partition"))
     last = numbers.agg(F.max("partition")).first()
+    assert last is not None  # an aggregate without grouping has one row
     return int(last[0]) + 1

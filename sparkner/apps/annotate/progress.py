@@ -33,7 +33,9 @@ class ProgressReporter:
     def __enter__(self) -> ProgressReporter:
         if self._stream is not None:
             if self._connect:
-                self._spark.registerProgressHandler(self._on_connect_progress)
+                # pyspark types the handler as its ProgressHandler ABC, though it takes (and
+                # documents) any callable of that signature, such as this method.
+                self._spark.registerProgressHandler(self._on_connect_progress)  # type: ignore[arg-type]
             self._thread.start()
         return self
 
@@ -42,7 +44,8 @@ class ProgressReporter:
         if self._thread.is_alive():
             self._thread.join()
         if self._connect and self._stream is not None:
-            self._spark.removeProgressHandler(self._on_connect_progress)
+            # As in __enter__: any callable is a handler, whatever pyspark's type says.
+            self._spark.removeProgressHandler(self._on_connect_progress)  # type: ignore[arg-type]
 
     def _on_connect_progress(
         self, stages: Any, inflight_tasks: int, operation_id: str | None, done: bool
