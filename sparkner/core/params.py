@@ -7,7 +7,7 @@ way through a setter, a constructor keyword, ``set()``, ``copy(extra)``, ``fit(d
 or a loaded model. A param's default is declared with it, and :class:`SparknerParams` gives
 every param a fluent ``setX`` and a ``getX`` unless the class writes its own. Those accessors
 exist only at run time: the type stubs beside the modules that declare params spell them out
-for type checkers and editors (regenerate them with ``python -m sparkner.core.stubgen``).
+for type checkers and editors (regenerate them with ``python -m sparkner.apps.stubgen``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from tests_support import REPO
 
 from sparkner.core.params import declare, no_effect, to_int, to_list_of, warn_unless
 
-stubgen = pytest.importorskip("sparkner.core.stubgen")
+stubgen = pytest.importorskip("sparkner.apps.stubgen")
 pytest.importorskip("mypy")
 
 
