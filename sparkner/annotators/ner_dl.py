@@ -508,6 +508,11 @@ class NerDLApproach(AnnotatorApproach[NerDLModel], _NerParams):
         self._write_log(log_lines)
         return self.new_model().attach_files(folder)
 
+    def transformSchema(self, schema: StructType) -> StructType:
+        """As every approach's, with the label column checked too: ``fit`` reads it."""
+        self._check_training_columns(schema)
+        return super().transformSchema(schema)
+
     def _check_training_columns(self, schema: StructType) -> TrainingColumns:
         """The sentence, token, embeddings and label columns, and the lexicon column (None
         if inputCols names none)."""

@@ -195,8 +195,13 @@ def test_char_filters_setting(training_frame):
 
 
 def test_missing_label_column(training_frame):
+    approach = NerDLApproach().setLabelColumn("tags")
     with pytest.raises(AnnotatorInputError, match="label column 'tags' does not exist"):
-        NerDLApproach().setLabelColumn("tags").fit(training_frame)
+        approach.fit(training_frame)
+    with pytest.raises(AnnotatorInputError, match="label column 'tags' does not exist"):
+        approach.transformSchema(training_frame.schema)  # before any work
+    schema = NerDLApproach().transformSchema(training_frame.schema)
+    assert schema["ner"].metadata == {"annotatorType": "named_entity"}
 
 
 def test_bad_settings_name_themselves():

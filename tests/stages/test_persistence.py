@@ -10,6 +10,7 @@ from pyspark.ml import Pipeline, PipelineModel
 from tests_support import result_of_new_process
 
 from sparkner import DocumentAssembler, SentenceDetector, Tokenizer
+from sparkner.stages.persistence import local_path
 
 NOTES = [
     "HISTORY:,  Chest pain x 2 days.,MEDICATIONS:, 1. Aspirin 81 mg p.o. q.d.",
@@ -143,3 +144,24 @@ def test_foreign_stage_class_is_refused(spark, tmp_path):
     _rewrite_metadata(stage, lambda d: d.__setitem__("class", "subprocess.Popen"))
     with pytest.raises(ValueError, match=r"'subprocess\.Popen'; only sparkner stages are loaded"):
         PretrainedPipeline.from_disk(folder)
+
+
+@pytest.mark.parametrize(
+    ("path", "local"),
+    [
+        ("/models/ner", "/models/ner"),
+        ("relative/ner", "relative/ner"),
+        ("file:/models/ner", "/models/ner"),
+        ("file:///models/ner", "/models/ner"),
+        ("file://localhost/models/ner", "/models/ner"),
+        ("FILE:///models/ner", "/models/ner"),
+    ],
+)
+def test_local_paths_for_saving_and_loading(path, local):
+    assert local_path(path) == local
+
+
+@pytest.mark.parametrize("path", ["dbfs:/models/ner", "hdfs://nn/models/ner", "s3a://b/ner"])
+def test_other_schemes_are_refused_with_what_to_do(path):
+    with pytest.raises(ValueError, match=r"local or mounted paths only; copy the model"):
+        local_path(path)
