@@ -5,6 +5,7 @@ from sparkner.annotators.assertion import AssertionModel
 from sparkner.annotators.lexicon_matcher import LexiconMatcher, LexiconMatcherModel
 from sparkner.annotators.ner_converter import NerConverter
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel
+from sparkner.annotators.section_detector import SectionDetector
 from sparkner.annotators.sentence_detector import SentenceDetector
 from sparkner.annotators.tokenizer import Tokenizer, TokenizerModel
 from sparkner.annotators.word_embeddings import WordEmbeddings, WordEmbeddingsModel
@@ -16,6 +17,7 @@ __all__ = [
     "NerConverter",
     "NerDLApproach",
     "NerDLModel",
+    "SectionDetector",
     "SentenceDetector",
     "Tokenizer",
     "TokenizerModel",

@@ -47,6 +47,16 @@ def test_readme_pretrained_pipeline_runs(spark, capsys):
             assert "Fever" in printed and "cough" in printed
 
 
+def test_readme_sections_example_runs(capsys):
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Sections: SectionDetector", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    shown = re.findall(r"^# (.*)$", code, flags=re.M)  # the comments show what is printed
+    assert shown and printed == shown
+
+
 def test_readme_demo_output_is_real(spark, capsys):
     from sparkner.apps.cli import main
 

@@ -29,6 +29,7 @@ CHUNK = "chunk"
 ASSERTION = "assertion"
 LEXICON = "lexicon"
 POS = "pos"
+SECTION = "section"
 
 # Keys of the column metadata: which annotator type a column holds, and for word embeddings,
 # which vectors (their storageRef) made them, their dimension, and how to look them up again
