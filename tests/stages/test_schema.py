@@ -211,7 +211,8 @@ def test_approaches_check_inputs_and_name_the_output(annotated, notes, tmp_path)
     for approach, output, kind in [
         (WordEmbeddings(), "embeddings", "word_embeddings"),
         (LexiconMatcher(), "lexicon", "lexicon"),
-        (NerDLApproach(), "ner", "named_entity"),
+        # the annotated frame's tags stand in for gold labels (transformSchema checks them)
+        (NerDLApproach().setLabelColumn("ner").setOutputCol("tags"), "tags", "named_entity"),
     ]:
         schema = approach.transformSchema(annotated.schema)
         assert schema[output].metadata == {"annotatorType": kind}
