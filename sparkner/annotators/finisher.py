@@ -22,6 +22,7 @@ becomes ``array<array<float>>``, or with ``outputAsVector`` an ``array<vector>``
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyspark.ml import Transformer
@@ -94,10 +95,10 @@ class _FinisherParams(HasInputCols):
     def _check_input(self, field: StructField) -> None:
         """Raise :class:`AnnotatorInputError` if this finisher cannot finish the column."""
 
+    @abstractmethod
     def _output_fields(self, source: StructField, target: str) -> list[StructField]:
         """The columns (name, Spark type) ``transform`` makes of ``source``, named
         ``target``: the types Spark SQL gives the finishing expressions."""
-        raise NotImplementedError
 
     def _finished_schema(self, schema: StructType, outputs: list[StructField]) -> StructType:
         """``schema`` with the ``outputs`` added, less the annotation columns that
