@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from sparkner.core.formats import read_versioned_json
+
+# A head's name becomes part of weight names (head_<name>_out_kernel): plain identifiers only.
+# Here, beside the config, so that a recipe is checked without loading TensorFlow.
+HEAD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 CONFIG_FILE = "tagger.json"
 WEIGHTS_FILE = "weights.npz"

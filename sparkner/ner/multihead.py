@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from sparkner.core.formats import read_versioned_json
 from sparkner.ner.config import (
+    HEAD_NAME,
     TaggerConfig,
     TaggerFileError,
     check_lexicon_classes,
@@ -43,8 +44,6 @@ MULTIHEAD_WEIGHTS_FILE = "multihead.npz"
 MULTIHEAD_FORMAT_NAME = "sparkner-multihead-tagger"
 MULTIHEAD_FORMAT_VERSION = 1
 HEAD_PARTS = ("out_kernel", "out_bias", "transitions", "start", "end")
-# Head names become parts of weight names (head_<name>_out_kernel): plain identifiers only.
-_HEAD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _IOB2_TAG = re.compile(r"[BI]-\S+")
 
 
@@ -59,7 +58,7 @@ def check_heads(config: TaggerConfig, heads: Sequence[HeadSpec]) -> None:
         name: object = head.name
         tags: object = head.tags
         partial: object = head.partial
-        if not isinstance(name, str) or not _HEAD_NAME.fullmatch(name):
+        if not isinstance(name, str) or not HEAD_NAME.fullmatch(name):
             raise ValueError(f"head name {head.name!r} is not a simple identifier")
         if (
             not isinstance(tags, list)

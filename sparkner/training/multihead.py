@@ -30,6 +30,7 @@ from pyspark.sql import functions as F
 
 from sparkner.annotators.ner_dl import NerDLApproach, NerDLModel, storage_ref_of
 from sparkner.core.annotation import POS
+from sparkner.ner.config import HEAD_NAME
 from sparkner.ner.data import TrainingData
 from sparkner.ner.training import EpochRecord, HeadData, HeadSpec, train_heads
 from sparkner.stages.training_data import add_vocabulary, collect_sentences, collect_training_data
@@ -47,9 +48,6 @@ from sparkner.training.partial import (
 # The tags of a partly labelled corpus's head: the clinical classes its readers map to.
 PARTIAL_TAGS = ["O"] + [f"{p}-{c}" for c in (PROBLEM, TEST, TREATMENT) for p in ("B", "I")]
 HEAD_KEYS = ("name", "conll", "partial", "weight")
-# As sparkner.ner.multihead's (head names become parts of weight names), without loading
-# TensorFlow to read a recipe.
-HEAD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 # Words of a file path that mark an evaluation split: never trained on as a further corpus.
 EVALUATION_WORDS = frozenset(
     {
