@@ -155,7 +155,8 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
     output_annotator_type = WORD_EMBEDDINGS
     bundled_marker = HEADER_FILE
     default_pretrained = "embeddings_clinical"
-    files_kind, pretrained_kind = "vectors", "embeddings"
+    files_kind = "vectors"
+    pretrained_kind = "embeddings"
     # Tokens per call: 800 bytes per token (200 floats) make a 26 MB output batch.
     max_call_size = 32_768
     # The tokens carry everything needed; the sentences stay in the JVM.

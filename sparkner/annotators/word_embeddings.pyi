@@ -73,6 +73,8 @@ class WordEmbeddingsModel(FolderModel, _EmbeddingsParams):
     output_annotator_type = WORD_EMBEDDINGS
     bundled_marker = HEADER_FILE
     default_pretrained: ClassVar[str]
+    files_kind: ClassVar[str]
+    pretrained_kind: ClassVar[str]
     max_call_size: ClassVar[int]
 
     def check_files(self, folder: str) -> FolderCheck: ...
