@@ -161,3 +161,36 @@ def evaluate_tags(
                 _scores(token, pt).fp += n
     strict, relaxed = evaluate_spans(gold_spans, pred_spans)
     return Evaluation(strict, relaxed, token)
+
+
+# The kinds of error :func:`error_classes` counts, as the issues report them.
+ERROR_CLASSES = ("spurious", "missed", "boundary", "type")
+
+
+def error_classes(
+    gold: Iterable[Sequence[Span]], predicted: Iterable[Sequence[Span]]
+) -> Counter[str]:
+    """Every strict error counted once, by kind (spans inclusive at both ends):
+
+    - ``boundary``: a prediction overlaps a gold mention of its type but not exactly;
+    - ``type``: a prediction overlaps gold mentions of other types only;
+    - ``spurious``: a prediction overlaps no gold mention;
+    - ``missed``: a gold mention that no prediction overlaps.
+
+    A gold mention overlapped by a wrong prediction is not counted again as missed.
+    """
+    counts: Counter[str] = Counter({kind: 0 for kind in ERROR_CLASSES})
+    for gold_spans, pred_spans in zip(gold, predicted, strict=True):
+        gold_set, pred_set = set(gold_spans), set(pred_spans)
+        for span in pred_set - gold_set:
+            touching = [g for g in gold_set if g[0] <= span[1] and span[0] <= g[1]]
+            if any(g[2] == span[2] for g in touching):
+                counts["boundary"] += 1
+            elif touching:
+                counts["type"] += 1
+            else:
+                counts["spurious"] += 1
+        for span in gold_set - pred_set:
+            if not any(p[0] <= span[1] and span[0] <= p[1] for p in pred_set):
+                counts["missed"] += 1
+    return counts

@@ -1,4 +1,4 @@
-"""The mapping of MACCROBAT and Chia entity types to PROBLEM / TEST / TREATMENT.
+"""The mapping of MACCROBAT, Chia and clinical-note entity types to PROBLEM / TEST / TREATMENT.
 
 MACCROBAT: Sign_symptom and Disease_disorder are problems, Diagnostic_procedure a test,
 Medication and Therapeutic_procedure treatments. Chia: Condition is a problem, Measurement
@@ -54,6 +54,9 @@ CHIA_LABELS: dict[str, str | Callable[[str], str]] = {
     "Drug": "TREATMENT",
     "Procedure": chia_procedure,
 }
+
+# The annotated clinical notes (data/clinical_notes) are in the clinical convention already.
+NOTES_LABELS: dict[str, str] = {"PROBLEM": "PROBLEM", "TEST": "TEST", "TREATMENT": "TREATMENT"}
 
 
 # A note's section header: capitals (digits, a few signs) before a colon, at the start of a

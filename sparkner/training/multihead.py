@@ -7,6 +7,7 @@ its own tags beside the recipe's (the *primary* head) on one shared encoder
     heads:
       - {name: ncbi, conll: ncbi_disease/train.tsv, weight: 0.5}   # fully labelled, own tags
       - {name: phee, partial: phee}                                 # partly labelled, clinical
+      - {name: cases, brat: maccrobat, labels: maccrobat}           # a brat folder, its labels
 
 Only the training portions of these corpora are read. The primary head is selected on the
 recipe's dev split as a single-head tagger is, and shipped alone: an ordinary tagger folder,
@@ -35,7 +36,14 @@ from sparkner.ner.data import TrainingData
 from sparkner.ner.training import EpochRecord, HeadData, HeadSpec, train_heads
 from sparkner.stages.training_data import add_vocabulary, collect_sentences, collect_training_data
 from sparkner.training.conll import CoNLL, conll_table, training_frame
-from sparkner.training.ner_recipe import NerRecipe, recipe_vectors, with_lexicon
+from sparkner.training.ner_recipe import (
+    BRAT_SPLITS,
+    LABEL_MAPS,
+    NerRecipe,
+    brat_frame,
+    recipe_vectors,
+    with_lexicon,
+)
 from sparkner.training.partial import (
     PARTIAL_CORPORA,
     PROBLEM,
@@ -47,7 +55,9 @@ from sparkner.training.partial import (
 
 # The tags of a partly labelled corpus's head: the clinical classes its readers map to.
 PARTIAL_TAGS = ["O"] + [f"{p}-{c}" for c in (PROBLEM, TEST, TREATMENT) for p in ("B", "I")]
-HEAD_KEYS = ("name", "conll", "partial", "weight")
+HEAD_KEYS = ("name", "conll", "partial", "brat", "labels", "split", "weight")
+# What a head reads: a CoNLL file, a partly labelled corpus, or a brat folder's train split.
+HEAD_SOURCES = ("conll", "partial", "brat")
 # Words of a file path that mark an evaluation split: never trained on as a further corpus.
 EVALUATION_WORDS = frozenset(
     {
@@ -77,7 +87,9 @@ def check_recipe_heads(path: str | os.PathLike[str], recipe: NerRecipe) -> None:
     """Refuse ``heads`` entries that cannot train a head, naming the recipe file and entry."""
     heads: object = recipe.heads  # as the YAML file has it: any value
     if not isinstance(heads, list):
-        raise ValueError(f"{path}: heads must be a list of {{name, conll | partial, weight}}")
+        raise ValueError(
+            f"{path}: heads must be a list of {{name, conll | partial | brat, weight}}"
+        )
     if "validationSplit" in recipe.settings:
         raise ValueError(
             f"{path}: with heads, the dev split selects the model; leave settings.validationSplit"
@@ -97,8 +109,14 @@ def check_recipe_heads(path: str | os.PathLike[str], recipe: NerRecipe) -> None:
                 f"{primary_head(recipe)!r}); head names must be distinct"
             )
         names.add(name)
-        if ("conll" in entry) == ("partial" in entry):
-            raise ValueError(f"{where}: name exactly one of 'conll' (a file) or 'partial'")
+        if sum(source in entry for source in HEAD_SOURCES) != 1:
+            raise ValueError(
+                f"{where}: name exactly one of 'conll' (a file), 'partial' or 'brat' (a folder)"
+            )
+        if "brat" in entry and entry.get("labels") not in LABEL_MAPS:
+            raise ValueError(f"{where}: a brat head needs labels, one of {sorted(LABEL_MAPS)}")
+        if entry.get("split", "documents") not in BRAT_SPLITS:
+            raise ValueError(f"{where}: split is one of {list(BRAT_SPLITS)}")
         weight = entry.get("weight", 1.0)
         if (
             isinstance(weight, bool)
@@ -137,6 +155,13 @@ def auxiliary_frames(
                     f"heads: {entry['conll']}: not found under the data folder {data}"
                 )
             frame = CoNLL().readDataset(spark, str(path))
+        elif "brat" in entry:
+            folder = {"folder": entry["brat"], "labels": entry["labels"]}
+            folder["split"] = entry.get("split", "documents")
+            read = brat_frame(spark, recipe, folder, data, "train")
+            if read is None:
+                raise FileNotFoundError(f"heads: {entry['brat']} has no train/ folder")
+            frame = read
         else:
             frame = _partial_frame(spark, partial_sentences(data, entry["partial"]))
         frames.append(with_lexicon(recipe, vectors.transform(frame)).cache())
@@ -233,7 +258,7 @@ def _head_record(name: str, head: Any, entry: dict[str, Any] | None) -> dict[str
     if entry is None:
         kind, source = "primary", ""
     else:
-        kind = "conll" if "conll" in entry else "partial"
+        kind = next(source for source in HEAD_SOURCES if source in entry)
         source = entry[kind]
     return {
         "name": name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +23,28 @@ from sparkner.evaluation import Evaluation, evaluate_dataframe
 from sparkner.lexicon.store import HEADER_FILE
 from sparkner.ner.config import add_to_record
 from sparkner.resources import bundled_folder
-from sparkner.training.brat import AlignmentReport, Brat, labelled_table
-from sparkner.training.clinical import CHIA_LABELS, MACCROBAT_LABELS, section_headers
+from sparkner.training.brat import AlignmentReport, labelled_table
+from sparkner.training.clinical import section_headers
 from sparkner.training.conll import CoNLL, training_frame
-from sparkner.training.corpora import brat_group, mtsamples_texts
+from sparkner.training.corpora import mtsamples_texts
 from sparkner.training.multihead import auxiliary_frames, check_recipe_heads, fit_with_heads
-from sparkner.training.ner_recipe import LEXICON_COLUMN, NerRecipe, recipe_vectors, with_lexicon
+from sparkner.training.ner_recipe import (
+    BRAT_KEYS,
+    BRAT_SPLITS,
+    LABEL_MAPS,
+    LEXICON_COLUMN,
+    NerRecipe,
+    brat_frame,
+    recipe_vectors,
+    with_lexicon,
+)
 from sparkner.training.self_training import (
     SelfTrainingSettings,
     silver_sentences,
     teacher_pipeline,
     unlabeled_texts,
+    without_copies,
 )
-from sparkner.training.splits import split_keys
-
-LABEL_MAPS: dict[str, Mapping[str, str | Callable[[str], str | None]]] = {
-    "maccrobat": MACCROBAT_LABELS,
-    "chia": CHIA_LABELS,
-}
 
 # The tagger's inputs that read the column a recipe's lexicon writes.
 LEXICON_INPUT_COLS = ["sentence", "token", "embeddings", LEXICON_COLUMN]
@@ -64,11 +68,25 @@ def load_recipe(path: str | os.PathLike[str]) -> NerRecipe:
     if recipe.headers and set(recipe.headers) - {"file", "min_count"}:
         raise ValueError(f"{path}: headers takes 'file' and 'min_count', got {recipe.headers}")
     for corpus in recipe.brat:
-        if set(corpus) != {"folder", "labels"} or corpus["labels"] not in LABEL_MAPS:
+        if (
+            not {"folder", "labels"} <= set(corpus) <= BRAT_KEYS
+            or corpus["labels"] not in LABEL_MAPS
+        ):
             raise ValueError(
                 f"{path}: each brat entry needs 'folder' and 'labels' (one of "
-                f"{sorted(LABEL_MAPS)}), got {corpus}"
+                f"{sorted(LABEL_MAPS)}) and may have 'split' and 'repeat', got {corpus}"
             )
+        if corpus.get("split", "documents") not in BRAT_SPLITS:
+            raise ValueError(f"{path}: brat split is one of {list(BRAT_SPLITS)}, got {corpus}")
+        repeat = corpus.get("repeat", 1)
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+            raise ValueError(f"{path}: brat repeat is a whole number >= 1, got {corpus}")
+    folders = [corpus["folder"] for corpus in recipe.brat]
+    if set(recipe.select_on) - set(folders):
+        raise ValueError(
+            f"{path}: select_on names brat folders of the recipe ({folders}), "
+            f"got {recipe.select_on}"
+        )
     if recipe.span_convention not in SPAN_CONVENTIONS:
         raise ValueError(
             f"{path}: span_convention is one of {list(SPAN_CONVENTIONS)}, "
@@ -99,8 +117,11 @@ def read_split(
     data_dir: str | os.PathLike[str],
     split: str,
     corpus: str | None = None,
+    selection: bool = False,
 ) -> DataFrame:
-    """One split of the recipe's data with word vectors, as NerDLApproach reads it."""
+    """One split of the recipe's data with word vectors, as NerDLApproach reads it: of one
+    brat ``corpus``, or of all (the training split with each corpus ``repeat`` times), or
+    with ``selection`` of the recipe's ``select_on`` corpora."""
     data = Path(data_dir)
     vectors = recipe_vectors(recipe, data)
     if not recipe.brat:
@@ -112,38 +133,27 @@ def read_split(
             raise FileNotFoundError(f"{relative}: not found under the data folder {data}")
         return with_lexicon(recipe, vectors.transform(CoNLL().readDataset(spark, str(path))))
     frames = []
+    known = [entry["folder"] for entry in recipe.brat]
+    if corpus is not None and corpus not in known:
+        raise ValueError(f"recipe {recipe.name!r} has no brat folder {corpus!r}")
     for entry in recipe.brat:
         if corpus is not None and entry["folder"] != corpus:
             continue
-        folder = data / entry["folder"]
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{entry['folder']}: not found under the data folder {data}")
-        stems = [p.stem for p in sorted(folder.glob("*.txt"))]
-        splits = split_keys(
-            (brat_group(s) for s in stems), recipe.split_seed, recipe.split_fractions
-        )
-        chosen = [s for s in stems if splits[brat_group(s)] == split]
-        reader = Brat(
-            LABEL_MAPS[entry["labels"]],
-            documents=chosen,
-            span_convention=brat_convention(recipe, entry),
-        )
-        frames.append(reader.readDataset(spark, str(folder)).drop("id"))
+        if selection and recipe.select_on and entry["folder"] not in recipe.select_on:
+            continue
+        frame = brat_frame(spark, recipe, entry, data, split)
+        if frame is None:
+            continue
+        repeat = entry.get("repeat", 1) if split == "train" and corpus is None else 1
+        frames += [frame] * repeat
     if not frames:
-        raise ValueError(f"recipe {recipe.name!r} has no brat folder {corpus!r}")
+        raise ValueError(f"recipe {recipe.name!r} has no {split} split in {corpus or known}")
     if recipe.headers and split == "train" and corpus is None:
         frames.append(_header_sentences(spark, recipe, data))
     frame = frames[0]
     for other in frames[1:]:
         frame = frame.unionByName(other)
     return with_lexicon(recipe, vectors.transform(frame))
-
-
-def brat_convention(recipe: NerRecipe, entry: dict[str, str]) -> str:
-    """The brat reader's span convention for one of the recipe's brat folders."""
-    if entry["labels"] == "maccrobat" and recipe.span_convention == "clinical":
-        return "clinical"
-    return "annotated"
 
 
 def _header_sentences(spark: SparkSession, recipe: NerRecipe, data: Path) -> DataFrame:
@@ -185,7 +195,14 @@ def _silver_sentences(
     for relative, path in zip(settings.files, paths, strict=True):
         if not path.is_file():
             raise FileNotFoundError(f"self_training: {relative} not found under {data}")
-    texts = (text for path in paths for text in unlabeled_texts(path))
+    texts: Iterable[str] = (text for path in paths for text in unlabeled_texts(path))
+    if settings.exclude:
+        excluded = []
+        for relative in settings.exclude:
+            if not (data / relative).is_dir():
+                raise FileNotFoundError(f"self_training: exclude {relative} not found under {data}")
+            excluded += [p.read_text(encoding="utf-8") for p in (data / relative).rglob("*.txt")]
+        texts = without_copies(texts, excluded)
     teacher_model = teacher_pipeline(str(teacher), vectors, recipe.lexicon)
     silver = silver_sentences(texts, teacher_model, settings)
     ids = [f"silver-{i}" for i in range(len(silver.sentences))]
@@ -206,7 +223,7 @@ def train_recipe(
     """Train the recipe's tagger (dev split as testDataset); returns it and the seconds."""
     train, self_training = training_split(spark, recipe, data_dir)
     train = train.cache()
-    dev = read_split(spark, recipe, data_dir, "dev").cache()
+    dev = read_split(spark, recipe, data_dir, "dev", selection=True).cache()
     corpora = []
     if recipe.heads:
         corpora = auxiliary_frames(spark, recipe, data_dir)
@@ -216,7 +233,9 @@ def train_recipe(
         selection = model.training_record()
         epochs = kept_epoch(selection)
         refit = _approach(recipe).setMaxEpochs(epochs).setUseBestModel(False).setPatience(0)
-        model = _fit(recipe, refit, train.unionByName(dev), None, corpora)
+        # Every corpus's dev split joins the refit, not only those that picked the epoch.
+        everything = train.unionByName(read_split(spark, recipe, data_dir, "dev"))
+        model = _fit(recipe, refit, everything, None, corpora)
         add_to_record(model.files_folder(), selection=selection, refit_epochs=epochs)
     if recipe.lexicon:
         # Named for users who build the pipeline themselves (NerDLModel's input check).

@@ -12,6 +12,10 @@ least ``min_confidence``), and its chunks become the sentence's entities. A reci
       min_confidence: 0.95
       max_sentences: 5000
       seed: 13
+      exclude: [clinical_notes]       # folders of notes (their .txt, in any subfolder) whose
+                                      # texts and near-copies (half their 8-word runs shared)
+                                      # are left out: MTSamples holds the annotated notes, and
+                                      # copies of them under other specialties
 
 The teacher and files are paths under the data folder (or absolute). The student's training
 record says what the round added (``self_training``: sentences tagged, confident, added).
@@ -21,6 +25,8 @@ The unlabeled files were checked against every dev and test split (``../shared/d
 from __future__ import annotations
 
 import random
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice, pairwise
@@ -46,10 +52,11 @@ class SelfTrainingSettings:
     min_confidence: float = 0.95
     max_sentences: int = 5000
     seed: int = 13
+    exclude: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, settings: dict[str, Any]) -> SelfTrainingSettings:
-        known = {"teacher", "files", "min_confidence", "max_sentences", "seed"}
+        known = {"teacher", "files", "min_confidence", "max_sentences", "seed", "exclude"}
         unknown = sorted(set(settings) - known)
         if unknown or "teacher" not in settings or not settings.get("files"):
             raise ValueError(
@@ -62,6 +69,7 @@ class SelfTrainingSettings:
             min_confidence=float(settings.get("min_confidence", 0.95)),
             max_sentences=int(settings.get("max_sentences", 5000)),
             seed=int(settings.get("seed", 13)),
+            exclude=tuple(settings.get("exclude", ())),
         )
         if not 0.0 <= made.min_confidence <= 1.0:
             raise ValueError(
@@ -78,6 +86,41 @@ def unlabeled_texts(path: Path) -> Iterator[str]:
     """The texts of an unlabeled file: MTSamples' CSV, or one text per line."""
     name = path.name.lower()
     return mtsamples_texts(path) if ".csv" in name else line_texts(path)
+
+
+# Texts sharing this many words in a row with an excluded note count as copies of it.
+SHINGLE_WORDS = 8
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    """The text's runs of :data:`SHINGLE_WORDS` lowercase words (punctuation dropped)."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+# A text is a copy of an excluded note when this share of the shorter one's word runs are in
+# both: MTSamples files one report under several specialties, sometimes lightly edited, while
+# unrelated notes share only boilerplate runs ("was brought to the operating room and").
+COPY_SHARE = 0.5
+
+
+def without_copies(texts: Iterable[str], excluded: Iterable[str]) -> Iterator[str]:
+    """``texts`` less copies and near-copies of any of ``excluded`` (the annotated notes,
+    whose dev split must stay unseen)."""
+    notes: dict[tuple[str, ...], list[int]] = {}
+    sizes: list[int] = []
+    for number, text in enumerate(excluded):
+        runs = shingles(text)
+        sizes.append(len(runs))
+        for run in runs:
+            notes.setdefault(run, []).append(number)
+    for text in texts:
+        runs = shingles(text)
+        shared = Counter(n for run in runs for n in notes.get(run, ()))
+        if not any(
+            count >= COPY_SHARE * max(1, min(len(runs), sizes[n])) for n, count in shared.items()
+        ):
+            yield text
 
 
 def confident_sentences(

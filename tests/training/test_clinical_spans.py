@@ -286,7 +286,8 @@ def test_maccrobat_changes_about_a_quarter_of_the_spans():
 def test_recipes_choose_the_convention_for_maccrobat_only(tmp_path):
     from tests_support import REPO
 
-    from sparkner.training.ner import brat_convention, load_recipe
+    from sparkner.training.ner import load_recipe
+    from sparkner.training.ner_recipe import brat_convention
 
     recipe = load_recipe(REPO / "conf" / "ner_clinical.yaml")
     assert recipe.span_convention == "clinical"

@@ -76,13 +76,15 @@ def recipe_file(root, extra: str = "", heads: str = HEADS):
             r"heads\[1\] \(\{'name': 'a'.*name 'a' is taken",
         ),
         ("heads: [{name: tiny, partial: phee}]\n", r"heads\[0\].*'tiny' is taken"),
-        ("heads: [{name: a}]\n", r"heads\[0\].*exactly one of 'conll'.*or 'partial'"),
+        ("heads: [{name: a}]\n", r"heads\[0\].*exactly one of 'conll'.*'partial' or 'brat'"),
         ("heads: [{name: a, conll: x/train.tsv, partial: phee}]\n", r"exactly one of"),
         ("heads: [{name: a, partial: phee, weight: 0}]\n", r"heads\[0\].*positive number"),
         ("heads: [{name: a, partial: phee, weight: -1}]\n", r"positive number"),
         ("heads: [{name: a, partial: phee, weight: yes}]\n", r"positive number"),
         ("heads: [{name: a, partial: mimic}]\n", r"heads\[0\].*partial is one of \['phee'"),
-        ("heads: [{name: a, partial: phee, split: dev}]\n", r"heads\[0\].*expected a mapping"),
+        ("heads: [{name: a, partial: phee, split: dev}]\n", r"heads\[0\].*split is one of"),
+        ("heads: [{name: a, partial: phee, color: red}]\n", r"heads\[0\].*expected a mapping"),
+        ("heads: [{name: a, brat: maccrobat}]\n", r"heads\[0\].*brat head needs labels"),
         (
             "heads: [{name: a, conll: bc5cdr/dev.tsv}]\n",
             r"heads\[0\].*'bc5cdr/dev\.tsv' looks "

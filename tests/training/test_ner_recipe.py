@@ -95,3 +95,65 @@ def test_a_recipe_trains_on_a_store_folder_of_candidate_vectors(spark, tmp_path)
     vectors = train.select("embeddings").first().embeddings
     assert {len(v.embeddings) for v in vectors} == {4}
     assert [list(v.embeddings) for v in vectors[:2]] == [[1, 0, 0, 0], [0, 0, 0, 0]]
+
+
+def _split_notes(tmp_path):
+    """A corpus already split into train/ and dev/ folders, as data/clinical_notes is."""
+    for split, count in (("train", 4), ("dev", 2)):
+        folder = tmp_path / "data" / "split_notes" / split
+        folder.mkdir(parents=True)
+        for i in range(count):
+            text = f"Denies chest pain {i}."
+            (folder / f"{split}{i}.txt").write_text(text)
+            begin = text.index("chest pain")
+            (folder / f"{split}{i}.ann").write_text(
+                f"T1\tPROBLEM {begin} {begin + 10}\tchest pain\nA1\tAssertion T1 absent\n"
+            )
+
+
+def test_folder_splits_repeat_and_selection_corpora(spark, tmp_path):
+    data = _data(tmp_path)
+    _split_notes(tmp_path)
+    config = tmp_path / "r.yaml"
+    config.write_text(
+        "name: r\nsplit_fractions: [0.5, 0.25, 0.25]\nbrat:\n"
+        "  - {folder: notes, labels: maccrobat}\n"
+        "  - {folder: split_notes, labels: notes, split: folders, repeat: 3}\n"
+        "select_on: [split_notes]\n"
+    )
+    recipe = load_recipe(config)
+    train = read_split(spark, recipe, data, "train").select("text", "label.result").collect()
+    notes = [r for r in train if r.text.startswith("Denies")]
+    assert len(notes) == 4 * 3 and len(train) - len(notes) == 10
+    assert all(r.result == ["O", "B-PROBLEM", "I-PROBLEM", "O", "O"] for r in notes)
+    dev = read_split(spark, recipe, data, "dev").select("text").collect()
+    assert len(dev) == 2 + 5  # both corpora's dev splits, each note once
+    chosen = read_split(spark, recipe, data, "dev", selection=True).select("text").collect()
+    assert sorted(r.text for r in chosen) == ["Denies chest pain 0.", "Denies chest pain 1."]
+    # The split corpus has no test/ folder: the test split is the other corpus's alone.
+    assert read_split(spark, recipe, data, "test").count() == 5
+    with pytest.raises(ValueError, match="no brat folder 'other'"):
+        read_split(spark, recipe, data, "dev", "other")
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("{folder: n, labels: notes, split: random}", "brat split is one of"),
+        ("{folder: n, labels: notes, repeat: 0}", "brat repeat is a whole number"),
+        ("{folder: n, labels: notes, repeat: 1.5}", "brat repeat is a whole number"),
+        ("{folder: n, labels: notes, colour: red}", "may have 'split' and 'repeat'"),
+    ],
+)
+def test_brat_entries_are_checked(tmp_path, entry, message):
+    config = tmp_path / "r.yaml"
+    config.write_text(f"name: r\nbrat: [{entry}]\n")
+    with pytest.raises(ValueError, match=message):
+        load_recipe(config)
+
+
+def test_select_on_names_the_recipes_folders(tmp_path):
+    config = tmp_path / "r.yaml"
+    config.write_text("name: r\nbrat: [{folder: n, labels: notes}]\nselect_on: [m]\n")
+    with pytest.raises(ValueError, match="select_on names brat folders"):
+        load_recipe(config)

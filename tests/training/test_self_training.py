@@ -116,3 +116,20 @@ def test_a_recipe_adds_silver_sentences_to_its_training_split_only(spark, tmp_pa
     assert all(any(t.startswith("B-") for t in r.result) for r in silver)
     dev = read_split(spark, recipe, data, "dev").select("text").collect()
     assert all(r.text.startswith("Patient") for r in dev)
+
+
+def test_copies_of_excluded_notes_are_left_out_but_shared_boilerplate_is_not():
+    from sparkner.training.self_training import without_copies
+
+    note = (
+        "The patient is a 54 year old man with chest pain radiating to the left arm since "
+        "this morning, worse on exertion and relieved by rest, no shortness of breath."
+    )
+    edited = note.replace("54 year old", "55-year-old") + " Seen again today."
+    boilerplate = (
+        "Another patient entirely, a woman with a rash on both hands, with chest pain "
+        "radiating to the left arm since this morning. Her story is otherwise unrelated, "
+        "she was seen in clinic for the rash which improved with a topical steroid cream."
+    )
+    kept = list(without_copies([note, edited, boilerplate, "short"], [note]))
+    assert kept == [boilerplate, "short"]
