@@ -18,4 +18,4 @@ def version() -> str:
 
 __all__ = ["Annotation", "__version__", "start", "version"]
 __all__ += annotator.__all__
-__all__ += base.__all__
+__all__ += [name for name in base.__all__ if name not in annotator.__all__]  # ReadAs: in both

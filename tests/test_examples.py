@@ -46,6 +46,7 @@ ENTITY_COLUMNS = [
     "sentence",
     "confidence",
     "assertion",
+    "section",
 ]
 ENTITY_TYPES = [
     pa.string(),
@@ -55,6 +56,7 @@ ENTITY_TYPES = [
     pa.int32(),
     pa.int32(),
     pa.float32(),
+    pa.string(),
     pa.string(),
 ]
 

@@ -57,6 +57,19 @@ def test_readme_sections_example_runs(capsys):
     assert shown and printed == shown
 
 
+def test_readme_entities_by_section_runs(spark, capsys):
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Entities by section", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 2
+    namespace: dict = {}
+    for code in blocks:  # the second continues the first
+        exec(compile(code, "README.md", "exec"), namespace)
+        printed = capsys.readouterr().out.splitlines()
+        shown = re.findall(r"^# (\[.*\])$", code, flags=re.M)  # the comments show what is printed
+        assert shown and printed == shown
+
+
 def test_readme_demo_output_is_real(spark, capsys):
     from sparkner.apps.cli import main
 

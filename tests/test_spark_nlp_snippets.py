@@ -2,12 +2,12 @@
 
 Each test is a snippet written the way Spark NLP's documentation writes them; only the
 imports differ: ``from sparkner.base import *`` for ``from sparknlp.base import *``,
-``from sparkner.annotator import *`` for ``from sparknlp.annotator import *``, ``import
-sparkner`` and ``spark = sparkner.start()`` for ``sparknlp.start()``. One more difference,
-deliberate: sparkner's ``ner_clinical`` also reads the term-list matches of
-``lexicon_clinical`` (a fourth input column); without it the tagger says so before any job
-runs. One SparkSession (the
-``spark`` fixture, which ``sparkner.start()`` returns again), small data.
+``from sparkner.annotator import *`` for ``from sparknlp.annotator import *`` (and for Spark
+NLP for Healthcare's ``from sparknlp_jsl.annotator import *``), ``import sparkner`` and
+``spark = sparkner.start()`` for ``sparknlp.start()`` (``sparkner.start(SECRET)`` for
+``sparknlp_jsl.start(SECRET)``). The first is the ``ner_clinical`` model card's pipeline, as
+written there. One SparkSession (the ``spark`` fixture, which ``sparkner.start()`` returns
+again), small data.
 """
 
 # ruff: noqa: F403, F405
@@ -24,7 +24,6 @@ import sparkner
 from sparkner.annotator import *
 from sparkner.apps.pretrained import PretrainedPipeline
 from sparkner.base import *
-from sparkner.common import ReadAs
 from sparkner.training import CoNLL
 
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
@@ -40,19 +39,13 @@ def ner_pipeline(spark):
     sentenceDetector = SentenceDetector().setInputCols(["document"]).setOutputCol("sentence")
     tokenizer = Tokenizer().setInputCols(["sentence"]).setOutputCol("token")
     embeddings = (
-        WordEmbeddingsModel.pretrained("embeddings_clinical", "en")
+        WordEmbeddingsModel.pretrained("embeddings_clinical", "en", "clinical/models")
         .setInputCols(["sentence", "token"])
         .setOutputCol("embeddings")
     )
-    # ner_clinical also reads the bundled term lists' matches (a fourth input column).
-    lexicon = (
-        LexiconMatcherModel.pretrained("lexicon_clinical")
-        .setInputCols(["document", "token"])
-        .setOutputCol("lexicon")
-    )
     ner = (
-        NerDLModel.pretrained("ner_clinical", "en")
-        .setInputCols(["sentence", "token", "embeddings", "lexicon"])
+        NerDLModel.pretrained("ner_clinical", "en", "clinical/models")
+        .setInputCols(["sentence", "token", "embeddings"])
         .setOutputCol("ner")
     )
     nerConverter = (
@@ -65,7 +58,6 @@ def ner_pipeline(spark):
             sentenceDetector,
             tokenizer,
             embeddings,
-            lexicon,
             ner,
             nerConverter,
             finisher,
@@ -243,6 +235,54 @@ def test_finisher_as_strings_with_metadata(spark):
     assert result.first().tokens == "sentence->0#result->Chest@sentence->0#result->pain"
 
 
+def test_healthcare_ner_and_assertion(spark):
+    spark = sparkner.start(SECRET)  # sparknlp_jsl.start(SECRET): no license needed, ignored
+    documentAssembler = DocumentAssembler().setInputCol("text").setOutputCol("document")
+    sentenceDetector = SentenceDetector().setInputCols(["document"]).setOutputCol("sentence")
+    tokenizer = Tokenizer().setInputCols(["sentence"]).setOutputCol("token")
+    word_embeddings = (
+        WordEmbeddingsModel.pretrained("embeddings_clinical", "en", "clinical/models")
+        .setInputCols(["sentence", "token"])
+        .setOutputCol("embeddings")
+    )
+    clinical_ner = (
+        MedicalNerModel.pretrained("ner_clinical", "en", "clinical/models")
+        .setInputCols(["sentence", "token", "embeddings"])
+        .setOutputCol("ner")
+    )
+    ner_converter = (
+        NerConverterInternal().setInputCols(["sentence", "token", "ner"]).setOutputCol("ner_chunk")
+    )
+    clinical_assertion = (
+        AssertionDLModel.pretrained("assertion_clinical", "en", "clinical/models")
+        .setInputCols(["sentence", "ner_chunk", "embeddings"])
+        .setOutputCol("assertion")
+    )
+    nlpPipeline = Pipeline(
+        stages=[
+            documentAssembler,
+            sentenceDetector,
+            tokenizer,
+            word_embeddings,
+            clinical_ner,
+            ner_converter,
+            clinical_assertion,
+        ]
+    )
+    data = spark.createDataFrame([["She denies chest pain. Fever since Monday."]]).toDF("text")
+    model = nlpPipeline.fit(data)
+    row = model.transform(data).select("ner_chunk.result", "assertion.result").first()
+    assert list(zip(row[0], row[1], strict=True)) == [
+        ("chest pain", "absent"),
+        ("Fever", "present"),
+    ]
+    light = LightPipeline(model).annotate("She denies chest pain.")
+    assert (light["ner_chunk"], light["assertion"]) == (["chest pain"], ["absent"])
+
+
+SECRET = "5.5.1-0a1b2c3d4e5f60718293a4b5c6d7e8f9012345ab"
+
+
 def test_spark_nlp_modules_have_their_counterparts():
     import sparkner.annotator
     import sparkner.base
@@ -263,7 +303,13 @@ def test_spark_nlp_modules_have_their_counterparts():
         "NerConverter",
         "AssertionModel",
         "LexiconMatcher",
+        "MedicalNerModel",
+        "MedicalNerApproach",
+        "NerConverterInternal",
+        "AssertionDLModel",
+        "ReadAs",
     } <= set(sparkner.annotator.__all__)
+    assert "ReadAs" in sparkner.base.__all__
     assert {"Annotation", "ReadAs", "CoverageResult"} <= set(sparkner.common.__all__)
     assert sparkner.training.CoNLL is CoNLL
     assert isinstance(sparkner.version(), str)

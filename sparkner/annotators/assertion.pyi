@@ -7,6 +7,12 @@ import pyarrow as pa
 from pyspark.sql import SparkSession
 from typing_extensions import Self
 
+from sparkner.assertion.classifier import CLASSIFIER_FILE as CLASSIFIER_FILE
+from sparkner.assertion.classifier import WEIGHTS_FILE as WEIGHTS_FILE
+from sparkner.assertion.classifier import ClassifierModel as ClassifierModel
+from sparkner.assertion.classifier import classify_chunks as classify_chunks
+from sparkner.assertion.classifier import has_classifier as has_classifier
+from sparkner.assertion.classifier import load_classifier as load_classifier
 from sparkner.assertion.context import LABELS as LABELS
 from sparkner.assertion.context import RULES_FILE as RULES_FILE
 from sparkner.assertion.context import ContextRules as ContextRules
@@ -15,6 +21,7 @@ from sparkner.assertion.context import load_rules as load_rules
 from sparkner.core.annotation import ASSERTION as ASSERTION
 from sparkner.core.annotation import CHUNK as CHUNK
 from sparkner.core.annotation import DOCUMENT as DOCUMENT
+from sparkner.core.annotation import SECTION as SECTION
 from sparkner.core.annotation import TOKEN as TOKEN
 from sparkner.core.params import SparknerParam
 from sparkner.core.params import declare as declare
@@ -28,8 +35,22 @@ from sparkner.stages.stage import roles as roles
 
 def _scope_window(values: Sequence[int]) -> str | None: ...
 def load_rules_within(folder: str, window: tuple[int, ...]) -> ContextRules: ...
+def load_classifier_within(folder: str, window: tuple[int, ...]) -> ClassifierModel: ...
 def assert_with_rules(
-    sentences: pa.Array, tokens: pa.Array, chunks: pa.Array, rules: ModelFiles[ContextRules]
+    sentences: pa.Array,
+    tokens: pa.Array,
+    chunks: pa.Array,
+    sections: pa.Array | None = None,
+    *,
+    rules: ModelFiles[ContextRules],
+) -> pa.Array: ...
+def assert_with_classifier(
+    sentences: pa.Array,
+    tokens: pa.Array,
+    chunks: pa.Array,
+    sections: pa.Array | None = None,
+    *,
+    model: ModelFiles[ClassifierModel],
 ) -> pa.Array: ...
 
 class AssertionModel(FolderModel):
@@ -39,8 +60,10 @@ class AssertionModel(FolderModel):
     files_kind: ClassVar[str]
     stage_defaults: ClassVar[dict[str, Any]]
     scopeWindow: SparknerParam[list[int]]
+    useClassifier: SparknerParam[bool]
 
     def check_files(self, folder: str) -> FolderCheck: ...
+    def uses_classifier(self) -> bool: ...
     def output_labels(
         self, input_labels: Mapping[str, tuple[str, ...] | None]
     ) -> tuple[str, ...] | None: ...
@@ -49,8 +72,18 @@ class AssertionModel(FolderModel):
     ) -> BatchFunction: ...
     def setScopeWindow(self, value: list[int]) -> Self:
         """Set ``scopeWindow`` (how many words before and after a trigger its scope reaches,
-        [before, after] (empty: the rules' own)); returns this stage."""
+        [before, after] (empty: the rules' own); with a classifier, the scope of the rules' verdict
+        it reads); returns this stage."""
 
     def getScopeWindow(self) -> list[int]:
         """The value of ``scopeWindow``: how many words before and after a trigger its scope
-        reaches, [before, after] (empty: the rules' own)."""
+        reaches, [before, after] (empty: the rules' own); with a classifier, the scope of the rules'
+        verdict it reads."""
+
+    def setUseClassifier(self, value: bool) -> Self:
+        """Set ``useClassifier`` (whether the folder's learned classifier decides where the folder
+        has one (else, or if false, the ConText rules alone)); returns this stage."""
+
+    def getUseClassifier(self) -> bool:
+        """The value of ``useClassifier``: whether the folder's learned classifier decides where the
+        folder has one (else, or if false, the ConText rules alone)."""

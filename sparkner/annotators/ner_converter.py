@@ -3,6 +3,11 @@
 Robust to IOB, IOB2/BIO, BIOES/BILOU, an ``I-`` with no ``B-`` and tags with no scheme
 (:mod:`sparkner.ner.tags`). A chunk spans its first token's begin to its last token's end,
 its text is cut from the sentence that holds it, so ``text[begin:end + 1] == result`` always.
+
+With a ``section`` column (SectionDetector's) as a fourth input, each chunk's metadata also
+names its ``section``: the section that holds the chunk's begin. A chunk before the first
+header (or in a row without sections) gets no ``section`` key, as a chunk without scores gets
+no ``confidence``. Without that column the chunks are exactly as before.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sparkner.core.annotation import (
     CHUNK,
     DOCUMENT,
     NAMED_ENTITY,
+    SECTION,
     TOKEN,
     AnnotationBatch,
     build_annotations,
@@ -27,15 +33,22 @@ from sparkner.core.annotation import (
 from sparkner.core.params import declare, warn_unless
 from sparkner.ner.tags import entity_types, tag_spans
 from sparkner.runtime.udf import BatchFunction
+from sparkner.sections.lookup import section_names_at
 from sparkner.stages.stage import AnnotatorTransformer, roles
 
 
 def convert_to_chunks(
-    sentences: pa.Array, tokens: pa.Array, entities: pa.Array, white_list: tuple[str, ...]
+    sentences: pa.Array,
+    tokens: pa.Array,
+    entities: pa.Array,
+    sections: pa.Array | None = None,
+    *,
+    white_list: tuple[str, ...] = (),
 ) -> pa.Array:
     """Chunks with metadata ``entity``, ``sentence``, ``chunk`` (index within the row) and
     ``confidence`` (mean of the tokens' confidences; the key is left out when the tags carry
-    none, as in Spark NLP)."""
+    none, as in Spark NLP); with ``sections``, also ``section``: the name of the section that
+    holds the chunk's begin (left out where none does)."""
     tags = AnnotationBatch(entities)
     docs = AnnotationBatch(sentences)
     rows = tags.row_of()
@@ -50,7 +63,13 @@ def convert_to_chunks(
     doc_rows = docs.row_of()
     doc_texts, doc_begins, doc_ends = docs.result, docs.begin, docs.end
     results = tags.result
-    begins, ends, texts, entity_types, chunk_sentences, chunk_scores = [], [], [], [], [], []
+    begins: list[int] = []
+    ends: list[int] = []
+    texts: list[str] = []
+    entity_types: list[str] = []
+    chunk_sentences: list[int] = []
+    chunk_scores: list[float | None] = []
+    chunk_rows: list[int] = []
     counts = np.zeros(tags.num_rows, dtype=np.int64)
     offsets = tags.sentence_offsets()
     for s in range(len(offsets) - 1):
@@ -70,25 +89,30 @@ def convert_to_chunks(
             chunk_sentences.append(int(sentence_ids[lo]))
             span_scores = None if scores is None else scores[lo + first : lo + last + 1]
             chunk_scores.append(None if span_scores is None else _mean(span_scores))
+            chunk_rows.append(row)
             counts[row] += 1
     row_offsets = np.concatenate([[0], np.cumsum(counts)])
     index = np.arange(len(begins)) - np.repeat(row_offsets[:-1], counts)
     confidence_strings = pa.array(
         [None if v is None or v != v else f"{v:.4f}" for v in chunk_scores], pa.string()
     )
-    return build_annotations(
-        CHUNK,
-        row_offsets,
-        begins,
-        ends,
-        texts,
-        {
-            "entity": entity_types,
-            "sentence": np.asarray(chunk_sentences, dtype=np.int64),
-            "chunk": index,
-            "confidence": confidence_strings,
-        },
-    )
+    metadata: dict[str, Any] = {
+        "entity": entity_types,
+        "sentence": np.asarray(chunk_sentences, dtype=np.int64),
+        "chunk": index,
+        "confidence": confidence_strings,
+    }
+    if sections is not None:
+        # Last, so that the other keys keep their places; None (no section) leaves it out.
+        metadata["section"] = pa.array(
+            section_names_at(
+                sections,
+                np.asarray(chunk_rows, dtype=np.int64),
+                np.asarray(begins, dtype=np.int64),
+            ),
+            pa.string(),
+        )
+    return build_annotations(CHUNK, row_offsets, begins, ends, texts, metadata)
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -120,9 +144,12 @@ def _cut(
 
 
 class NerConverter(AnnotatorTransformer):
-    """Turns ``named_entity`` tags into ``chunk`` annotations (inputs: sentence, token, ner)."""
+    """Turns ``named_entity`` tags into ``chunk`` annotations (inputs: sentence, token, ner,
+    and optionally section: ``setInputCols(["sentence", "token", "ner", "section"])`` gives
+    every chunk inside a section its name as metadata ``section``)."""
 
     input_roles = roles(sentence=DOCUMENT, token=TOKEN, ner=NAMED_ENTITY)
+    optional_roles = roles(section=SECTION)
     output_annotator_type = CHUNK
 
     whiteList = declare(

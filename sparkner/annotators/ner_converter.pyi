@@ -10,6 +10,7 @@ from typing_extensions import Self
 from sparkner.core.annotation import CHUNK as CHUNK
 from sparkner.core.annotation import DOCUMENT as DOCUMENT
 from sparkner.core.annotation import NAMED_ENTITY as NAMED_ENTITY
+from sparkner.core.annotation import SECTION as SECTION
 from sparkner.core.annotation import TOKEN as TOKEN
 from sparkner.core.annotation import AnnotationBatch as AnnotationBatch
 from sparkner.core.annotation import build_annotations as build_annotations
@@ -19,11 +20,17 @@ from sparkner.core.params import warn_unless as warn_unless
 from sparkner.ner.tags import entity_types as entity_types
 from sparkner.ner.tags import tag_spans as tag_spans
 from sparkner.runtime.udf import BatchFunction as BatchFunction
+from sparkner.sections.lookup import section_names_at as section_names_at
 from sparkner.stages.stage import AnnotatorTransformer as AnnotatorTransformer
 from sparkner.stages.stage import roles as roles
 
 def convert_to_chunks(
-    sentences: pa.Array, tokens: pa.Array, entities: pa.Array, white_list: tuple[str, ...]
+    sentences: pa.Array,
+    tokens: pa.Array,
+    entities: pa.Array,
+    sections: pa.Array | None = None,
+    *,
+    white_list: tuple[str, ...] = (),
 ) -> pa.Array: ...
 def _mean(values: np.ndarray) -> float | None: ...
 def _cut(

@@ -7,7 +7,11 @@ loading the tagger once per Python worker (from the installed package, or files 
 Both optionally read a ``lexicon`` column too (LexiconMatcherModel's matches), named as a
 fourth input: ``setInputCols(["sentence", "token", "embeddings", "lexicon"])``. Each token
 then gets a lexicon feature (O, or B-/I- of the class of the match it is in) beside its word
-vector; a tagger trained so records the classes and needs that column whenever it tags.
+vector; a tagger trained so records the classes. Given only the three usual inputs (as Spark
+NLP's pipelines give them), a tagger whose folder names a bundled lexicon (its training record's
+``lexicon``, as ``ner_clinical``'s names ``lexicon_clinical``) runs LexiconMatcherModel's
+matching itself on its sentence and token columns: the same matches, so the same tags, as the
+four-input pipeline. Any other lexicon tagger needs the column.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from pyspark.ml.param import TypeConverters
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
+from sparkner.annotators.lexicon_matcher import LexiconMatcherModel, match_terms
 from sparkner.annotators.word_embeddings import VectorLookup, WordEmbeddingsModel
 from sparkner.core.annotation import (
     DIMENSION_KEY,
@@ -52,6 +57,8 @@ from sparkner.core.params import (
     to_int,
 )
 from sparkner.embeddings.store import EmbeddingStore
+from sparkner.lexicon.matcher import Lexicon
+from sparkner.lexicon.store import HEADER_FILE as LEXICON_MARKER
 from sparkner.ner.config import (
     CONFIG_FILE,
     WEIGHTS_FILE,
@@ -63,6 +70,7 @@ from sparkner.ner.config import (
 from sparkner.ner.data import TrainingColumns, TrainingData, span_codes
 from sparkner.ner.threads import LOCAL_OPS_AT_ONCE, configure_threads
 from sparkner.ner.training import TrainingSettings, char_table, evaluate_set, train_network
+from sparkner.resources import bundled_names
 from sparkner.runtime.scratch import scratch_folder
 from sparkner.runtime.shipping import FolderLocation, ship_folder
 from sparkner.runtime.udf import BatchFunction
@@ -90,10 +98,15 @@ def tag_tokens(
     tagger: ModelFiles[Any],
     include_confidence: bool,
     include_all_scores: bool,
+    terms: ModelFiles[Lexicon] | None = None,
 ) -> pa.Array:
     """One ``named_entity`` annotation per embedded token: its tag, ``word`` and ``sentence``,
     and the softmax score of the tag (``confidence``) or of every tag. ``lexicon``: the
-    rows' lexicon matches, for (and only for) a tagger trained with lexicon features."""
+    rows' lexicon matches, for (and only for) a tagger trained with lexicon features; without
+    them, ``terms`` (the lexicon the tagger was trained with) are matched here, over
+    ``sentences`` and ``tokens``."""
+    if lexicon is None and terms is not None:
+        lexicon = _own_matches(sentences, tokens, terms)
     loaded = tagger.load()
     batch = AnnotationBatch(embeddings)
     dim = loaded.config.word_dim
@@ -123,6 +136,28 @@ def tag_looked_up_tokens(
     batch = AnnotationBatch(tokens)
     _, vectors = store.load().token_vectors(batch.annotations.field("result"), case_sensitive)
     return _tag(loaded, batch, vectors, lexicon, include_confidence, include_all_scores)
+
+
+def tag_looked_up_tokens_matching(
+    sentences: pa.Array, tokens: pa.Array, *, terms: ModelFiles[Lexicon], **settings: Any
+) -> pa.Array:
+    """:func:`tag_looked_up_tokens` for a tagger that matches its lexicon's ``terms`` itself
+    (over ``sentences`` and ``tokens``)."""
+    return tag_looked_up_tokens(tokens, _own_matches(sentences, tokens, terms), **settings)
+
+
+def _own_matches(
+    sentences: pa.Array | None, tokens: pa.Array | None, terms: ModelFiles[Lexicon]
+) -> pa.Array:
+    """LexiconMatcherModel's matches of ``terms``, over the sentences rather than the
+    document: matches never cross a sentence (the tokens' ``sentence`` metadata splits them),
+    so they and their texts are the same."""
+    if sentences is None or tokens is None:
+        raise ValueError(
+            "NerDLModel: the lexicon features of this tagger are computed from its sentence and "
+            "token inputs, and they were not given"
+        )
+    return match_terms(sentences, tokens, terms)
 
 
 def _tag(
@@ -212,6 +247,11 @@ class NerDLModel(FolderModel, _NerParams):
     default_pretrained = "ner_clinical"
     files_kind = "tagger"
 
+    def __init__(self, **params: Any) -> None:
+        # The lexicon stage of the tagger's own matching, with the fingerprint it is for.
+        self._own_lexicon: tuple[str, LexiconMatcherModel] | None = None
+        super().__init__(**params)
+
     def check_files(self, folder: str) -> FolderCheck:
         """The config and the weights are read now: a damaged file is refused here. The
         config is kept (read once per model), and its storageRef is the model's."""
@@ -250,22 +290,66 @@ class NerDLModel(FolderModel, _NerParams):
         folder holds them now (a recipe adds to them after training: add_to_record)."""
         return dict(read_config(self.files_folder()).extra)
 
+    # -- the lexicon the tagger matches itself ------------------------------------------------
+    def computes_lexicon(self) -> bool:
+        """Whether this tagger computes its lexicon features itself: it was trained with them
+        and inputCols names no lexicon column."""
+        given = len(self.getInputCols())
+        return bool(self.config().lexicon_classes) and given <= len(self.input_roles)
+
+    def own_lexicon(self) -> LexiconMatcherModel:
+        """The bundled lexicon stage whose matches this tagger computes itself (the one its
+        training record names); the error says what to do where there is none."""
+        fingerprint = self.fingerprint
+        if self._own_lexicon is not None and self._own_lexicon[0] == fingerprint:
+            return self._own_lexicon[1]
+        classes = self.config().lexicon_classes
+        given = list(self.getInputCols())
+        name = self.training_record().get("lexicon")
+        needs = (
+            f"{self._describe()}: this tagger was trained with lexicon features (classes "
+            f"{classes}) and needs the lexicon column (annotator type 'lexicon', written by "
+            f"LexiconMatcherModel from the document and token columns, with the terms it was "
+            f"trained with) in inputCols, which is {given}; e.g. "
+            f"setInputCols({[*given, 'lexicon']})"
+        )
+        if not name:
+            raise AnnotatorInputError(
+                f"{needs}. Its folder names no bundled lexicon to compute them from (training "
+                f"record 'lexicon')"
+            )
+        if name not in bundled_names(LEXICON_MARKER):
+            raise AnnotatorInputError(
+                f"{needs}. Its folder names lexicon {name!r} (training record 'lexicon'), which "
+                f"is not bundled; bundled lexicons: {bundled_names(LEXICON_MARKER)}"
+            )
+        matcher = LexiconMatcherModel.pretrained(name)
+        missing = [c for c in classes if c not in matcher.classes()]
+        if missing:
+            raise AnnotatorInputError(
+                f"{needs}. Its folder names the bundled lexicon {name!r}, whose classes "
+                f"{matcher.classes()} lack {missing}"
+            )
+        self._own_lexicon = (fingerprint, matcher)
+        return matcher
+
+    def _terms(self, spark: SparkSession | None) -> dict[str, ModelFiles[Lexicon]]:
+        """The ``terms`` setting of a batch function: the own lexicon's files where the
+        tagger matches them itself (as the driver or, shipped, the executors see them)."""
+        if not self.computes_lexicon():
+            return {}
+        matcher = self.own_lexicon()
+        files = matcher.local_files() if spark is None else matcher.shipped_files(spark)
+        return {"terms": LexiconMatcherModel.lexicon_files(files)}
+
     # -- the inputs ---------------------------------------------------------------------------
     def check_roles(self, inputs: InputColumns) -> None:
-        """A lexicon column if and only if the tagger was trained with one."""
+        """A lexicon column only for a tagger trained with one, and for such a tagger either
+        that column or a bundled lexicon its folder names (matched by the tagger itself)."""
         classes = self.config().lexicon_classes
         given = list(self.getInputCols())
         if classes and "lexicon" not in inputs:
-            lexicon = self.training_record().get("lexicon")
-            matcher = (
-                f"LexiconMatcherModel.pretrained({lexicon!r})" if lexicon else "LexiconMatcherModel"
-            )
-            raise AnnotatorInputError(
-                f"{self._describe()}: this tagger was trained with lexicon features (classes "
-                f"{classes}) and needs the lexicon column (annotator type 'lexicon', written by "
-                f"{matcher} from the document and token columns) in inputCols, which is "
-                f"{given}; e.g. setInputCols({[*given, 'lexicon']})"
-            )
+            self.own_lexicon()
         if not classes and "lexicon" in inputs:
             raise AnnotatorInputError(
                 f"{self._describe()}: this tagger was trained without lexicon features: "
@@ -299,22 +383,35 @@ class NerDLModel(FolderModel, _NerParams):
         }
 
     def folder_function(self, files: FolderLocation, spark: SparkSession | None) -> BatchFunction:
-        return partial(tag_tokens, **self._tagging(files, spark))
+        return partial(tag_tokens, **self._tagging(files, spark), **self._terms(spark))
 
     def annotate(self, dataset: DataFrame, inputs: InputColumns, schema: StructType) -> DataFrame:
+        spark = dataset.sparkSession
+        own = self.computes_lexicon()
         lookup = VectorLookup.of_column(schema[inputs["embeddings"]])
-        if lookup is None or schema.fieldNames().count(lookup.token_column) != 1:
-            return super().annotate(dataset, inputs, schema)
+        if (
+            lookup is None
+            or schema.fieldNames().count(lookup.token_column) != 1
+            or (own and lookup.token_column != inputs["token"])
+        ):
+            if not own:
+                return super().annotate(dataset, inputs, schema)
+            # The matching reads the sentences and the tokens: every input is sent.
+            function = self.spark_batch_function(spark)
+            return self.annotate_with(dataset, list(inputs.values()), function, inputs)
         # The embeddings column was made here from a token column: look the vectors up in
         # the executors rather than receive them (see sparkner.annotators.word_embeddings).
-        spark = dataset.sparkSession
         store = ship_folder(spark, lookup.folder, lookup.fingerprint)
-        function = partial(
-            tag_looked_up_tokens,
-            store=WordEmbeddingsModel.store_files(store),
-            case_sensitive=lookup.case_sensitive,
+        settings = {
+            "store": WordEmbeddingsModel.store_files(store),
+            "case_sensitive": lookup.case_sensitive,
             **self._tagging(self.shipped_files(spark), spark),
-        )
+        }
+        if own:
+            function = partial(tag_looked_up_tokens_matching, **settings, **self._terms(spark))
+            columns = [inputs["sentence"], inputs["token"]]
+            return self.annotate_with(dataset, columns, function, inputs)
+        function = partial(tag_looked_up_tokens, **settings)
         columns = [lookup.token_column, *([inputs["lexicon"]] if "lexicon" in inputs else [])]
         return self.annotate_with(dataset, columns, function, inputs)
 

@@ -9,6 +9,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 from typing_extensions import Self
 
+from sparkner.annotators.lexicon_matcher import LexiconMatcherModel as LexiconMatcherModel
+from sparkner.annotators.lexicon_matcher import match_terms as match_terms
 from sparkner.annotators.word_embeddings import VectorLookup as VectorLookup
 from sparkner.annotators.word_embeddings import WordEmbeddingsModel as WordEmbeddingsModel
 from sparkner.core.annotation import DIMENSION_KEY as DIMENSION_KEY
@@ -30,6 +32,7 @@ from sparkner.core.params import no_effect as no_effect
 from sparkner.core.params import positive as positive
 from sparkner.core.params import to_int as to_int
 from sparkner.embeddings.store import EmbeddingStore as EmbeddingStore
+from sparkner.lexicon.matcher import Lexicon as Lexicon
 from sparkner.ner.config import CONFIG_FILE as CONFIG_FILE
 from sparkner.ner.config import WEIGHTS_FILE as WEIGHTS_FILE
 from sparkner.ner.config import TaggerConfig as TaggerConfig
@@ -45,6 +48,7 @@ from sparkner.ner.training import TrainingSettings as TrainingSettings
 from sparkner.ner.training import char_table as char_table
 from sparkner.ner.training import evaluate_set as evaluate_set
 from sparkner.ner.training import train_network as train_network
+from sparkner.resources import bundled_names as bundled_names
 from sparkner.runtime.scratch import scratch_folder as scratch_folder
 from sparkner.runtime.shipping import FolderLocation as FolderLocation
 from sparkner.runtime.shipping import ship_folder as ship_folder
@@ -71,6 +75,7 @@ def tag_tokens(
     tagger: ModelFiles[Any],
     include_confidence: bool,
     include_all_scores: bool,
+    terms: ModelFiles[Lexicon] | None = None,
 ) -> pa.Array: ...
 def tag_looked_up_tokens(
     tokens: pa.Array,
@@ -81,6 +86,12 @@ def tag_looked_up_tokens(
     tagger: ModelFiles[Any],
     include_confidence: bool,
     include_all_scores: bool,
+) -> pa.Array: ...
+def tag_looked_up_tokens_matching(
+    sentences: pa.Array, tokens: pa.Array, *, terms: ModelFiles[Lexicon], **settings: Any
+) -> pa.Array: ...
+def _own_matches(
+    sentences: pa.Array | None, tokens: pa.Array | None, terms: ModelFiles[Lexicon]
 ) -> pa.Array: ...
 def _tag(
     tagger: Any,
@@ -112,7 +123,9 @@ class NerDLModel(FolderModel, _NerParams):
     bundled_marker = CONFIG_FILE
     default_pretrained: ClassVar[str]
     files_kind: ClassVar[str]
+    _own_lexicon: tuple[str, LexiconMatcherModel] | None
 
+    def __init__(self, **params: Any) -> None: ...
     def check_files(self, folder: str) -> FolderCheck: ...
     def config(self) -> TaggerConfig: ...
     def lexicon_classes(self) -> list[str]: ...
@@ -122,6 +135,9 @@ class NerDLModel(FolderModel, _NerParams):
         self, input_labels: Mapping[str, tuple[str, ...] | None]
     ) -> tuple[str, ...] | None: ...
     def training_record(self) -> dict[str, Any]: ...
+    def computes_lexicon(self) -> bool: ...
+    def own_lexicon(self) -> LexiconMatcherModel: ...
+    def _terms(self, spark: SparkSession | None) -> dict[str, ModelFiles[Lexicon]]: ...
     def check_roles(self, inputs: InputColumns) -> None: ...
     def check_input_fields(self, schema: StructType, inputs: InputColumns) -> None: ...
     def _tagging(self, files: FolderLocation, spark: SparkSession | None) -> dict[str, Any]: ...

@@ -16,6 +16,12 @@ Example::
 With ``assertions`` (the output of ``sparkner.annotators.assertion.AssertionModel``), absent
 entities are struck through in a dashed frame, possible ones italic in a dotted frame, and
 every label other than present is written after the entity type; the legend explains them.
+
+Sections: a chunk that names its section (metadata ``section``, as the chunks of a NerConverter
+that reads a SectionDetector's column do) carries it as ``data-section`` and a tooltip, and a
+small ``§ name`` tag marks where each section's entities begin. With ``sections`` (the
+SectionDetector's annotations), the tag sits at the section's start and its header is shown
+in bold, as a header.
 """
 
 from __future__ import annotations
@@ -84,6 +90,13 @@ _ASSERTION_KEY_STYLE = f"{_KEY_STYLE};background:#eeeeee;color:{_DARK_INK}"
 # A label inside a struck-through mark: text decorations do not reach into inline blocks, so
 # the label is not struck through with the note text.
 _UNSTRUCK_LABEL_STYLE = ";display:inline-block"
+# Section tags: neutral and small, outside the copied text like the labels; a header in bold.
+_SECTION_STYLE = (
+    "font-size:0.7em;font-weight:700;padding:0.1em 0.45em;margin-right:0.4em;"
+    "border-radius:0.35em;background:#eeeeee;color:#555555;vertical-align:middle;"
+    "user-select:none;-webkit-user-select:none"
+)
+_HEADER_STYLE = "font-weight:700"
 
 # The labels AssertionModel writes, with the words labels and legend keys show (the order is
 # the legend's). Present is the unmarked default.
@@ -108,6 +121,17 @@ class _Chunk:
     confidence: float | None
     # None (no assertion), a known label in lower case, or an unknown label as given.
     assertion: str | None = None
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class _Section:
+    index: int
+    begin: int
+    end: int
+    name: str
+    # The header's span (inclusive end), where the annotation gives it.
+    header: tuple[int, int] | None
 
 
 def render(
@@ -115,8 +139,10 @@ def render(
     chunks: Iterable[Any] | None,
     *,
     assertions: Iterable[Any] | None = None,
+    sections: Iterable[Any] | None = None,
     colors: Mapping[str, str] | None = None,
     show_confidence: bool = True,
+    show_sections: bool = True,
     legend: bool = True,
 ) -> str:
     """Return ``text`` as an HTML fragment with each chunk highlighted and labelled.
@@ -142,6 +168,18 @@ def render(
     assertion has ``data-assertion``, and the legend has a key for each label other than
     present among the chunks shown.
 
+    A chunk's section is ``metadata["section"]``, then a ``section`` field, then (with
+    ``sections``) the name of the last-starting section that holds its begin; each ``<mark>``
+    with one has ``data-section`` and a ``title`` tooltip. ``sections`` may hold section
+    annotations (what ``fullAnnotate(text)[0]["section"]`` returns, or a row's ``section``
+    column) in the same forms: ``begin``, ``end`` (inclusive), the name as
+    ``metadata["section"]`` (or ``result``) and optional ``metadata["header_begin"]`` and
+    ``["header_end"]``; None items and nameless ones are skipped. With ``show_sections``
+    (the default), a tag ``§ name`` (class ``sparkner-section``, outside the copied text) is
+    shown where each section starts, with ``sections``, or else before the first shown chunk
+    of each run of chunks in the same section; a header that no shown chunk overlaps is set
+    in bold (class ``sparkner-header``). A tag that would fall inside an entity follows it.
+
     Where chunks overlap, the one that begins first (the longest of those beginning at the
     same place, then the earliest given) is shown and the chunks overlapping it are left
     out, so that every character of the note appears exactly once.
@@ -154,8 +192,9 @@ def render(
     Raises ValueError for a chunk outside the text, a ``result`` that differs from the text
     at the chunk's offsets, an assertion that names no chunk (an index out of range, of a None
     chunk or not an integer), two assertions for one chunk, an assertion whose ``begin`` and
-    ``end`` differ from its chunk's, or a malformed colour. Messages give chunk and assertion
-    indices, offsets and entity types, never note text.
+    ``end`` differ from its chunk's, a section or header outside the text, or a malformed
+    colour. Messages give chunk, assertion and section indices, offsets and entity types,
+    never note text.
 
     Example::
 
@@ -173,6 +212,12 @@ def render(
     palette = _palette(colors)
     chunks = list(chunks or ())
     read = _with_assertions(_read_chunks(text, chunks), len(chunks), assertions)
+    spans = _read_sections(text, sections)
+    if spans:
+        read = [
+            chunk if chunk.section is not None else replace(chunk, section=_holder(spans, chunk))
+            for chunk in read
+        ]
     shown = _drop_overlaps(read)
 
     parts = [f'<div class="sparkner-display" style="{_BOX_STYLE}">']
@@ -193,8 +238,25 @@ def render(
         parts.append("</div>")
     parts.append(f'<div class="sparkner-text" style="{_TEXT_STYLE}">')
     position = 0
-    for chunk in shown:
-        parts.append(escape(text[position : chunk.begin]))
+    for at, item in _layout(shown, spans, sections is not None, show_sections):
+        parts.append(escape(text[position:at]))
+        position = at
+        if isinstance(item, str):
+            parts.append(
+                f'<span class="sparkner-section" data-section="{escape(item)}" '
+                f'style="{_SECTION_STYLE}">&#167; {escape(item)}</span>'
+            )
+            continue
+        if isinstance(item, _Section):
+            assert item.header is not None  # _layout gives headers only
+            begin, end = item.header
+            parts.append(
+                f'<span class="sparkner-header" data-section="{escape(item.name)}" '
+                f'style="{_HEADER_STYLE}">{escape(text[begin : end + 1])}</span>'
+            )
+            position = end + 1
+            continue
+        chunk = item
         label = chunk.entity
         if show_confidence and chunk.confidence is not None:
             label += f" {chunk.confidence:.2f}"
@@ -208,6 +270,9 @@ def render(
                 label_style = _UNSTRUCK_LABEL_STYLE
             if chunk.assertion != _PRESENT:
                 label += f" &#183; {escape(_assertion_word(chunk.assertion))}"
+        if chunk.section is not None:
+            section = escape(chunk.section)
+            data += f' data-section="{section}" title="section: {section}"'
         parts.append(
             f'<mark class="sparkner-entity" data-entity="{escape(chunk.entity)}"{data} '
             f'style="{_MARK_STYLE};{_colors_style(palette, chunk.entity)}{mark_style}">'
@@ -300,8 +365,101 @@ def _read_chunks(text: str, chunks: Iterable[Any] | None) -> list[_Chunk]:
         metadata = _metadata(chunk)
         entity = metadata.get("entity") or _field(chunk, "entity") or "ENTITY"
         assertion = _label(metadata.get("assertion")) or _label(_field(chunk, "assertion"))
-        read.append(_Chunk(index, begin, end, str(entity), _confidence(metadata), assertion))
+        section = _name(metadata.get("section")) or _name(_field(chunk, "section"))
+        read.append(
+            _Chunk(index, begin, end, str(entity), _confidence(metadata), assertion, section)
+        )
     return read
+
+
+def _name(value: Any) -> str | None:
+    """A section name as given, None when missing or blank."""
+    if value is None:
+        return None
+    name = str(value).strip()
+    return name or None
+
+
+def _read_sections(text: str, sections: Iterable[Any] | None) -> list[_Section]:
+    """The named sections, checked to lie in the text, in text order."""
+    read = []
+    for index, section in enumerate(sections or ()):
+        if section is None:
+            continue
+        metadata = _metadata(section)
+        name = _name(metadata.get("section")) or _name(_field(section, "result"))
+        if name is None:
+            continue
+        begin = _offset(section, "begin", index, "section")
+        end = _offset(section, "end", index, "section")
+        # Offsets only in the messages, never note text.
+        if not 0 <= begin <= end < len(text):
+            raise ValueError(
+                f"section {index} (begin={begin}, end={end}) lies outside the text "
+                f"(length {len(text)}); end is inclusive"
+            )
+        header = None
+        header_begin, header_end = metadata.get("header_begin"), metadata.get("header_end")
+        if header_begin is not None or header_end is not None:
+            first, last = _metadata_int(header_begin), _metadata_int(header_end)
+            if first is None or last is None or not 0 <= first <= last < len(text):
+                raise ValueError(
+                    f"section {index}: metadata header_begin and header_end must be integer "
+                    f"offsets into the text (length {len(text)}), end inclusive"
+                )
+            header = (first, last)
+        read.append(_Section(index, begin, end, name, header))
+    return sorted(read, key=lambda s: (s.begin, s.index))
+
+
+def _metadata_int(value: Any) -> int | None:
+    """An integer metadata value (a decimal string, as annotators write them, or an int)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
+        return int(value)
+    return _integer(value)
+
+
+def _holder(sections: list[_Section], chunk: _Chunk) -> str | None:
+    """The name of the last-starting section that holds the chunk's begin, if any."""
+    holding = [s for s in sections if s.begin <= chunk.begin <= s.end]
+    return holding[-1].name if holding else None
+
+
+def _layout(
+    shown: list[_Chunk], sections: list[_Section], from_sections: bool, show_sections: bool
+) -> list[tuple[int, _Chunk | _Section | str]]:
+    """What the text holds, in order: each shown chunk at its begin and, with
+    ``show_sections``, each header that no shown chunk overlaps at its begin (as its section)
+    and each section tag (a name) where its section starts, or (``from_sections`` false)
+    before the first chunk of each run of chunks in one section. A tag inside a chunk or
+    header moves to just after it."""
+    spans: list[tuple[int, int, _Chunk | _Section]] = [(c.begin, c.end, c) for c in shown]
+    tags: list[tuple[int, str]] = []
+    if show_sections and from_sections:
+        for section in sections:
+            header = section.header
+            # Earlier headers are in spans too: headers never overlap either.
+            if header is not None and all(
+                header[1] < begin or end < header[0] for begin, end, _ in spans
+            ):
+                spans.append((header[0], header[1], section))
+            tags.append((section.begin, section.name))
+    elif show_sections:
+        previous = None
+        for chunk in shown:
+            if chunk.section is not None and chunk.section != previous:
+                tags.append((chunk.begin, chunk.section))
+            previous = chunk.section
+    spans.sort(key=lambda span: span[0])
+    placed: list[tuple[int, int, _Chunk | _Section | str]] = []
+    for at, name in tags:
+        for begin, end, _ in spans:
+            if begin < at <= end:
+                at = end + 1
+        placed.append((at, 0, name))
+    placed += [(begin, 1, item) for begin, _, item in spans]
+    placed.sort(key=lambda entry: (entry[0], entry[1]))
+    return [(at, item) for at, _, item in placed]
 
 
 def _metadata(item: Any) -> Mapping[str, Any]:
@@ -402,14 +560,14 @@ def _legend_assertions(shown: list[_Chunk]) -> list[str]:
     return known + sorted(labels - set(known))
 
 
-def _offset(chunk: Any, name: str, index: int) -> int:
+def _offset(chunk: Any, name: str, index: int, kind: str = "chunk") -> int:
     value = _field(chunk, name)
     try:
         # operator.index takes ints and numpy integers but refuses floats and strings.
         return operator.index(value)
     except TypeError:
         raise ValueError(
-            f"chunk {index}: {name} must be an integer, not {type(value).__name__}"
+            f"{kind} {index}: {name} must be an integer, not {type(value).__name__}"
         ) from None
 
 

@@ -32,7 +32,7 @@ import json
 import os
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import cast
@@ -247,6 +247,23 @@ def trigger_scopes(
     return scopes
 
 
+def triggers_in_scope(
+    first: int, last: int, scopes: list[tuple[int, int, int, int, int]]
+) -> list[tuple[int, int, bool]]:
+    """Every trigger whose scope holds a chunk on tokens ``first..last`` (inclusive, sentence
+    positions; they may run past the sentence): ``(rule number, distance in tokens, whether
+    the trigger comes before the chunk)``. The chunk's own tokens are never its trigger."""
+    found = []
+    for start, end, number, lo, hi in scopes:
+        if start <= last and first < end:  # the chunk's own tokens: not its trigger
+            continue
+        if first >= hi or last < lo:  # out of scope
+            continue
+        before = first >= end
+        found.append((number, first - end if before else start - last - 1, before))
+    return found
+
+
 def best_trigger(
     first: int, last: int, scopes: list[tuple[int, int, int, int, int]], rules: ContextRules
 ) -> tuple[tuple[int, int], int] | None:
@@ -254,12 +271,7 @@ def best_trigger(
     positions; they may run past the sentence): ``(sort key, rule number)``, or None."""
     best: tuple[tuple[int, int], int] | None = None
     rank, nearest, all_rules = rules.rank, rules.priority is None, rules.rules
-    for start, end, number, lo, hi in scopes:
-        if start <= last and first < end:  # the chunk's own tokens: not its trigger
-            continue
-        if first >= hi or last < lo:  # out of scope
-            continue
-        distance = first - end if first >= end else start - last - 1
+    for number, distance, _ in triggers_in_scope(first, last, scopes):
         label_rank = rank[all_rules[number].label]  # type: ignore[index]
         key = (distance, label_rank) if nearest else (label_rank, distance)
         if best is None or key < best[0]:
@@ -290,6 +302,107 @@ def assert_sentence(
 # -- the batch function -------------------------------------------------------------------
 
 
+@dataclass
+class ChunkContexts:
+    """What the rules see of every chunk of a batch (flat, in the chunks' order): the label
+    the rules give it and the deciding rule (-1: none) and the row-local number of its first
+    token's sentence (-1: none).
+
+    With ``collect`` (:func:`chunk_contexts`), also every trigger whose scope (by the
+    collecting rules' scopes) holds a chunk, as flat arrays ``trigger_chunk``,
+    ``trigger_rule``, ``trigger_distance`` (tokens between) and ``trigger_before``; and the
+    lowercased tokens of the sentences that hold chunks, ``words``, with each chunk's
+    positions there: ``first`` and ``last`` (its tokens; -1: no token), ``sentence_start``
+    (its first token's sentence) and ``sentence_end`` (exclusive: its last token's
+    sentence)."""
+
+    labels: list[str]
+    deciding: np.ndarray
+    token_sentence: np.ndarray
+    trigger_chunk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    trigger_rule: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    trigger_distance: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    trigger_before: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    words: list[str] = field(default_factory=list)
+    first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sentence_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sentence_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def left(self, chunk: int, window: int) -> list[str]:
+        """At most ``window`` words before a chunk, within its sentence."""
+        first = int(self.first[chunk])
+        if first < 0:
+            return []
+        return self.words[max(int(self.sentence_start[chunk]), first - window) : first]
+
+    def inside(self, chunk: int) -> list[str]:
+        first, last = int(self.first[chunk]), int(self.last[chunk])
+        return self.words[first : last + 1] if first >= 0 else []
+
+    def right(self, chunk: int, window: int) -> list[str]:
+        """At most ``window`` words after a chunk, within its sentence."""
+        last = int(self.last[chunk])
+        if last < 0:
+            return []
+        return self.words[last + 1 : min(int(self.sentence_end[chunk]), last + 1 + window)]
+
+    def triggers(self, chunk: int) -> list[tuple[int, int, bool]]:
+        """The triggers in scope of a chunk: ``(rule number, distance, before)``."""
+        at = np.flatnonzero(self.trigger_chunk == chunk)
+        return list(
+            zip(
+                self.trigger_rule[at].tolist(),
+                self.trigger_distance[at].tolist(),
+                self.trigger_before[at].tolist(),
+                strict=True,
+            )
+        )
+
+
+def _batches(
+    sentences: pa.Array, tokens: pa.Array, chunks: pa.Array
+) -> tuple[AnnotationBatch, AnnotationBatch, AnnotationBatch]:
+    chunk_batch = AnnotationBatch(chunks)
+    token_batch = AnnotationBatch(tokens)
+    sentence_batch = AnnotationBatch(sentences)
+    n_rows = chunk_batch.num_rows
+    if token_batch.num_rows != n_rows or sentence_batch.num_rows != n_rows:
+        raise ValueError(
+            f"sentences, tokens and chunks must have as many rows: {sentence_batch.num_rows}, "
+            f"{token_batch.num_rows}, {n_rows}"
+        )
+    return sentence_batch, token_batch, chunk_batch
+
+
+def chunk_contexts(
+    sentences: pa.Array,
+    tokens: pa.Array,
+    chunks: pa.Array,
+    rules: ContextRules,
+    collect: ContextRules | None = None,
+) -> ChunkContexts:
+    """The rules' view of every chunk, as :func:`assert_chunks` decides (same arguments);
+    with ``collect`` (the same rules, perhaps with other scopes) also the triggers in their
+    scopes and the words of the chunks' sentences (see :class:`ChunkContexts`: the features
+    of :mod:`sparkner.assertion.classifier`)."""
+    sentence_batch, token_batch, chunk_batch = _batches(sentences, tokens, chunks)
+    count = len(chunk_batch)
+    contexts = ChunkContexts(
+        labels=[PRESENT] * count,
+        deciding=np.full(count, -1, dtype=np.int64),
+        token_sentence=np.full(count, -1, dtype=np.int64),
+    )
+    if collect is not None:
+        if collect.rules != rules.rules:
+            raise ValueError("collect must hold the same rules (other settings only)")
+        for name in ("first", "last", "sentence_start", "sentence_end"):
+            setattr(contexts, name, np.full(count, -1, dtype=np.int64))
+    if count and len(token_batch):
+        _label_chunks(sentence_batch, token_batch, chunk_batch, rules, contexts, collect)
+    return contexts
+
+
 def assert_chunks(
     sentences: pa.Array, tokens: pa.Array, chunks: pa.Array, rules: ContextRules
 ) -> pa.Array:
@@ -308,40 +421,43 @@ def assert_chunks(
     with no token, or of an entity class in ``rules.unasserted_entities``, is ``present``;
     one over two sentences gets the triggers of both.
     """
-    chunk_batch = AnnotationBatch(chunks)
-    token_batch = AnnotationBatch(tokens)
-    sentence_batch = AnnotationBatch(sentences)
-    n_rows = chunk_batch.num_rows
-    if token_batch.num_rows != n_rows or sentence_batch.num_rows != n_rows:
-        raise ValueError(
-            f"sentences, tokens and chunks must have as many rows: {sentence_batch.num_rows}, "
-            f"{token_batch.num_rows}, {n_rows}"
-        )
+    contexts = chunk_contexts(sentences, tokens, chunks, rules)
+    count = len(contexts.labels)
+    return assertion_annotations(
+        AnnotationBatch(chunks),
+        contexts,
+        pa.array(contexts.labels, pa.string()),
+        pa.repeat(pa.scalar(RULE_CONFIDENCE, pa.string()), count),
+    )
+
+
+def assertion_annotations(
+    chunk_batch: AnnotationBatch,
+    contexts: ChunkContexts,
+    labels: pa.Array,
+    confidence: pa.Array,
+) -> pa.Array:
+    """The ``assertion`` column of :func:`assert_chunks`: one annotation per chunk with the
+    chunk's span, ``labels`` as results and metadata ``chunk``, ``sentence``, ``confidence``
+    and ``trigger`` (the rules' deciding rule)."""
     count = len(chunk_batch)
-    labels = [PRESENT] * count
-    deciding = np.full(count, -1, dtype=np.int64)
-    token_sentence = np.full(count, -1, dtype=np.int64)
-    if count and len(token_batch):
-        _label_chunks(
-            sentence_batch, token_batch, chunk_batch, rules, labels, deciding, token_sentence
-        )
     chunk_rows = chunk_batch.row_of()
     position = np.arange(count) - chunk_batch.row_offsets[chunk_rows]
     chunk_index = pc.coalesce(chunk_batch.metadata("chunk"), _strings(position))
     sentence = pc.coalesce(
-        chunk_batch.metadata("sentence"), _strings(np.maximum(token_sentence, 0))
+        chunk_batch.metadata("sentence"), _strings(np.maximum(contexts.token_sentence, 0))
     )
     return build_annotations(
         ASSERTION,
         chunk_batch.row_offsets,
         chunk_batch.begin,
         chunk_batch.end,
-        pa.array(labels, pa.string()),
+        labels,
         metadata={
             "chunk": chunk_index,
             "sentence": sentence,
-            "confidence": pa.repeat(pa.scalar(RULE_CONFIDENCE, pa.string()), count),
-            "trigger": _strings(deciding),
+            "confidence": confidence,
+            "trigger": _strings(contexts.deciding),
         },
     )
 
@@ -355,12 +471,11 @@ def _label_chunks(
     token_batch: AnnotationBatch,
     chunk_batch: AnnotationBatch,
     rules: ContextRules,
-    labels: list[str],
-    deciding: np.ndarray,
-    token_sentence: np.ndarray,
+    contexts: ChunkContexts,
+    collect: ContextRules | None,
 ) -> None:
-    """Fill ``labels``, ``deciding`` and ``token_sentence`` (row-local sentence number of each
-    chunk's first token, -1 if none) in place."""
+    """Fill ``contexts`` in place (its triggers and words only with ``collect``)."""
+    labels, deciding, token_sentence = contexts.labels, contexts.deciding, contexts.token_sentence
     # One number line for all rows: row * span + offset keeps rows apart and in order.
     span = 2 + int(
         max(
@@ -412,20 +527,45 @@ def _label_chunks(
     needed = np.fromiter(sorted(per_segment), dtype=np.int64, count=len(per_segment))
     words, word_start = _lowered_words(token_batch, order, seg_bounds, needed)
     best: dict[int, tuple[tuple[int, int], int]] = {}
+    found_triggers: list[tuple[int, int, int, bool]] = []
     for s, base in zip(needed.tolist(), word_start, strict=True):
         lo, hi = int(seg_bounds[s]), int(seg_bounds[s + 1])
         sentence = words[base : base + hi - lo]
-        scopes = trigger_scopes(find_triggers(sentence, rules), sentence, rules)
-        if not scopes:
+        matches = find_triggers(sentence, rules)
+        if not matches:
             continue
+        scopes = trigger_scopes(matches, sentence, rules)
+        reach = scopes if collect is None else trigger_scopes(matches, sentence, collect)
         for c in per_segment[s]:
             # Sentence positions; a chunk over two sentences runs past this one's edges.
-            found = best_trigger(int(first[c]) - lo, int(last[c]) - lo, scopes, rules)
+            c_first, c_last = int(first[c]) - lo, int(last[c]) - lo
+            if collect is not None:
+                found_triggers.extend(
+                    (c, n, d, b) for n, d, b in triggers_in_scope(c_first, c_last, reach)
+                )
+            found = best_trigger(c_first, c_last, scopes, rules) if scopes else None
             if found is not None and (c not in best or found[0] < best[c][0]):
                 best[c] = found
     for c, (_, number) in best.items():
         labels[c] = rules.rules[number].label  # type: ignore[assignment]
         deciding[c] = number
+    if collect is not None:
+        if found_triggers:
+            flat = np.array(found_triggers, dtype=np.int64)
+            contexts.trigger_chunk, contexts.trigger_rule = flat[:, 0], flat[:, 1]
+            contexts.trigger_distance, contexts.trigger_before = flat[:, 2], flat[:, 3] > 0
+        # Positions in ``words``, which holds the needed segments one after another (a
+        # chunk's segments are all needed, so its words are contiguous there).
+        start_of = np.zeros(len(seg_bounds), dtype=np.int64)
+        start_of[needed] = word_start
+        seg_first, seg_last = seg_of_token[first[has_tokens]], seg_of_token[last[has_tokens]]
+        contexts.words = words
+        contexts.first[has_tokens] = start_of[seg_first] + first[has_tokens] - seg_bounds[seg_first]
+        contexts.last[has_tokens] = start_of[seg_last] + last[has_tokens] - seg_bounds[seg_last]
+        contexts.sentence_start[has_tokens] = start_of[seg_first]
+        contexts.sentence_end[has_tokens] = (
+            start_of[seg_last] + seg_bounds[seg_last + 1] - seg_bounds[seg_last]
+        )
 
 
 def _token_segments(

@@ -11,9 +11,16 @@ Partial labels (:func:`crf_partial_nll`): when only some tokens are labelled, th
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tensorflow as tf
+
+from sparkner.ner.tensorflow_import import import_tensorflow
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+else:  # imported quietly (sparkner.ner.tensorflow_import)
+    tf = import_tensorflow()
 
 # Added to the emissions of disallowed tags: finite, so that a token allowing nothing (or a
 # padded one) gives no NaN in logsumexp or its gradient, and large enough that exp() of it is 0.

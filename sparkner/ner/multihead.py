@@ -20,10 +20,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import tensorflow as tf
 
 from sparkner.core.formats import read_versioned_json
 from sparkner.ner.config import (
@@ -37,7 +36,13 @@ from sparkner.ner.crf import partial_tag_mask
 from sparkner.ner.data import SentenceSet
 from sparkner.ner.network import TaggerEncoder, TaggerNetwork
 from sparkner.ner.tags import tag_spans
+from sparkner.ner.tensorflow_import import import_tensorflow
 from sparkner.ner.training import HeadSpec, spec_of
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+else:  # imported quietly (sparkner.ner.tensorflow_import)
+    tf = import_tensorflow()
 
 MULTIHEAD_CONFIG_FILE = "multihead.json"
 MULTIHEAD_WEIGHTS_FILE = "multihead.npz"

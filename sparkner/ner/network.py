@@ -11,10 +11,9 @@ import json
 import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import tensorflow as tf
 
 from sparkner.ner.config import (
     CONFIG_FILE,
@@ -27,6 +26,12 @@ from sparkner.ner.config import (
     read_config,
     read_weights,
 )
+from sparkner.ner.tensorflow_import import import_tensorflow
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+else:  # imported quietly (sparkner.ner.tensorflow_import)
+    tf = import_tensorflow()
 
 
 class TaggerEncoder(tf.Module):

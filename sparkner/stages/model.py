@@ -71,6 +71,25 @@ def files_digest(folder: str | os.PathLike[str], *names: str) -> str:
     return digest.hexdigest()[:16]
 
 
+# Spark NLP's model repositories (``pretrained(name, "en", "clinical/models")``): a user naming
+# one means the model of that name, which sparkner bundles if it has it.
+SPARK_NLP_LOCATIONS = ("clinical/models", "public/models")
+
+
+def check_pretrained_location(lang: str, remote_loc: str | None, what: str) -> None:
+    """Refuse a ``lang`` other than English and a ``remote_loc`` other than Spark NLP's
+    repositories (:data:`SPARK_NLP_LOCATIONS`): sparkner's bundled ``what`` are English and
+    nothing is downloaded."""
+    if lang != "en":
+        raise ValueError(f"lang={lang!r}: sparkner's bundled {what} are English ('en')")
+    if remote_loc is not None and remote_loc not in SPARK_NLP_LOCATIONS:
+        raise ValueError(
+            f"remote_loc={remote_loc!r}: sparkner downloads nothing; its {what} are bundled "
+            f"(remote_loc may be None or one of Spark NLP's {list(SPARK_NLP_LOCATIONS)}, "
+            f"meaning the bundled model of that name)"
+        )
+
+
 class FolderModel(FolderStageReadWrite, AnnotatorTransformer):
     """An annotator whose state is params plus a folder of files.
 
@@ -147,11 +166,10 @@ class FolderModel(FolderStageReadWrite, AnnotatorTransformer):
         cls, name: str | None = None, lang: str = "en", remote_loc: str | None = None
     ) -> Self:
         """A model bundled with the package, loaded offline. ``lang`` and ``remote_loc`` are
-        Spark NLP's: the bundled models are English, and nothing is downloaded."""
-        if lang != "en":
-            raise ValueError(f"lang={lang!r}: sparkner's bundled models are English ('en')")
-        if remote_loc is not None:
-            raise ValueError("remote_loc: sparkner downloads nothing; its models are bundled")
+        Spark NLP's: the bundled models are English, and nothing is downloaded, so
+        ``remote_loc`` may only name Spark NLP's model repositories (``"clinical/models"``,
+        ``"public/models"``), whose model of that name the user means: the bundled one."""
+        check_pretrained_location(lang, remote_loc, "models")
         kind = cls.pretrained_kind or cls.files_kind
         folder = bundled_folder(name or cls.default_pretrained, cls.bundled_marker, kind)
         return cls().attach_files(folder)

@@ -184,3 +184,64 @@ def read_split(
 ) -> list[GoldDocument]:
     """The gold documents of one split (train, dev or test) of a MACCROBAT folder."""
     return read_gold(folder, split_documents(folder, split, seed), span_convention)
+
+
+# -- the annotated clinical notes (data/clinical_notes) ------------------------------------
+
+NOTES_TYPES = ("PROBLEM", "TEST", "TREATMENT")
+NOTES_VALUES = (
+    "present",
+    "absent",
+    "possible",
+    "hypothetical",
+    "conditional",
+    "associated_with_someone_else",
+)
+
+
+def read_note_assertions(
+    path: str | os.PathLike[str], text_length: int
+) -> list[tuple[int, int, str, str]]:
+    """The mentions of one note's ``.ann`` file (``T<n><TAB>TYPE start end<TAB>surface`` and
+    ``A<n><TAB>Assertion T<n> value``) as ``(begin, end inclusive, value, type)``, sorted; a
+    mention without an ``Assertion`` line is ``present``."""
+    spans: dict[str, tuple[int, int, str]] = {}
+    values: dict[str, str] = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for number, raw in enumerate(handle, start=1):
+            fields = raw.rstrip("\r\n").split("\t")
+            kind = fields[0][:1]
+            if kind not in "TA" or len(fields) < 2:
+                continue
+            try:
+                if kind == "T":
+                    type_name, begin, end = fields[1].split(" ")
+                    b, e = int(begin), int(end)
+                    if type_name not in NOTES_TYPES or not 0 <= b < e <= text_length:
+                        raise ValueError
+                    spans[fields[0]] = (b, e - 1, type_name)
+                else:
+                    name, target, value = fields[1].split(" ")
+                    if name == "Assertion":
+                        if value not in NOTES_VALUES:
+                            raise ValueError
+                        values[target] = value
+            except ValueError:
+                raise BratFormatError(f"{path}, line {number}: not a note annotation") from None
+    return sorted((b, e, values.get(t, PRESENT), kind) for t, (b, e, kind) in spans.items())
+
+
+def read_notes(folder: str | os.PathLike[str], split: str) -> list[GoldDocument]:
+    """The gold documents of one split folder (``train`` or ``dev``) of the annotated
+    clinical notes, in sorted order of their ids."""
+    root = Path(folder) / split
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such split folder of the clinical notes")
+    result = []
+    for path in sorted(root.glob("*.txt")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+        found = read_note_assertions(path.with_suffix(".ann"), len(text))
+        mentions = tuple((b, e, label) for b, e, label, _ in found)
+        result.append(GoldDocument(path.stem, text, mentions, tuple(k for *_, k in found)))
+    return result

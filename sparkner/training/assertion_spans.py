@@ -49,6 +49,13 @@ def chunks_from_spans(
     )
 
 
+def text_columns(texts: Sequence[str | None]) -> dict[str, pa.Array]:
+    """The ``document``, ``sentence`` and ``token`` columns of ``texts``: the text stages with
+    their defaults, run locally (their batch functions, as the LightPipeline runs them)."""
+    text_stages = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer()])
+    return text_stages.annotate_batch(texts)
+
+
 def assert_spans(
     texts: Sequence[str | None],
     spans: Sequence[Sequence[Span]],
@@ -58,8 +65,7 @@ def assert_spans(
     """``(begin, end, label)`` for every span of every text (``entities``: each span's entity
     class, as :func:`chunks_from_spans`): sparkner's own sentences and tokens (the text
     stages with their defaults), then :func:`assert_chunks`."""
-    text_stages = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer()])
-    columns = text_stages.annotate_batch(texts)
+    columns = text_columns(texts)
     chunks = chunks_from_spans(texts, spans, entities)
     assertions = AnnotationBatch(
         assert_chunks(columns["sentence"], columns["token"], chunks, rules)

@@ -87,3 +87,29 @@ def test_bad_scope_windows_and_rule_files_are_refused(tmp_path):
         AssertionModel().attach_files(tmp_path)
     with pytest.raises(ValueError, match="unknown pretrained assertion rules 'nope'"):
         AssertionModel.pretrained("nope")
+
+
+def test_spark_and_light_pipeline_agree_with_a_section_column(spark, clinical):
+    from sparkner import SectionDetector
+
+    stages = list(clinical.model.stages[:-1])
+    if not any(isinstance(s, SectionDetector) for s in stages):
+        stages.append(SectionDetector())
+    assertion = AssertionModel.pretrained().setInputCols(
+        ["sentence", "token", "ner_chunk", "section"]
+    )
+    model = PipelineModel(stages=[*stages, assertion])
+    note = "FAMILY HISTORY: Mother had breast cancer. PLAN: MRI of the brain. " + NOTE
+    notes = [note, *sample_notes().values(), "", None]
+    frame = spark.createDataFrame(list(enumerate(notes)), "id int, text string")
+    rows = model.transform(frame.repartition(2)).orderBy("id").collect()
+    on_spark = [
+        [(a.begin, a.end, a.result, a.metadata["confidence"]) for a in r.assertion] for r in rows
+    ]
+    light = LightPipeline(model).fullAnnotate(notes)
+    assert on_spark == [
+        [(a.begin, a.end, a.result, a.metadata["confidence"]) for a in row["assertion"]]
+        for row in light
+    ]
+    first = dict(_asserted(light[0]))
+    assert first["breast cancer"] == "associated_with_someone_else"

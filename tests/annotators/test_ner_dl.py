@@ -497,14 +497,20 @@ def test_lexicon_column_needed_by_a_lexicon_tagger_only(
         LightPipeline(PipelineModel(stages=[*stages, without]))
     with pytest.raises(ValueError, match="trained with lexicon features"):
         without.batch_function()(None, None, prepared.select("embeddings").toArrow()[0])
-    # A recipe-trained tagger records its term lists: the message names the stage to add.
+    # Its folder names no bundled lexicon to match itself: the message says so.
+    with pytest.raises(AnnotatorInputError, match=r"names no bundled lexicon .*record 'lexicon'"):
+        without.transform(prepared)
+    # A recorded lexicon that is not bundled, or whose classes are not the tagger's.
     recorded = tmp_path / "recorded"
     shutil.copytree(lexicon_ner_model.files_folder(), recorded)
+    add_to_record(recorded, lexicon="lexicon_nope")
+    with pytest.raises(AnnotatorInputError, match=r"lexicon 'lexicon_nope' .* not bundled; .*"):
+        NerDLModel().attach_files(recorded).transform(prepared)
     add_to_record(recorded, lexicon="lexicon_clinical")
     with pytest.raises(
         AnnotatorInputError,
-        match=r"written by LexiconMatcherModel\.pretrained\("
-        r"'lexicon_clinical'\) from the document and token columns",
+        match=r"the bundled lexicon 'lexicon_clinical', whose classes \['PROBLEM', 'TEST', "
+        r"'TREATMENT'\] lack \['DISEASE', 'DRUG'\]",
     ):
         NerDLModel().attach_files(recorded).transform(prepared)
     plain = NerDLModel().attach_files(ner_model.files_folder()).setInputCols(LEXICON_INPUTS)
@@ -516,6 +522,140 @@ def test_lexicon_column_needed_by_a_lexicon_tagger_only(
     # A missing column itself is named as for any stage.
     with pytest.raises(AnnotatorInputError, match="input column 'lexicon' does not exist"):
         lexicon_ner_model.transform(prepared.drop("lexicon"))
+
+
+# -- a tagger that matches its bundled lexicon itself: the model card's pipeline ---------------
+def _card_stages(with_lexicon: bool) -> list:
+    """The model card's pipeline as Spark NLP users write it (``with_lexicon``: with the
+    LexiconMatcherModel stage and the tagger's fourth input instead)."""
+    from sparkner import LexiconMatcherModel, NerConverter
+
+    ner = NerDLModel.pretrained("ner_clinical", "en", "clinical/models").setOutputCol("ner")
+    lexicon = []
+    if with_lexicon:
+        lexicon = [LexiconMatcherModel.pretrained("lexicon_clinical").setOutputCol("lexicon")]
+        ner.setInputCols(LEXICON_INPUTS)
+    else:
+        ner.setInputCols(["sentence", "token", "embeddings"])
+    return [
+        DocumentAssembler().setInputCol("text").setOutputCol("document"),
+        SentenceDetector().setInputCols(["document"]).setOutputCol("sentence"),
+        Tokenizer().setInputCols(["sentence"]).setOutputCol("token"),
+        WordEmbeddingsModel.pretrained("embeddings_clinical", "en", "clinical/models")
+        .setInputCols(["sentence", "token"])
+        .setOutputCol("embeddings"),
+        *lexicon,
+        ner,
+        NerConverter().setInputCols(["sentence", "token", "ner"]).setOutputCol("ner_chunk"),
+    ]
+
+
+def _view(annotations) -> list:
+    return [(a.begin, a.end, a.result, dict(a.metadata)) for a in annotations]
+
+
+def test_lexicon_matches_on_sentences_are_those_on_the_document():
+    """The tagger matches its lexicon over the sentence column (it has no document input):
+    matches never cross a sentence, so they are the LexiconMatcherModel's on the document,
+    texts and all."""
+    from sparkner import LexiconMatcherModel
+    from sparkner.resources import sample_notes
+
+    def matches(column):
+        lexicon = LexiconMatcherModel.pretrained("lexicon_clinical").setInputCols([column, "token"])
+        light = LightPipeline([DocumentAssembler(), SentenceDetector(), Tokenizer(), lexicon])
+        return [_view(r["lexicon"]) for r in light.fullAnnotate(notes)]
+
+    # A term ("chest pain") across a sentence end is matched in neither.
+    notes = [*sample_notes().values(), "He points to his chest\n\nPain started today.", ""]
+    on_document = matches("document")
+    assert sum(map(len, on_document)) > 50
+    assert [m[2] for m in on_document[-2]] == ["Pain"]
+    assert matches("sentence") == on_document
+
+
+def test_model_card_pipeline_tags_as_the_four_input_one(spark, tmp_path):
+    """``ner_clinical`` given only (sentence, token, embeddings) computes its lexicon features
+    itself: the same tags, scores and chunks as with the LexiconMatcherModel's column, on the
+    sample notes, in the LightPipeline, on Spark stage by stage, fused, and saved."""
+    from pyspark.sql import functions as F
+
+    from sparkner.resources import sample_notes
+    from sparkner.runtime.fused import pipeline_udf
+    from sparkner.runtime.udf import has_arrow_udf
+
+    notes = [*sample_notes().values(), "", None]
+    card = PipelineModel(stages=_card_stages(with_lexicon=False))
+    assert card.stages[4].computes_lexicon() and card.stages[4].getIncludeConfidence() is False
+    four = PipelineModel(stages=_card_stages(with_lexicon=True))
+    assert not four.stages[5].computes_lexicon()
+
+    def light(model):
+        rows = LightPipeline(model).fullAnnotate(notes)
+        return [(_view(r["ner"]), _view(r["ner_chunk"])) for r in rows]
+
+    expected = light(four)
+    assert sum(len(chunks) for _, chunks in expected) > 50
+    assert light(card) == expected
+    frame = spark.createDataFrame(list(enumerate(notes)), "id int, text string").repartition(2)
+
+    def on_spark(result):
+        rows = result.select("id", "ner", "ner_chunk").orderBy("id").collect()
+        return [(_view(r.ner), _view(r.ner_chunk)) for r in rows]
+
+    # Stage by stage: the tagger looks its vectors up and matches its terms in the executors.
+    assert on_spark(card.transform(frame)) == expected
+    # The embeddings column read as it is (its origin unknown): every input is sent.
+    upstream = frame
+    for stage in card.stages[:4]:
+        upstream = stage.transform(upstream)
+    plain = upstream.withColumn(
+        "embeddings",
+        F.col("embeddings").alias(
+            "embeddings",
+            metadata={"annotatorType": "word_embeddings", "ref": "embeddings_clinical_v2"},
+        ),
+    )
+    assert on_spark(card.stages[5].transform(card.stages[4].transform(plain))) == expected
+    if has_arrow_udf():
+        run = pipeline_udf(card, spark, ["ner", "ner_chunk"])
+        fused = frame.select("id", run("text").alias("out")).orderBy("id").collect()
+        assert [(_view(r.out.ner), _view(r.out.ner_chunk)) for r in fused] == expected
+    path = str(tmp_path / "card")
+    card.write().save(path)
+    loaded = PipelineModel.load(path)
+    assert loaded.stages[4].getInputCols() == ["sentence", "token", "embeddings"]
+    assert light(loaded) == expected
+
+
+def test_bare_pretrained_tagger_runs_with_three_inputs():
+    """``NerDLModel.pretrained()`` as Spark NLP's snippets use it: default inputs (sentence,
+    token, embeddings), the bundled ner_clinical, and no lexicon stage."""
+    ner = NerDLModel.pretrained()
+    assert ner.getInputCols() == ["sentence", "token", "embeddings"]
+    light = LightPipeline(
+        [
+            DocumentAssembler(),
+            SentenceDetector(),
+            Tokenizer(),
+            WordEmbeddingsModel.pretrained(),
+            ner,
+        ]
+    )
+    assert light.annotate("She denies chest pain .")["ner"] == [
+        "O",
+        "O",
+        "B-PROBLEM",
+        "I-PROBLEM",
+        "O",
+    ]
+    # Its batch function needs the sentences and tokens to match the terms in.
+    import pyarrow as pa
+
+    from sparkner.core.annotation import ANNOTATIONS_ARROW_TYPE
+
+    with pytest.raises(ValueError, match="computed from its sentence and token inputs"):
+        ner.batch_function()(None, None, pa.array([[]], ANNOTATIONS_ARROW_TYPE))
 
 
 # Digest of a bundled tagger's tags (begin, end, tag) on the sample notes, recorded for

@@ -226,6 +226,7 @@ def test_annotate_a_parquet_file(spark, tmp_path, capsys):
         "sentence",
         "confidence",
         "assertion",
+        "section",
     ]
     assert table.count() == summary["entities"]
     assert {"fever", "pneumonia"} <= {r.chunk for r in table.collect()}

@@ -40,6 +40,8 @@ class Parsed(HTMLParser):
         self.entities: list[dict[str, str]] = []  # data-entity, text (without label), style
         self.labels: list[str] = []
         self.legend: list[tuple[str, str]] = []  # (text, style)
+        self.sections: list[tuple[str, str]] = []  # section tags: (data-section, text)
+        self.headers: list[tuple[str, str]] = []  # headers shown as such: (data-section, text)
         self._open: list[str] = []  # the class of each open element
         self.feed(html)
         self.close()
@@ -56,6 +58,10 @@ class Parsed(HTMLParser):
             self.labels.append("")
         elif css_class == "sparkner-key":
             self.legend.append(("", attributes["style"]))
+        elif css_class == "sparkner-section":
+            self.sections.append((attributes["data-section"], ""))
+        elif css_class == "sparkner-header":
+            self.headers.append((attributes["data-section"], ""))
 
     def handle_endtag(self, tag):
         self._open.pop()
@@ -65,8 +71,12 @@ class Parsed(HTMLParser):
             self.labels[-1] += data
         elif "sparkner-key" in self._open:
             self.legend[-1] = (self.legend[-1][0] + data, self.legend[-1][1])
+        elif "sparkner-section" in self._open:
+            self.sections[-1] = (self.sections[-1][0], self.sections[-1][1] + data)
         elif "sparkner-legend" not in self._open:
             self.note += data
+            if "sparkner-header" in self._open:
+                self.headers[-1] = (self.headers[-1][0], self.headers[-1][1] + data)
             if "sparkner-entity" in self._open:
                 self.entities[-1]["text"] += data
 
@@ -536,6 +546,194 @@ def test_assertions_naming_no_chunk_raise_without_patient_text(assertions, messa
 def test_assertion_of_a_none_chunk_is_refused():
     with pytest.raises(ValueError, match=r"assertion 1 names chunk 1, which is None"):
         render(NOTE, [CHUNKS[0], None], assertions=[None, {"result": "absent"}])
+
+
+# -- sections ------------------------------------------------------------------------------
+SECTION_NOTE = (
+    "Seen for fever.\nMEDICATIONS: aspirin, metformin.\nASSESSMENT: Pneumonia.\nPLAN: Rest."
+)
+
+
+def _at(words: str) -> tuple[int, int]:
+    begin = SECTION_NOTE.index(words)
+    return begin, begin + len(words) - 1
+
+
+def _chunk(entity: str, words: str, section: str | None) -> Annotation:
+    begin, end = _at(words)
+    metadata = {"entity": entity, "confidence": "0.9", **({"section": section} if section else {})}
+    return Annotation("chunk", begin, end, words, metadata)
+
+
+def _section(name: str, header: str, body: str) -> Annotation:
+    """A SectionDetector annotation: from the header to the end of ``body``."""
+    header_begin, header_end = _at(header)
+    end = _at(body)[1]
+    metadata = {
+        "section": name,
+        "header": header,
+        "header_begin": str(header_begin),
+        "header_end": str(header_end),
+    }
+    return Annotation("section", header_begin, end, name, metadata)
+
+
+SECTION_CHUNKS = [
+    _chunk("PROBLEM", "fever", None),
+    _chunk("TREATMENT", "aspirin", "medications"),
+    _chunk("TREATMENT", "metformin", "medications"),
+    _chunk("PROBLEM", "Pneumonia", "assessment"),
+]
+SECTIONS = [
+    _section("medications", "MEDICATIONS:", "metformin."),
+    _section("assessment", "ASSESSMENT:", "Pneumonia."),
+    _section("plan", "PLAN:", "Rest."),
+]
+
+
+def test_chunks_show_their_section_from_their_metadata():
+    html = render(SECTION_NOTE, SECTION_CHUNKS)
+    parsed = Parsed(html)
+    assert parsed.note == SECTION_NOTE
+    assert [e.get("data-section") for e in parsed.entities] == [
+        None,
+        "medications",
+        "medications",
+        "assessment",
+    ]
+    assert parsed.entities[1]["title"] == "section: medications"
+    assert "title" not in parsed.entities[0]
+    # A tag before the first entity of each section, none for the entity before any header.
+    assert parsed.sections == [("medications", "§ medications"), ("assessment", "§ assessment")]
+    assert parsed.headers == []
+    assert html.index("&#167; medications") < html.index(">aspirin<")
+    assert parsed.labels == ["PROBLEM 0.90", "TREATMENT 0.90", "TREATMENT 0.90", "PROBLEM 0.90"]
+
+
+def test_sections_show_their_headers_and_name_the_chunks_in_them():
+    chunks = [
+        {"begin": c.begin, "end": c.end, "entity": c.metadata["entity"]} for c in SECTION_CHUNKS
+    ]
+    parsed = Parsed(render(SECTION_NOTE, chunks, sections=SECTIONS))
+    assert parsed.note == SECTION_NOTE
+    # Every section gets its tag where it starts, the plan without entities too.
+    assert [name for name, _ in parsed.sections] == ["medications", "assessment", "plan"]
+    assert parsed.headers == [
+        ("medications", "MEDICATIONS:"),
+        ("assessment", "ASSESSMENT:"),
+        ("plan", "PLAN:"),
+    ]
+    assert [e.get("data-section") for e in parsed.entities] == [
+        None,
+        "medications",
+        "medications",
+        "assessment",
+    ]
+
+
+def test_a_chunks_own_section_wins_and_a_tag_never_splits_an_entity():
+    # A chunk over a header: the header is not set in bold, and the tag follows the chunk.
+    over_header = {"begin": 9, "end": 26, "entity": "TEST", "metadata": {"section": "other"}}
+    assert SECTION_NOTE[9:27] == "fever.\nMEDICATIONS"
+    parsed = Parsed(render(SECTION_NOTE, [over_header], sections=SECTIONS))
+    assert parsed.note == SECTION_NOTE
+    assert [e.get("data-section") for e in parsed.entities] == ["other"]
+    assert [name for name, _ in parsed.headers] == ["assessment", "plan"]
+    html = render(SECTION_NOTE, [over_header], sections=SECTIONS)
+    assert html.index("</mark>") < html.index("&#167; medications")
+
+
+def test_show_sections_off_and_no_sections_change_nothing():
+    parsed = Parsed(render(SECTION_NOTE, SECTION_CHUNKS, sections=SECTIONS, show_sections=False))
+    assert parsed.note == SECTION_NOTE
+    assert parsed.sections == parsed.headers == []
+    assert [e.get("data-section") for e in parsed.entities][1] == "medications"
+    # Chunks without sections and no sections: not even an attribute is new.
+    assert render(NOTE, CHUNKS, sections=None) == render(NOTE, CHUNKS)
+    assert render(NOTE, CHUNKS, sections=[]) == render(NOTE, CHUNKS)
+    assert "section" not in render(NOTE, CHUNKS, assertions=[])
+
+
+def test_section_names_and_headers_are_escaped():
+    name = '"><script>alert(1)</script>'
+    chunks = [{"begin": 0, "end": 3, "entity": "PROBLEM", "metadata": {"section": name}}]
+    sections = [{"begin": 0, "end": 14, "result": name, "metadata": {"header_begin": 0}}]
+    with pytest.raises(ValueError, match="section 0: metadata header_begin and header_end"):
+        render(SECTION_NOTE, chunks, sections=sections)
+    sections[0]["metadata"] = {"header_begin": "0", "header_end": "3"}
+    html = render(SECTION_NOTE, chunks, sections=sections)
+    assert "<script" not in html
+    parsed = Parsed(html)
+    assert parsed.sections == [(name, f"§ {name}")]
+    assert parsed.entities[0]["data-section"] == name
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"begin": 0, "end": 999, "result": "x"}, r"section 0 \(begin=0, end=999\) lies outside"),
+        ({"begin": "0", "end": 3, "result": "x"}, "section 0: begin must be an integer"),
+        (
+            {
+                "begin": 0,
+                "end": 3,
+                "result": "x",
+                "metadata": {"header_begin": "0", "header_end": "99"},
+            },
+            "header_begin and header_end must be integer offsets",
+        ),
+    ],
+)
+def test_invalid_sections_raise_without_patient_text(section, message):
+    with pytest.raises(ValueError, match=message) as caught:
+        render("Seen for fever.", [], sections=[None, {"result": None}, section][2:])
+    assert "fever" not in str(caught.value)
+
+
+def test_none_and_nameless_sections_are_skipped():
+    sections = [None, {"begin": 0, "end": 3, "result": None}, {"begin": 0, "end": 3, "result": " "}]
+    assert render(SECTION_NOTE, SECTION_CHUNKS[:1], sections=sections) == render(
+        SECTION_NOTE, SECTION_CHUNKS[:1]
+    )
+
+
+SECTION_NAMES = st.sampled_from(["hpi", "plan", "<x>", "&"])
+
+
+@st.composite
+def notes_with_chunks_and_sections(draw):
+    text, chunks = draw(notes_with_chunks())
+    sections = []
+    for a, b, h, name in draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, len(text) - 1),
+                st.integers(0, len(text) - 1),
+                st.integers(0, 5),
+                SECTION_NAMES,
+            ),
+            max_size=5,
+        )
+    ):
+        begin, end = min(a, b), max(a, b)
+        header_end = min(begin + h, end)
+        metadata = {"header_begin": str(begin), "header_end": str(header_end)}
+        sections.append({"begin": begin, "end": end, "result": name, "metadata": metadata})
+    for chunk in chunks:
+        chunk["metadata"] = {"section": draw(st.one_of(st.none(), SECTION_NAMES))}
+    return text, chunks, sections
+
+
+@settings(max_examples=300, deadline=None)
+@given(notes_with_chunks_and_sections(), st.booleans())
+def test_every_character_appears_once_with_sections(case, with_sections):
+    text, chunks, sections = case
+    parsed = Parsed(render(text, chunks, sections=sections if with_sections else None))
+    assert parsed.note == text
+    spans = {(c["entity"], c["result"]) for c in chunks}
+    assert {(e["data-entity"], e["text"]) for e in parsed.entities} <= spans
+    for name, header in parsed.headers:
+        assert header and name in {s["result"] for s in sections}
 
 
 # -- a real browser: do the colours and assertion marks reach the screen? -----------------

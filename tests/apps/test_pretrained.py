@@ -45,6 +45,7 @@ def test_columns_are_spark_nlps(clinical):
         "embeddings",
         "lexicon",
         "ner",
+        "section",
         "ner_chunk",
         "assertion",
     ]
@@ -84,6 +85,85 @@ def test_annotate_a_dataframe_column(spark, clinical):
     both = spark.createDataFrame([(NOTE, "x")], "note string, text string")
     with pytest.raises(ValueError, match="already has a 'text' column"):
         clinical.annotate(both, column="note")
+
+
+def test_chunks_name_their_section(clinical):
+    note = sample_notes()["note-1-admission"]
+    (row,) = clinical.fullAnnotate([note])
+    names = [s.result for s in row["section"]]
+    assert names[:2] == ["history_of_present_illness", "physical_exam"]
+    for chunk in row["ner_chunk"]:
+        holding = [s.result for s in row["section"] if s.begin <= chunk.begin <= s.end]
+        assert chunk.metadata.get("section") == (holding[-1] if holding else None)
+    by_section = {c.metadata["section"] for c in row["ner_chunk"]}
+    assert {"history_of_present_illness", "physical_exam"} <= by_section
+    # Problems in the history, as a user filters them.
+    history = [
+        c.result
+        for c in row["ner_chunk"]
+        if c.metadata["section"] == "history_of_present_illness"
+        and c.metadata["entity"] == "PROBLEM"
+    ]
+    assert "hypertension" in history
+    # Before the first header, a chunk has no section key.
+    (row,) = clinical.fullAnnotate(["Fever and cough.\nPLAN: Chest x-ray."])
+    assert "section" not in row["ner_chunk"][0].metadata
+    assert row["ner_chunk"][-1].metadata["section"] == "plan"
+
+
+def test_the_sections_change_no_chunk(clinical, mtsamples_notes):
+    """The same chunks (spans, types, confidences, other metadata) as the pipeline without
+    the SectionDetector: only the ``section`` key is new."""
+    from sparkner.annotators.ner_converter import NerConverter
+    from sparkner.annotators.section_detector import SectionDetector
+    from sparkner.apps.light_pipeline import LightPipeline
+
+    stages = []
+    for stage in clinical.model.stages:
+        if isinstance(stage, SectionDetector):
+            continue
+        if isinstance(stage, NerConverter):
+            assert stage.getInputCols() == ["sentence", "token", "ner", "section"]
+            stage = stage.copy().setInputCols(["sentence", "token", "ner"])
+        stages.append(stage)
+    notes = [*sample_notes().values(), *mtsamples_notes[:40], "", None]
+    before = LightPipeline(stages).fullAnnotate(notes)
+    after = clinical.fullAnnotate(notes)
+    named = 0
+    for old, new in zip(before, after, strict=True):
+        assert list(old) == [c for c in new if c != "section"]
+        for a, b in zip(old["ner_chunk"], new["ner_chunk"], strict=True):
+            metadata = {k: v for k, v in b.metadata.items() if k != "section"}
+            assert (a.begin, a.end, a.result, a.metadata) == (b.begin, b.end, b.result, metadata)
+            named += "section" in b.metadata
+        # One assertion per chunk still; its label may read the section (an assertion model
+        # that uses it), so only the spans are compared.
+        assert [(a.begin, a.end, a.metadata["chunk"]) for a in old["assertion"]] == [
+            (a.begin, a.end, a.metadata["chunk"]) for a in new["assertion"]
+        ]
+    assert named > 100
+
+
+def test_spark_and_fused_chunks_carry_the_same_sections(spark, clinical):
+    from pyspark.ml import PipelineModel
+
+    notes = sample_notes()
+    frame = spark.createDataFrame(list(notes.items()), "id string, text string")
+    light = dict(zip(notes, clinical.fullAnnotate(list(notes.values())), strict=True))
+    expected = {
+        name: [(c.begin, c.end, c.metadata.get("section")) for c in row["ner_chunk"]]
+        for name, row in light.items()
+    }
+    assert any(section for chunks in expected.values() for *_, section in chunks)
+    for transformed in (
+        clinical.transform(frame.repartition(2)),  # fused
+        PipelineModel(clinical.model.stages).transform(frame),  # stage by stage
+    ):
+        rows = transformed.select("id", "ner_chunk").collect()
+        got = {
+            r.id: [(c.begin, c.end, c.metadata.get("section")) for c in r.ner_chunk] for r in rows
+        }
+        assert got == expected
 
 
 def test_from_disk_round_trip(tmp_path, clinical):

@@ -66,9 +66,9 @@ def test_fused_transform_runs_only_what_the_selected_columns_need(spark):
     plan = _analyzed_plan(fused_transform(pipeline, frame).select("id", "ner_chunk"))
     assert plan.count("SparknerPipeline") == 1  # one UDF: the tagger's group, no embeddings
     everything = _analyzed_plan(fused_transform(pipeline, frame))
-    # document, sentence, token, embeddings, lexicon: one UDF each; ner, chunks, assertions:
-    # one.
-    assert everything.count("SparknerPipeline(") == 6
+    # document, sentence, token, embeddings, lexicon, section: one UDF each; ner, chunks,
+    # assertions: one.
+    assert everything.count("SparknerPipeline(") == 7
 
 
 def test_pretrained_pipeline_transform_is_fused(spark):

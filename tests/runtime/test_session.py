@@ -174,3 +174,60 @@ def test_spark_submit_master_and_conf_win(tmp_path):
     line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
     # The launcher's master and --conf; sparkner's defaults where the launcher set nothing.
     assert line.split()[1:] == ["local[1]", "3", "256"]
+
+
+# -- a license secret, as ported from sparknlp_jsl.start(SECRET) -------------------------------
+SECRET = "5.5.1-0a1b2c3d4e5f60718293a4b5c6d7e8f9012345ab"
+
+
+def test_master_urls_are_told_from_secrets():
+    from sparkner.runtime.session import is_master_url
+
+    for master in ("local", "local[*]", "local[2]", "local[4,2]", "local-cluster[2,1,1024]"):
+        assert is_master_url(master), master
+    for master in ("yarn", "spark://host:7077", "k8s://https://host:443", "sc://host:15002"):
+        assert is_master_url(master), master
+    for other in (SECRET, "Y2xpbmljYWw=", "locl[2]", "spark:/host"):
+        assert not is_master_url(other), other
+
+
+def test_a_secret_is_ignored_with_one_line(spark, capsys):
+    from sparkner.runtime.session import NO_LICENSE_NEEDED
+
+    assert sparkner.start(SECRET) is spark  # a running session: returned as it is
+    assert sparkner.start(secret=SECRET, params={"spark.driver.memory": "16G"}) is spark
+    out = capsys.readouterr()
+    assert out.err == f"{NO_LICENSE_NEEDED}\n" * 2 and out.out == ""
+    assert SECRET not in out.err
+    assert all(SECRET not in value for _, value in spark.sparkContext.getConf().getAll())
+    sparkner.start()  # no secret: no line
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.slow
+def test_a_new_session_started_with_a_secret_never_sees_it(tmp_path):
+    """``sparkner.start(SECRET, params=...)`` in a fresh process: a local session with the
+    params as Spark settings; the secret is in no setting and on no console."""
+    script = textwrap.dedent(
+        f"""
+        import sparkner
+        spark = sparkner.start({SECRET!r}, params={{"spark.sql.shuffle.partitions": "7"}})
+        conf = spark.sparkContext.getConf()
+        assert all({SECRET!r} not in value for _, value in conf.getAll())
+        print("RESULT", spark.sparkContext.master, conf.get("spark.sql.shuffle.partitions"))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+        env={**os.environ, "PYSPARK_PYTHON": sys.executable},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["RESULT", "local[*]", "7"]
+    assert out.stderr.splitlines() == [
+        "sparkner.start: sparkner needs no license; the secret given (a first argument that is "
+        "no Spark master URL, or secret=) is ignored and never sent to Spark"
+    ]

@@ -193,3 +193,25 @@ def test_the_cache_keys_what_is_loaded_and_its_fingerprint():
     # A check loads anew (the files at hand are read) but the first object stays the kept one.
     assert keep(what, fingerprint, [9]) is first
     assert keep(what, "f3", [7]) == [7] and load_once(what, "f3", make) == [7]
+
+
+# -- pretrained(name, lang, remote_loc) as Spark NLP's snippets call it ------------------------
+def test_pretrained_takes_spark_nlps_model_repositories_for_the_bundled_models():
+    from sparkner.annotators.lexicon_matcher import LexiconMatcherModel
+    from sparkner.annotators.ner_dl import NerDLModel
+
+    bundled = LexiconMatcherModel.pretrained("lexicon_clinical").files_folder()
+    for location in ("clinical/models", "public/models"):
+        model = LexiconMatcherModel.pretrained("lexicon_clinical", "en", location)
+        assert model.files_folder() == bundled
+    ner = NerDLModel.pretrained("ner_clinical", lang="en", remote_loc="clinical/models")
+    assert ner.getInputCols() == ["sentence", "token", "embeddings"]
+    # An unknown name lists the bundled ones, whatever the repository named.
+    with pytest.raises(
+        ValueError, match=r"unknown pretrained tagger 'ner_jsl'; available: \['ner_bc5cdr', "
+    ):
+        NerDLModel.pretrained("ner_jsl", "en", "clinical/models")
+    with pytest.raises(ValueError, match=r"remote_loc='s3://models': sparkner downloads nothing"):
+        LexiconMatcherModel.pretrained("lexicon_clinical", "en", "s3://models")
+    with pytest.raises(ValueError, match=r"lang='de': sparkner's bundled models are English"):
+        LexiconMatcherModel.pretrained("lexicon_clinical", "de", "clinical/models")

@@ -185,11 +185,12 @@ def test_bad_inputs_are_refused_alike(annotated, case):
     assert by_schema == by_transform and message in by_schema
 
 
-def test_input_counts_and_the_lexicon_role_are_refused_alike(annotated):
+def test_input_counts_are_refused_alike_and_three_inputs_need_no_lexicon(annotated):
     tagger = _stage("NerDLModel")
-    three = tagger.copy().setInputCols(["sentence", "token", "embeddings"])
-    by_schema, by_transform = _errors(three, annotated)
-    assert by_schema == by_transform and "needs the lexicon column" in by_schema
+    # A tagger trained with term-list features matches the terms itself (issue 29).
+    three = tagger.copy().setInputCols(["sentence", "token", "embeddings"]).setOutputCol("ner3")
+    expected = three.transformSchema(annotated.schema)
+    assert described(expected) == described(three.transform(annotated).schema)
     five = tagger.copy().setInputCols(["sentence", "token", "embeddings", "lexicon", "token"])
     by_schema, by_transform = _errors(five, annotated)
     assert by_schema == by_transform and "has 5 columns, expected 3" in by_schema

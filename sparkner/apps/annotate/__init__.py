@@ -1,12 +1,14 @@
 """The batch job behind ``sparkner annotate``: a table of notes in, a table of entities out.
 
 One output row per entity: the note's id, ``chunk`` (the entity's text), ``entity``, ``begin``,
-``end`` (inclusive offsets into the note), ``sentence``, ``confidence`` and, when the pipeline
-asserts its chunks, ``assertion`` (present, absent, possible, ...). The pipeline runs
-once: the summary's counts (notes read, tokens, entities per type) are observed while the
-table is written. The table is written to a temporary folder beside the output and renamed
-into place when complete, so a failed or killed run never leaves a half-written table under
-the output's name.
+``end`` (inclusive offsets into the note), ``sentence``, ``confidence``, when the pipeline
+asserts its chunks, ``assertion`` (present, absent, possible, ...) and, when its chunks name
+their section (a NerConverter that reads a SectionDetector's column, as ``ner_clinical``'s
+does), ``section`` (``medications``, ``assessment``, ...; null before the first header).
+The pipeline runs once: the summary's counts (notes read, tokens, entities per type) are
+observed while the table is written. The table is written to a temporary folder beside the
+output and renamed into place when complete, so a failed or killed run never leaves a
+half-written table under the output's name.
 
 The job's settings and their checks are in :mod:`.options`; the table formats (and CSV's
 options) in :mod:`.formats`; its paths' messages and temporary folders in :mod:`.paths`;

@@ -21,6 +21,10 @@ _COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4", ".snappy", ".def
 # Notes span lines and quote with doubled quotes (RFC 4180, pandas, Excel), under a header.
 _CSV_OPTIONS: dict[str, bool | str] = {"header": True, "escape": '"'}
 _CSV_READ_OPTIONS: dict[str, bool | str] = {**_CSV_OPTIONS, "multiLine": True}
+# Every JSON line has every column, null included (a chunk before the first header has no
+# section): a table without one section is read back with the same columns.
+_JSON_WRITE_OPTIONS: dict[str, bool | str] = {"ignoreNullFields": False}
+_WRITE_OPTIONS = {"csv": _CSV_OPTIONS, "json": _JSON_WRITE_OPTIONS}
 
 
 def reader_of(spark: SparkSession, fmt: str) -> DataFrameReader:
@@ -30,7 +34,7 @@ def reader_of(spark: SparkSession, fmt: str) -> DataFrameReader:
 
 def writer_of(table: DataFrame, fmt: str) -> DataFrameWriter:
     """Spark's writer of ``table`` in format ``fmt``."""
-    return table.write.format(fmt).options(**(_CSV_OPTIONS if fmt == "csv" else {}))
+    return table.write.format(fmt).options(**_WRITE_OPTIONS.get(fmt, {}))
 
 
 def detect_format(path: str) -> str:

@@ -45,10 +45,16 @@ def read_notes(spark: SparkSession, job: AnnotateJob) -> DataFrame:
 
 
 def entity_rows(
-    annotated: DataFrame, id_col: str, chunk_col: str, assertion_col: str | None = None
+    annotated: DataFrame,
+    id_col: str,
+    chunk_col: str,
+    assertion_col: str | None = None,
+    sections: bool = False,
 ) -> DataFrame:
-    """One row per chunk: id, chunk, entity, begin, end, sentence, confidence, and with
-    ``assertion_col`` (one annotation per chunk, in the chunks' order) ``assertion``."""
+    """One row per chunk: id, chunk, entity, begin, end, sentence, confidence, with
+    ``assertion_col`` (one annotation per chunk, in the chunks' order) ``assertion``, and with
+    ``sections`` (the chunks name their section) ``section``: the chunk's metadata
+    ``section``, null for a chunk before the note's first header."""
     chunk = F.col("c")
     kept = [id_col, *([assertion_col] if assertion_col else [])]
     exploded = annotated.select(*kept, F.posexplode(chunk_col).alias("position", "c"))
@@ -64,6 +70,8 @@ def entity_rows(
     if assertion_col:
         asserted = F.get(F.col(assertion_col), F.col("position"))
         columns.append(asserted.result.alias("assertion"))
+    if sections:
+        columns.append(chunk.metadata["section"].alias("section"))
     return exploded.select(*columns)
 
 
@@ -120,9 +128,9 @@ def annotate(
         for t in types
         for a in labels
     ]
-    table = entity_rows(annotated, id_col, tagger_chunks, columns.assertion).observe(
-        entity_stats, F.count(F.lit(1)).alias("entities"), *per_type
-    )
+    table = entity_rows(
+        annotated, id_col, tagger_chunks, columns.assertion, columns.sections
+    ).observe(entity_stats, F.count(F.lit(1)).alias("entities"), *per_type)
 
     job_started = time.perf_counter()
     with ProgressReporter(spark, progress):

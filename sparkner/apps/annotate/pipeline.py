@@ -11,7 +11,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkner.apps.pretrained import PretrainedPipeline
-from sparkner.core.annotation import ASSERTION, CHUNK, TOKEN
+from sparkner.core.annotation import ASSERTION, CHUNK, SECTION, TOKEN
 from sparkner.runtime.fused import pipeline_udf
 from sparkner.runtime.steps import describe, last_column_of_type, readers_of
 from sparkner.runtime.udf import has_arrow_udf
@@ -39,6 +39,8 @@ class JobColumns:
     # The assertion column that asserts the chunks, if the pipeline has one, and its labels.
     assertion: str | None = None
     assertion_labels: tuple[str, ...] = ()
+    # Whether the chunks name their section (their converter reads a section column).
+    sections: bool = False
 
     @classmethod
     def of(cls, pipeline: PipelineModel) -> JobColumns:
@@ -48,7 +50,10 @@ class JobColumns:
             tokens = last_column_of_type(steps, TOKEN)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"the model cannot annotate notes: {exc}") from None
-        labels = next(step.labels for step in steps if step.output == chunks)
+        chunker = next(step for step in steps if step.output == chunks)
+        labels = chunker.labels
+        types = {step.output: step.output_type for step in steps}
+        sections = any(types.get(name) == SECTION for name in chunker.inputs)
         asserting = [s for s in readers_of(steps, chunks) if s.output_type == ASSERTION]
         assertion = asserting[-1] if asserting else None
         return cls(
@@ -58,6 +63,7 @@ class JobColumns:
             tuple(labels or ()),
             assertion.output if assertion else None,
             tuple(assertion.labels or ()) if assertion else (),
+            sections,
         )
 
     @property

@@ -15,7 +15,17 @@ from sparkner.apps.annotate import TEMP_MARKER, AnnotateJob, annotate, read_note
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
 pytestmark = pytest.mark.slow
 
-COLUMNS = ["note_id", "chunk", "entity", "begin", "end", "sentence", "confidence", "assertion"]
+COLUMNS = [
+    "note_id",
+    "chunk",
+    "entity",
+    "begin",
+    "end",
+    "sentence",
+    "confidence",
+    "assertion",
+    "section",
+]
 
 
 def _check_table(spark, output: str, fmt: str = "parquet") -> list:
@@ -63,8 +73,10 @@ def test_csv_in_json_out_and_row_ids(spark, tmp_path):
     )
     summary = annotate(spark, job, progress=None)
     table = spark.read.json(job.output)
+    # JSON lines keep null fields: the notes have no headers, and the column is still there.
     assert set(table.columns) == {"row_id", *COLUMNS[1:]}
     assert table.count() == summary.entities and summary.rows_read == len(NOTES)
+    assert {r.section for r in table.collect()} == {None}
     # Quotes and a line break inside a CSV field are part of the note: "MRI", after both,
     # is found at its offset in the whole note.
     note = dict(NOTES)["a-5"]
@@ -180,3 +192,69 @@ def test_the_assertion_column_is_the_light_pipelines(spark, tmp_path):
     )
     assert table == expected
     assert {"absent", "associated_with_someone_else"} <= {r[3] for r in table}
+
+
+SECTIONED_NOTES = [
+    ("s-1", "Seen for fever.\nMEDICATIONS: aspirin, metformin.\nASSESSMENT: Pneumonia."),
+    ("s-2", None),
+    ("s-3", "Hx: chest pain.,PLAN:, Start heparin. Chest x-ray."),
+]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_the_section_column_is_the_chunks_section(spark, tmp_path, fmt):
+    from sparkner.apps.pretrained import PretrainedPipeline
+
+    job = AnnotateJob(
+        write_notes(tmp_path, "parquet", SECTIONED_NOTES),
+        str(tmp_path / "out"),
+        text_col="note",
+        id_col="note_id",
+        output_format=fmt,
+    )
+    annotate(spark, job, progress=None)
+    reader = spark.read.option("header", True).option("multiLine", True).option("escape", '"')
+    table = reader.format(fmt).load(job.output)
+    assert table.columns == COLUMNS
+    got = sorted((r.note_id, int(r.begin), r.section) for r in table.collect())
+    light = PretrainedPipeline().fullAnnotate([text for _, text in SECTIONED_NOTES])
+    expected = sorted(
+        (note_id, c.begin, c.metadata.get("section"))
+        for (note_id, _), row in zip(SECTIONED_NOTES, light, strict=True)
+        for c in row["ner_chunk"]
+    )
+    assert got == expected
+    sections = {section for *_, section in got}
+    assert {"medications", "assessment", "plan"} <= sections
+    # "fever", before the first header, is in no section: null (an empty CSV field).
+    assert None in sections
+    # Drugs in the medication list, as a user filters them.
+    drugs = table.where("section = 'medications' AND entity = 'TREATMENT'")
+    assert {r.chunk for r in drugs.collect()} == {"aspirin", "metformin"}
+
+
+def test_no_section_column_without_sections(spark, tmp_path):
+    """A pipeline whose chunks do not name their section writes the columns it wrote before."""
+    from pyspark.ml import PipelineModel
+
+    from sparkner.annotators.ner_converter import NerConverter
+    from sparkner.annotators.section_detector import SectionDetector
+    from sparkner.apps.pretrained import PretrainedPipeline
+
+    stages = []
+    for stage in PretrainedPipeline().model.stages:
+        if isinstance(stage, NerConverter):
+            stage = stage.copy().setInputCols(["sentence", "token", "ner"])
+        if not isinstance(stage, SectionDetector):
+            stages.append(stage)
+    saved = str(tmp_path / "saved")
+    PipelineModel(stages).write().save(saved)
+    job = AnnotateJob(
+        write_notes(tmp_path, "parquet", SECTIONED_NOTES),
+        str(tmp_path / "out"),
+        text_col="note",
+        id_col="note_id",
+        model=saved,
+    )
+    annotate(spark, job, progress=None)
+    assert spark.read.parquet(job.output).columns == COLUMNS[:-1]
