@@ -313,3 +313,240 @@ def test_spark_nlp_modules_have_their_counterparts():
     assert {"Annotation", "ReadAs", "CoverageResult"} <= set(sparkner.common.__all__)
     assert sparkner.training.CoNLL is CoNLL
     assert isinstance(sparkner.version(), str)
+
+
+# -- more snippets in the style of the Spark NLP for Healthcare workshop --------------------
+# Each runs as written there, with the imports above; the files they read are written first.
+
+
+@pytest.fixture(scope="module")
+def clinical_model(spark):
+    """The model card's pipeline with every confidence, fitted once for the snippets below."""
+    documentAssembler = DocumentAssembler().setInputCol("text").setOutputCol("document")
+    sentenceDetector = SentenceDetector().setInputCols(["document"]).setOutputCol("sentence")
+    tokenizer = Tokenizer().setInputCols(["sentence"]).setOutputCol("token")
+    word_embeddings = (
+        WordEmbeddingsModel.pretrained("embeddings_clinical", "en", "clinical/models")
+        .setInputCols(["sentence", "token"])
+        .setOutputCol("embeddings")
+    )
+    clinical_ner = (
+        MedicalNerModel.pretrained("ner_clinical", "en", "clinical/models")
+        .setInputCols(["sentence", "token", "embeddings"])
+        .setOutputCol("ner")
+        .setIncludeAllConfidenceScores(True)
+    )
+    ner_converter = (
+        NerConverterInternal().setInputCols(["sentence", "token", "ner"]).setOutputCol("ner_chunk")
+    )
+    nlpPipeline = Pipeline(
+        stages=[
+            documentAssembler,
+            sentenceDetector,
+            tokenizer,
+            word_embeddings,
+            clinical_ner,
+            ner_converter,
+        ]
+    )
+    empty_data = spark.createDataFrame([[""]]).toDF("text")
+    return nlpPipeline.fit(empty_data)
+
+
+def test_all_confidence_scores_and_the_chunk_table(spark, clinical_model):
+    from pyspark.sql import functions as F
+
+    data = spark.createDataFrame([[TEXT]]).toDF("text")
+    result = clinical_model.transform(data)
+    # Spark 4's arrays_zip names its fields after the columns: cols['0'] is FIELD_NOT_FOUND,
+    # cols['result'] and cols['metadata'] are the working form.
+    chunks = result.select(
+        F.explode(F.arrays_zip(result.ner_chunk.result, result.ner_chunk.metadata)).alias("cols")
+    ).select(
+        F.expr("cols['result']").alias("chunk"),
+        F.expr("cols['metadata']['entity']").alias("ner_label"),
+        F.expr("cols['metadata']['confidence']").alias("confidence"),
+    )
+    rows = chunks.collect()
+    assert ("fever", "PROBLEM") in [(r.chunk, r.ner_label) for r in rows]
+    assert all(0.0 < float(r.confidence) <= 1.0 for r in rows)  # never null
+    with pytest.raises(Exception, match="FIELD_NOT_FOUND"):
+        result.select(
+            F.explode(F.arrays_zip(result.ner_chunk.result, result.ner_chunk.metadata)).alias(
+                "cols"
+            )
+        ).select(F.expr("cols['0']")).collect()
+
+
+def test_text_matcher_and_chunk_merge(spark, clinical_model, tmp_path):
+    with open(tmp_path / "drugs.txt", "w") as f:
+        f.write("ceftriaxone\nchest CT\n")
+    entity_extractor = (
+        TextMatcher()
+        .setInputCols(["sentence", "token"])
+        .setEntities(str(tmp_path / "drugs.txt"), ReadAs.TEXT)
+        .setEntityValue("DRUG_OR_TEST")
+        .setCaseSensitive(False)
+        .setMergeOverlapping(True)
+        .setOutputCol("matched_chunk")
+    )
+    chunk_merger = (
+        ChunkMergeApproach()
+        .setInputCols(["matched_chunk", "ner_chunk"])
+        .setMergeOverlapping(True)
+        .setSelectionStrategy("DiverseLonger")
+        .setOutputCol("merged_chunk")
+    )
+    pipeline = Pipeline(stages=[*clinical_model.stages, entity_extractor, chunk_merger])
+    data = spark.createDataFrame([[TEXT]]).toDF("text")
+    model = pipeline.fit(data)
+    merged = model.transform(data).selectExpr("explode(merged_chunk) as c").collect()
+    found = {(r.c.result, r.c.metadata["entity"]) for r in merged}
+    assert ("ceftriaxone", "DRUG_OR_TEST") in found and ("fever", "PROBLEM") in found
+    light = LightPipeline(model).annotate(TEXT)
+    assert sorted(light["merged_chunk"]) == sorted(r.c.result for r in merged)
+
+
+def test_regex_matcher_with_external_rules(spark, tmp_path):
+    with open(tmp_path / "regex_rules.txt", "w") as f:
+        f.write("\\d+\\s?mg,DOSAGE\n\\b[A-Z]{2,}\\b,ABBREVIATION\n")
+    documentAssembler = DocumentAssembler().setInputCol("text").setOutputCol("document")
+    regexMatcher = (
+        RegexMatcher()
+        .setExternalRules(str(tmp_path / "regex_rules.txt"), ",")
+        .setInputCols(["document"])
+        .setOutputCol("regex")
+        .setStrategy("MATCH_ALL")
+    )
+    data = spark.createDataFrame([["Started ASA 81 mg daily."]]).toDF("text")
+    results = Pipeline().setStages([documentAssembler, regexMatcher]).fit(data).transform(data)
+    assert results.selectExpr("regex.result").first()[0] == ["ASA", "81 mg"]
+
+
+def test_normalizer_and_stop_words_cleaner(spark):
+    documentAssembler = DocumentAssembler().setInputCol("text").setOutputCol("document")
+    tokenizer = Tokenizer().setInputCols(["document"]).setOutputCol("token")
+    stopWords = StopWordsCleaner().setInputCols(["token"]).setOutputCol("cleanTokens")
+    normalizer = (
+        Normalizer()
+        .setInputCols(["cleanTokens"])
+        .setOutputCol("normalized")
+        .setLowercase(True)
+        .setCleanupPatterns(["[^\\w\\d\\s]"])
+    )
+    data = spark.createDataFrame([["The patient has no Chest-Pain!"]]).toDF("text")
+    pipeline = Pipeline().setStages([documentAssembler, tokenizer, stopWords, normalizer])
+    result = pipeline.fit(data).transform(data)
+    assert result.selectExpr("normalized.result").first()[0] == ["patient", "chestpain"]
+
+
+def test_document_assembler_cleanup_and_id(spark):
+    documentAssembler = (
+        DocumentAssembler()
+        .setInputCol("text")
+        .setOutputCol("document")
+        .setIdCol("id")
+        .setCleanupMode("shrink")
+    )
+    data = spark.createDataFrame([[1, "  Chest pain.\n\n\tNo fever.  "]]).toDF("id", "text")
+    row = documentAssembler.transform(data).select("document").first()[0][0]
+    assert (row.result, row.begin, row.end) == ("Chest pain. No fever.", 0, 20)
+    assert row.metadata == {"id": "1", "sentence": "0"}
+
+
+def test_tokenizer_with_spark_nlp_rules(spark):
+    documentAssembler = DocumentAssembler().setInputCol("text").setOutputCol("document")
+    tokenizer = (
+        Tokenizer()
+        .setInputCols(["document"])
+        .setOutputCol("token")
+        .setContextChars(["(", ")", "?", "!", ".", ","])
+        .setSplitChars(["-"])
+        .setTargetPattern("\\S+")
+    )
+    data = spark.createDataFrame([["Non-small cell (NSCLC) cancer, stage 2."]]).toDF("text")
+    model = Pipeline().setStages([documentAssembler, tokenizer]).fit(data)
+    tokens = model.transform(data).selectExpr("token.result").first()[0]
+    assert tokens == ["Non", "small", "cell", "(", "NSCLC", ")", "cancer", ",", "stage", "2", "."]
+    splitter = Tokenizer().setInputCols(["document"]).setOutputCol("token").setSplitPattern("-|#")
+    text = "Tokens in this-text will#be#split"
+    assert LightPipeline([documentAssembler, splitter]).annotate(text)["token"] == [
+        "Tokens", "in", "this", "text", "will", "be", "split",
+    ]  # fmt: skip
+    french = Tokenizer().setInputCols(["document"]).setOutputCol("token")
+    french.setInfixPatterns(["([\\p{L}\\w]+'{1})([\\p{L}\\w]+)"])
+    assert LightPipeline([documentAssembler, french]).annotate("l'une d'un")["token"] == [
+        "l'", "une", "d'", "un",
+    ]  # fmt: skip
+
+
+def test_train_with_healthcare_training_setters(spark, tmp_path):
+    path = write_tiny_conll(tmp_path / "train.conll", sentences=40)
+    training_data = CoNLL().readDataset(spark, str(path))
+    embeddings = (
+        WordEmbeddingsModel.pretrained("embeddings_clinical", "en", "clinical/models")
+        .setInputCols(["sentence", "token"])
+        .setOutputCol("embeddings")
+    )
+    nerTagger = (
+        MedicalNerApproach()
+        .setInputCols(["sentence", "token", "embeddings"])
+        .setLabelColumn("label")
+        .setOutputCol("ner")
+        .setMaxEpochs(3)
+        .setMinEpochs(2)
+        .setLr(0.003)
+        .setBatchSize(8)
+        .setRandomSeed(0)
+        .setVerbose(0)
+        .setValidationSplit(0.2)
+        .setEvaluationLogExtended(True)
+        .setBestModelMetric("f1_macro")
+        .setEarlyStoppingCriterion(0.01)
+        .setEarlyStoppingPatience(1)
+        .setEnableOutputLogs(True)
+        .setOutputLogsPath(str(tmp_path / "ner_logs"))
+    )
+    model = Pipeline().setStages([embeddings, nerTagger]).fit(training_data)
+    record = model.stages[-1].training_record()
+    assert 2 <= len(record["epochs"]) <= 3
+    assert "macro_f1" in record["epochs"][0]["validation"]
+    (log,) = (tmp_path / "ner_logs").iterdir()
+    assert "validation split Disease: P" in log.read_text()
+
+
+def test_ner_dl_metrics(spark, tmp_path):
+    from sparkner.evaluation import NerDLMetrics  # sparknlp_jsl.eval
+
+    path = write_tiny_conll(tmp_path / "test.conll", sentences=10)
+    test_data = CoNLL().readDataset(spark, str(path))
+    embeddings = WordEmbeddingsModel.pretrained().setInputCols(["sentence", "token"])
+    preds = embeddings.transform(test_data).withColumn("ner", test_data.label)
+    metrics = (
+        NerDLMetrics(mode="full_chunk")
+        .computeMetricsFromDF(
+            preds.select("label", "ner"),
+            prediction_col="ner",
+            label_col="label",
+            drop_o=True,
+            case_sensitive=True,
+        )
+        .cache()
+    )
+    rows = metrics.select("entity", "precision", "recall", "f1").collect()
+    assert [(r.entity, r.f1) for r in rows] == [("Disease", 1.0)]
+
+
+def test_full_annotate_with_parse_embeddings(clinical_model):
+    light_model = LightPipeline(clinical_model, parse_embeddings=True)
+    light_result = light_model.fullAnnotate("She has a fever.")[0]
+    assert {len(e.embeddings) for e in light_result["embeddings"]} == {200}
+    plain = LightPipeline(clinical_model).fullAnnotate("She has a fever.")[0]
+    assert {len(e.embeddings) for e in plain["embeddings"]} == {0}
+    assert [c.result for c in plain["ner_chunk"]] == ["fever"]
+
+
+def test_pretrained_pipeline_from_clinical_models():
+    pipeline = PretrainedPipeline("ner_clinical_pipeline", "en", "clinical/models")
+    result = pipeline.annotate("The patient has fever and chest pain.")
+    assert result["ner_chunk"] == ["fever", "chest pain"]

@@ -53,12 +53,7 @@ def convert_to_chunks(
     docs = AnnotationBatch(sentences)
     rows = tags.row_of()
     sentence_ids = tags.int_metadata("sentence")
-    confidence = tags.metadata("confidence")
-    scores = (
-        pc.cast(confidence, pa.float64()).to_numpy(zero_copy_only=False)
-        if confidence.null_count < len(confidence)
-        else None
-    )
+    scores = _token_scores(tags)
     # The sentence (or document) annotations each chunk's text is cut from, by row.
     doc_rows = docs.row_of()
     doc_texts, doc_begins, doc_ends = docs.result, docs.begin, docs.end
@@ -113,6 +108,29 @@ def convert_to_chunks(
             pa.string(),
         )
     return build_annotations(CHUNK, row_offsets, begins, ends, texts, metadata)
+
+
+def _token_scores(tags: AnnotationBatch) -> np.ndarray | None:
+    """Each tag's score: its ``confidence``, or where the tagger wrote every tag's score
+    (``includeAllConfidenceScores``) the score of its own tag, as Spark NLP's converter takes
+    it; NaN where there is neither. None when no tag has a score."""
+    values = _floats(tags.metadata("confidence"))
+    missing = np.isnan(values)
+    if missing.any():
+        results = np.asarray(tags.result, dtype=object)
+        for tag in set(results[missing].tolist()):
+            own = tags.metadata(tag)
+            if own.null_count == len(own):
+                continue
+            picked = missing & (results == tag)
+            values[picked] = _floats(own)[picked]
+    return None if np.isnan(values).all() else values
+
+
+def _floats(strings: pa.Array) -> np.ndarray:
+    """Decimal strings as float64, NaN where null."""
+    values = pc.cast(strings, pa.float64()).to_numpy(zero_copy_only=False)
+    return np.array(values, dtype=np.float64)
 
 
 def _mean(values: np.ndarray) -> float | None:

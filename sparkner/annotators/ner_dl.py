@@ -53,6 +53,7 @@ from sparkner.core.params import (
     declare,
     fraction,
     no_effect,
+    one_of,
     positive,
     to_int,
 )
@@ -333,7 +334,7 @@ class NerDLModel(FolderModel, _NerParams):
         self._own_lexicon = (fingerprint, matcher)
         return matcher
 
-    def _terms(self, spark: SparkSession | None) -> dict[str, ModelFiles[Lexicon]]:
+    def _terms(self, spark: SparkSession | None) -> dict[str, Any]:
         """The ``terms`` setting of a batch function: the own lexicon's files where the
         tagger matches them itself (as the driver or, shipped, the executors see them)."""
         if not self.computes_lexicon():
@@ -429,6 +430,10 @@ def _tf1_setting(name: str, doc: str, convert: Callable[[Any], Any]) -> Any:
     return declare(name, f"Spark NLP's {doc} (no effect)", no_effect(convert, message))
 
 
+# bestModelMetric values -> the figure of the held-out scores (sparkner.ner.training).
+_BEST_MODEL_METRICS = {"f1_micro": "f1", "f1_macro": "macro_f1"}
+
+
 class NerDLApproach(AnnotatorApproach[NerDLModel], _NerParams):
     """Trains a :class:`NerDLModel` in the driver from labelled, embedded tokens."""
 
@@ -483,6 +488,43 @@ class NerDLApproach(AnnotatorApproach[NerDLModel], _NerParams):
         to_int,
         at_least(0),
         default=5,
+    )
+    minEpochs = declare(
+        "minEpochs",
+        "no early stop before this many epochs",
+        to_int,
+        at_least(0),
+        default=0,
+    )
+    earlyStoppingPatience = declare(
+        "earlyStoppingPatience",
+        "Spark NLP's name for patience: when set, training stops after this many epochs "
+        "without a better held-out score (0: never), in place of patience",
+        to_int,
+        at_least(0),
+    )
+    earlyStoppingCriterion = declare(
+        "earlyStoppingCriterion",
+        "the rise of the held-out score that counts as an improvement for early stopping "
+        "(0: any rise); the kept epoch is the best whatever the rise",
+        TypeConverters.toFloat,
+        at_least(0),
+        default=0.0,
+    )
+    bestModelMetric = declare(
+        "bestModelMetric",
+        "the held-out figure that picks the kept epoch and drives early stopping: 'f1_micro' "
+        "(entity-level micro F1) or 'f1_macro' (the mean of the types' F1)",
+        lambda v: TypeConverters.toString(v).strip().lower(),
+        one_of(tuple(_BEST_MODEL_METRICS)),
+        default="f1_micro",
+    )
+    evaluationLogExtended = declare(
+        "evaluationLogExtended",
+        "whether each epoch's log also gives every entity type's precision, recall, F1 and "
+        "counts on the held-out sets, and their macro F1",
+        TypeConverters.toBoolean,
+        default=False,
     )
     hiddenSize = declare("hiddenSize", "LSTM units per direction", to_int, at_least(1), default=100)
     lstmLayers = declare("lstmLayers", "number of BiLSTM layers", to_int, at_least(1), default=1)
@@ -569,17 +611,31 @@ class NerDLApproach(AnnotatorApproach[NerDLModel], _NerParams):
 
     def training_settings(self, log_lines: list[str], selects: bool) -> TrainingSettings:
         """This approach's settings; ``selects``: a held-out set exists to pick the epoch."""
+        max_epochs, min_epochs = self.getOrDefault(self.maxEpochs), self.getMinEpochs()
+        if min_epochs > max_epochs:
+            raise ValueError(
+                f"NerDLApproach: minEpochs {min_epochs} is more than maxEpochs {max_epochs}"
+            )
+        patience = (
+            self.getOrDefault(self.earlyStoppingPatience)
+            if self.isDefined(self.earlyStoppingPatience)
+            else self.getOrDefault(self.patience)
+        )
         return TrainingSettings(
-            max_epochs=self.getOrDefault(self.maxEpochs),
+            max_epochs=max_epochs,
             lr=self.getOrDefault(self.lr),
             po=self.getOrDefault(self.po),
             batch_size=self.getOrDefault(self.batchSize),
             dropout=self.getOrDefault(self.dropout),
-            patience=self.getOrDefault(self.patience),
+            patience=patience,
             seed=self.getOrDefault(self.randomSeed),
             use_best_model=self.getOrDefault(self.useBestModel) and selects,
             verbose=self.getOrDefault(self.verbose),
             log=self._logger(log_lines),
+            min_epochs=min_epochs,
+            min_delta=self.getOrDefault(self.earlyStoppingCriterion),
+            metric=_BEST_MODEL_METRICS[self.getOrDefault(self.bestModelMetric)],
+            extended_log=self.getOrDefault(self.evaluationLogExtended),
         )
 
     def tagger_model(

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+from _typeshed import Incomplete
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 from typing_extensions import Self
@@ -29,6 +30,7 @@ from sparkner.core.params import at_least as at_least
 from sparkner.core.params import declare as declare
 from sparkner.core.params import fraction as fraction
 from sparkner.core.params import no_effect as no_effect
+from sparkner.core.params import one_of as one_of
 from sparkner.core.params import positive as positive
 from sparkner.core.params import to_int as to_int
 from sparkner.embeddings.store import EmbeddingStore as EmbeddingStore
@@ -150,6 +152,8 @@ class NerDLModel(FolderModel, _NerParams):
 
 def _tf1_setting(name: str, doc: str, convert: Callable[[Any], Any]) -> Any: ...
 
+_BEST_MODEL_METRICS: Incomplete
+
 class NerDLApproach(AnnotatorApproach[NerDLModel], _NerParams):
     model_class = NerDLModel
     labelColumn: SparknerParam[str]
@@ -165,6 +169,11 @@ class NerDLApproach(AnnotatorApproach[NerDLModel], _NerParams):
     useBestModel: SparknerParam[bool]
     verbose: SparknerParam[bool]
     patience: SparknerParam[int]
+    minEpochs: SparknerParam[int]
+    earlyStoppingPatience: SparknerParam[int]
+    earlyStoppingCriterion: SparknerParam[float]
+    bestModelMetric: SparknerParam[str]
+    evaluationLogExtended: SparknerParam[bool]
     hiddenSize: SparknerParam[int]
     lstmLayers: SparknerParam[int]
     charFilters: SparknerParam[int]
@@ -278,6 +287,51 @@ class NerDLApproach(AnnotatorApproach[NerDLModel], _NerParams):
     def getPatience(self) -> int:
         """The value of ``patience``: stop after this many epochs without a better validation F1 (0:
         never)."""
+
+    def setMinEpochs(self, value: int) -> Self:
+        """Set ``minEpochs`` (no early stop before this many epochs); returns this stage."""
+
+    def getMinEpochs(self) -> int:
+        """The value of ``minEpochs``: no early stop before this many epochs."""
+
+    def setEarlyStoppingPatience(self, value: int) -> Self:
+        """Set ``earlyStoppingPatience`` (Spark NLP's name for patience: when set, training stops
+        after this many epochs without a better held-out score (0: never), in place of patience);
+        returns this stage."""
+
+    def getEarlyStoppingPatience(self) -> int:
+        """The value of ``earlyStoppingPatience``: Spark NLP's name for patience: when set, training
+        stops after this many epochs without a better held-out score (0: never), in place of
+        patience."""
+
+    def setEarlyStoppingCriterion(self, value: float) -> Self:
+        """Set ``earlyStoppingCriterion`` (the rise of the held-out score that counts as an
+        improvement for early stopping (0: any rise); the kept epoch is the best whatever the rise);
+        returns this stage."""
+
+    def getEarlyStoppingCriterion(self) -> float:
+        """The value of ``earlyStoppingCriterion``: the rise of the held-out score that counts as an
+        improvement for early stopping (0: any rise); the kept epoch is the best whatever the
+        rise."""
+
+    def setBestModelMetric(self, value: str) -> Self:
+        """Set ``bestModelMetric`` (the held-out figure that picks the kept epoch and drives early
+        stopping: 'f1_micro' (entity-level micro F1) or 'f1_macro' (the mean of the types' F1));
+        returns this stage."""
+
+    def getBestModelMetric(self) -> str:
+        """The value of ``bestModelMetric``: the held-out figure that picks the kept epoch and
+        drives early stopping: 'f1_micro' (entity-level micro F1) or 'f1_macro' (the mean of the
+        types' F1)."""
+
+    def setEvaluationLogExtended(self, value: bool) -> Self:
+        """Set ``evaluationLogExtended`` (whether each epoch's log also gives every entity type's
+        precision, recall, F1 and counts on the held-out sets, and their macro F1); returns this
+        stage."""
+
+    def getEvaluationLogExtended(self) -> bool:
+        """The value of ``evaluationLogExtended``: whether each epoch's log also gives every entity
+        type's precision, recall, F1 and counts on the held-out sets, and their macro F1."""
 
     def setHiddenSize(self, value: int) -> Self:
         """Set ``hiddenSize`` (LSTM units per direction); returns this stage."""

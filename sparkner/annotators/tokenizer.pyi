@@ -2,6 +2,7 @@
 # getX. Do not edit: rerun it.
 from typing import Any, ClassVar, overload
 
+from _typeshed import Incomplete
 from pyspark.ml._typing import ParamMap
 from pyspark.sql import DataFrame
 from typing_extensions import Self
@@ -18,9 +19,18 @@ from sparkner.runtime.udf import BatchFunction as BatchFunction
 from sparkner.stages.stage import AnnotatorTransformer as AnnotatorTransformer
 from sparkner.stages.stage import roles as roles
 from sparkner.text.abbreviations import TOKEN_ABBREVIATIONS as TOKEN_ABBREVIATIONS
+from sparkner.text.java_regex import java_regex_problem as java_regex_problem
+from sparkner.text.rule_tokenizing import DEFAULT_CONTEXT_CHARS as DEFAULT_CONTEXT_CHARS
+from sparkner.text.rule_tokenizing import DEFAULT_TARGET_PATTERN as DEFAULT_TARGET_PATTERN
+from sparkner.text.rule_tokenizing import RuleSet as RuleSet
 from sparkner.text.tokenizing import TokenRules as TokenRules
 from sparkner.text.tokenizing import read_exceptions as read_exceptions
 from sparkner.text.tokenizing import tokenize as tokenize
+
+_SPARK_NLP_RULES: Incomplete
+
+def _infix_problem(values: list[str]) -> str | None: ...
+def _anchor_problem(value: str, anchor: str, start: bool) -> str | None: ...
 
 class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
     output_annotator_type = TOKEN
@@ -29,6 +39,13 @@ class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
     caseSensitiveExceptions: SparknerParam[bool]
     splitChars: SparknerParam[list[str]]
     abbreviations: SparknerParam[list[str]]
+    splitClitics: SparknerParam[bool]
+    splitPattern: SparknerParam[str]
+    targetPattern: SparknerParam[str]
+    contextChars: SparknerParam[list[str]]
+    infixPatterns: SparknerParam[list[str]]
+    prefixPattern: SparknerParam[str]
+    suffixPattern: SparknerParam[str]
     exceptionsPath: SparknerParam[str]
 
     def setExceptionsPath(
@@ -36,7 +53,11 @@ class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
     ) -> Tokenizer: ...
     def addException(self, value: str) -> Tokenizer: ...
     def addSplitChars(self, value: str) -> Tokenizer: ...
+    def addInfixPattern(self, value: str) -> Tokenizer: ...
+    def addContextChars(self, value: str) -> Tokenizer: ...
+    def uses_spark_nlp_rules(self) -> bool: ...
     def rules(self) -> TokenRules: ...
+    def _get_or_none(self, param: Any) -> Any: ...
     def batch_function(self) -> BatchFunction: ...
     @overload
     def fit(self, dataset: DataFrame, params: ParamMap | None = None) -> TokenizerModel: ...
@@ -75,6 +96,72 @@ class Tokenizer(AnnotatorTransformer, HasMinLength, HasMaxLength):
     def getAbbreviations(self) -> list[str]:
         """The value of ``abbreviations``: abbreviations (without the final period) kept together
         with their period."""
+
+    def setSplitClitics(self, value: bool) -> Self:
+        """Set ``splitClitics`` (whether clitics are tokens of their own ("didn't" -> "didn", "'t";
+        the clinical rules' default, which the bundled taggers were trained with); False keeps them
+        whole, as Spark NLP does); returns this stage."""
+
+    def getSplitClitics(self) -> bool:
+        """The value of ``splitClitics``: whether clitics are tokens of their own ("didn't" ->
+        "didn", "'t"; the clinical rules' default, which the bundled taggers were trained with);
+        False keeps them whole, as Spark NLP does."""
+
+    def setSplitPattern(self, value: str) -> Self:
+        """Set ``splitPattern`` (a regular expression (Java syntax) that cuts tokens inside, the
+        separators dropped (Spark NLP's; takes priority over splitChars under Spark NLP's rules));
+        returns this stage."""
+
+    def getSplitPattern(self) -> str:
+        """The value of ``splitPattern``: a regular expression (Java syntax) that cuts tokens
+        inside, the separators dropped (Spark NLP's; takes priority over splitChars under Spark
+        NLP's rules)."""
+
+    def setTargetPattern(self, value: str) -> Self:
+        """Set ``targetPattern`` (Spark NLP's rules: the regular expression of token candidates
+        (Java syntax); setting it (or another of Spark NLP's rule settings) switches to Spark NLP's
+        rules); returns this stage."""
+
+    def getTargetPattern(self) -> str:
+        """The value of ``targetPattern``: Spark NLP's rules: the regular expression of token
+        candidates (Java syntax); setting it (or another of Spark NLP's rule settings) switches to
+        Spark NLP's rules."""
+
+    def setContextChars(self, value: list[str]) -> Self:
+        """Set ``contextChars`` (Spark NLP's rules: characters split off the start and end of a
+        candidate); returns this stage."""
+
+    def getContextChars(self) -> list[str]:
+        """The value of ``contextChars``: Spark NLP's rules: characters split off the start and end
+        of a candidate."""
+
+    def setInfixPatterns(self, value: list[str]) -> Self:
+        """Set ``infixPatterns`` (Spark NLP's rules: regular expressions (Java syntax) with groups,
+        tried in order on each candidate between prefix and suffix; each group is a token (empty:
+        everything between the context characters)); returns this stage."""
+
+    def getInfixPatterns(self) -> list[str]:
+        """The value of ``infixPatterns``: Spark NLP's rules: regular expressions (Java syntax) with
+        groups, tried in order on each candidate between prefix and suffix; each group is a token
+        (empty: everything between the context characters)."""
+
+    def setPrefixPattern(self, value: str) -> Self:
+        """Set ``prefixPattern`` (Spark NLP's rules: a regular expression starting with \\A whose
+        groups are tokens at the start of a candidate (overrides contextChars there)); returns this
+        stage."""
+
+    def getPrefixPattern(self) -> str:
+        """The value of ``prefixPattern``: Spark NLP's rules: a regular expression starting with \\A
+        whose groups are tokens at the start of a candidate (overrides contextChars there)."""
+
+    def setSuffixPattern(self, value: str) -> Self:
+        """Set ``suffixPattern`` (Spark NLP's rules: a regular expression ending with \\z whose
+        groups are tokens at the end of a candidate (overrides contextChars there)); returns this
+        stage."""
+
+    def getSuffixPattern(self) -> str:
+        """The value of ``suffixPattern``: Spark NLP's rules: a regular expression ending with \\z
+        whose groups are tokens at the end of a candidate (overrides contextChars there)."""
 
     def getExceptionsPath(self) -> str:
         """The value of ``exceptionsPath``: a UTF-8 text file of exceptions, one a line, read when

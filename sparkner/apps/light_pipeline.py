@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from pyspark.ml import PipelineModel, Transformer
 from pyspark.sql import DataFrame
@@ -30,7 +31,9 @@ class LightPipeline:
     def __init__(
         self, pipeline: PipelineModel | Sequence[Transformer], parse_embeddings: bool = False
     ) -> None:
-        # parse_embeddings: Spark NLP's keyword, accepted; embeddings are always returned.
+        # As in Spark NLP, fullAnnotate leaves every annotation's embeddings empty unless
+        # parse_embeddings is True (200 floats a token otherwise, mostly unread).
+        self.parse_embeddings = bool(parse_embeddings)
         self.pipeline_model = (
             pipeline if isinstance(pipeline, PipelineModel) else PipelineModel(list(pipeline))
         )
@@ -68,16 +71,26 @@ class LightPipeline:
 
     def fullAnnotate(self, target: str | Sequence[str | None] | None) -> list[dict[str, Any]]:
         """A list with one dict (column -> list of :class:`Annotation`) per text: for a list
-        of texts, and for one text too (a list of one), as in Spark NLP."""
+        of texts, and for one text too (a list of one), as in Spark NLP. Each annotation's
+        ``embeddings`` is empty unless the LightPipeline was made with
+        ``parse_embeddings=True``."""
         texts = _texts(target, "fullAnnotate")
-        return [
-            row
-            for batch in self._batches(texts)
-            for row in _per_row(
-                batch,
-                lambda b: [Annotation.from_row(r) for r in b.annotations.to_pylist()],
+        return [row for batch in self._batches(texts) for row in _per_row(batch, self._annotations)]
+
+    def _annotations(self, batch: AnnotationBatch) -> list[Annotation]:
+        annotations = batch.annotations
+        if not self.parse_embeddings and len(annotations):
+            # The vectors are emptied before the rows become Python objects.
+            embeddings = annotations.type.field("embeddings").type
+            empty = pa.ListArray.from_arrays(
+                pa.array(np.zeros(len(annotations) + 1, dtype=np.int32)),
+                pa.array([], embeddings.value_type),
+                type=embeddings,
             )
-        ]
+            names = [f.name for f in annotations.type]
+            fields = [empty if n == "embeddings" else annotations.field(n) for n in names]
+            annotations = pa.StructArray.from_arrays(fields, fields=list(annotations.type))
+        return [Annotation.from_row(r) for r in annotations.to_pylist()]
 
 
 def _is_list(target: object) -> bool:

@@ -23,7 +23,7 @@ from sparkner.core.formats import read_versioned_json
 from sparkner.resources import bundled_folder, bundled_names
 from sparkner.runtime.fused import can_fuse, fused_transform
 from sparkner.runtime.steps import annotator_stages
-from sparkner.stages.model import FolderModel
+from sparkner.stages.model import FolderModel, check_pretrained_location
 from sparkner.stages.persistence import check_saved_pipeline
 from sparkner.stages.stage import AnnotatorStage
 
@@ -104,8 +104,11 @@ class PretrainedPipeline:
     ['Chest CT', 'pneumonia']
     >>> chunks = pipeline.transform(notes)  # a DataFrame with a string column "text"
 
-    Nothing is downloaded: ``lang`` must be ``"en"`` and ``remote_loc`` is refused;
-    ``disk_location`` (or :meth:`from_disk`) loads a pipeline saved with ``model.write()``.
+    Nothing is downloaded: ``lang`` must be ``"en"``, and ``remote_loc`` may be Spark NLP's
+    ``"clinical/models"`` or ``"public/models"`` (the bundled pipeline of that name, as the
+    user meant) and nothing else; ``disk_location`` (or :meth:`from_disk`) loads a pipeline
+    saved with ``model.write()``. ``parse_embeddings`` (as Spark NLP's): whether
+    ``fullAnnotate`` fills the annotations' ``embeddings`` (empty otherwise).
     """
 
     def __init__(
@@ -113,13 +116,12 @@ class PretrainedPipeline:
         name: str = "ner_clinical_pipeline",
         lang: str = "en",
         remote_loc: str | None = None,
+        parse_embeddings: bool = False,
         disk_location: str | os.PathLike[str] | None = None,
     ) -> None:
-        if lang != "en":
-            raise ValueError(f"lang={lang!r}: sparkner's pretrained pipelines are English ('en')")
-        if remote_loc is not None:
-            raise ValueError("remote_loc: sparkner downloads nothing; its pipelines are bundled")
+        check_pretrained_location(lang, remote_loc, "pipelines")
         self.name = name
+        self.parse_embeddings = parse_embeddings
         if disk_location is not None:
             check_saved_pipeline(os.fspath(disk_location))
             self.model = PipelineModel.load(os.fspath(disk_location))
@@ -129,7 +131,7 @@ class PretrainedPipeline:
     @cached_property
     def light_model(self) -> LightPipeline:
         """The same stages in the driver, built on first use."""
-        return LightPipeline(self.model)
+        return LightPipeline(self.model, parse_embeddings=self.parse_embeddings)
 
     @classmethod
     def from_disk(cls, path: str | os.PathLike[str]) -> PretrainedPipeline:

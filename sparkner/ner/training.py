@@ -44,6 +44,15 @@ class TrainingSettings:
     use_best_model: bool = True
     verbose: bool = True
     log: Callable[[str], None] | None = None
+    # No early stop before this many epochs.
+    min_epochs: int = 0
+    # A held-out score must rise by more than this to count as an improvement for early
+    # stopping (the kept weights follow any rise).
+    min_delta: float = 0.0
+    # The held-out figure that picks the epoch: "f1" (micro) or "macro_f1".
+    metric: str = "f1"
+    # Whether each epoch's log line is followed by the per-type figures.
+    extended_log: bool = False
 
 
 @dataclass
@@ -341,12 +350,15 @@ def train_heads(
         total, count = (sum(s[i] for s in sums.values()) for i in (0, 1))
         record = EpochRecord(epoch + 1, total / max(count, 1), time.perf_counter() - started)
         record.head_loss = {name: s / max(n, 1) for name, (s, n) in sums.items()}
-        _score_held_out(record, model, corpora, primary, validators, vectors, chars)
+        _score_held_out(
+            record, model, corpora, primary, validators, vectors, chars, settings.extended_log
+        )
         records.append(record)
-        say(describe_epoch(record, settings.max_epochs))
+        say(describe_epoch(record, settings.max_epochs, settings.extended_log))
         # As the reference product does: watch the test set's F1 if there is one, else the
         # validation split's, else the loss.
-        if selection.stops_after((record.test or record.validation).get("f1", -record.loss)):
+        held_out = record.test or record.validation
+        if selection.stops_after(held_out.get(settings.metric, -record.loss), epoch + 1):
             break
     selection.restore()
     return records
@@ -360,9 +372,11 @@ def _score_held_out(
     validators: dict[str, tuple[Any, Any]],
     vectors: np.ndarray,
     chars: np.ndarray,
+    extended: bool = False,
 ) -> None:
     """An epoch's held-out figures, by the inference path: every head's validation set, and
-    the primary head's validation and test sets as the record's own."""
+    the primary head's validation and test sets as the record's own (``extended``: with
+    each type's precision, recall and counts)."""
     for data in corpora:
         held = data.held_out()
         if not held:
@@ -370,7 +384,9 @@ def _score_held_out(
         network, tagger = validators[data.name]
         model.assign_head(data.name, network)
         tags = model.spec(data.name).tags
-        figures = {k: evaluate_set(tagger, vectors, tags, s, chars) for k, s in held.items()}
+        figures = {
+            k: evaluate_set(tagger, vectors, tags, s, chars, extended) for k, s in held.items()
+        }
         if "validation" in figures:
             record.head_validation[data.name] = figures["validation"]
         if data.name == primary:
@@ -470,17 +486,23 @@ class BestEpoch:
         self.network, self.settings, self.say = network, settings, say
         # From -inf: without held-out data the score is minus the loss, often below -1.
         self.best, self.stale = -math.inf, 0
+        # The score of the last epoch that improved by more than min_delta.
+        self.reference = -math.inf
         self.weights: list[np.ndarray] | None = None
 
-    def stops_after(self, score: float) -> bool:
-        """Record an epoch's score; True when training should stop now."""
+    def stops_after(self, score: float, epoch: int = 0) -> bool:
+        """Record the score of ``epoch`` (from 1); True when training should stop now: no
+        rise above ``min_delta`` for ``patience`` epochs, and ``min_epochs`` done."""
         if score > self.best + 1e-6:
-            self.best, self.stale = score, 0
+            self.best = score
             if self.settings.use_best_model:
                 self.weights = [v.numpy() for v in self.network.variables]
+        if score > self.reference + max(self.settings.min_delta, 1e-6):
+            self.reference, self.stale = score, 0
             return False
         self.stale += 1
-        if self.settings.patience and self.stale >= self.settings.patience:
+        patience = self.settings.patience
+        if patience and self.stale >= patience and epoch >= self.settings.min_epochs:
             self.say(f"early stop: no improvement for {self.stale} epochs")
             return True
         return False
@@ -551,9 +573,11 @@ def evaluate_set(
     tag_names: Sequence[str],
     sentences: SentenceSet,
     chars: np.ndarray,
+    extended: bool = False,
 ) -> dict:
-    """Entity-level (strict) micro P/R/F1 of the tagger on a sentence set whose word ids index
-    ``vectors`` [words, dim] (and ``chars``, padding row last) and tag ids ``tag_names``."""
+    """Entity-level (strict) micro P/R/F1 and macro F1 of the tagger on a sentence set whose
+    word ids index ``vectors`` [words, dim] (and ``chars``, padding row last) and tag ids
+    ``tag_names``; ``extended``: each type's P/R/F1 and counts too (``scores_by_type``)."""
     ids = sentences.word_ids
     predicted, _ = tagger.predict(
         with_padding_row(vectors)[ids],
@@ -570,13 +594,19 @@ def evaluate_set(
     pred = [list(pred_tags[cut[i] : cut[i + 1]]) for i in range(len(sentences))]
     result = evaluate_tags(gold, pred)
     micro = result.strict.micro
-    return {
+    figures = {
         "precision": round(micro.precision, 4),
         "recall": round(micro.recall, 4),
         "f1": round(micro.f1, 4),
+        "macro_f1": round(result.strict.macro_f1, 4),
         "relaxed_f1": round(result.relaxed.micro.f1, 4),
         "by_type": {k: round(v.f1, 4) for k, v in sorted(result.strict.by_type.items())},
     }
+    if extended:
+        figures["scores_by_type"] = {
+            k: v.as_dict() for k, v in sorted(result.strict.by_type.items())
+        }
+    return figures
 
 
 def _progress(epoch: int, epochs: int, done: int, total: int, started: float) -> None:
@@ -594,9 +624,10 @@ def _progress(epoch: int, epochs: int, done: int, total: int, started: float) ->
     )
 
 
-def describe_epoch(record: EpochRecord, epochs: int) -> str:
+def describe_epoch(record: EpochRecord, epochs: int, extended: bool = False) -> str:
     """An epoch's log line: its loss and held-out figures, and with several heads, each
-    head's loss."""
+    head's loss; ``extended``: then one line per entity type of each held-out set (its
+    precision, recall, F1 and counts), as Spark NLP's ``evaluationLogExtended``."""
     line = f"epoch {record.epoch}/{epochs}: loss {record.loss:.4f}, {record.seconds:.1f}s"
     for name, v in (("validation split", record.validation), ("testDataset", record.test)):
         if v:
@@ -607,4 +638,13 @@ def describe_epoch(record: EpochRecord, epochs: int) -> str:
     if len(record.head_loss) > 1:
         losses = ", ".join(f"{name} {value:.4f}" for name, value in record.head_loss.items())
         line += f"; head losses: {losses}"
+    if extended:
+        for name, v in (("validation split", record.validation), ("testDataset", record.test)):
+            for entity, f in (v or {}).get("scores_by_type", {}).items():
+                line += (
+                    f"\n  {name} {entity}: P {f['precision']:.4f} R {f['recall']:.4f} "
+                    f"F1 {f['f1']:.4f} (tp {f['tp']}, fp {f['fp']}, fn {f['fn']})"
+                )
+            if v:
+                line += f"\n  {name} macro F1 {v['macro_f1']:.4f}"
     return line

@@ -25,7 +25,7 @@ from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 from sparkner.core.spark_types import ANNOTATIONS_SPARK_TYPE
 from sparkner.runtime.steps import Step, annotator_stages, describe, plan_steps, run_steps
 from sparkner.runtime.udf import TEXT_BYTES_PER_CALL, has_arrow_udf, vectorized_udf
-from sparkner.stages.stage import AnnotatorStage, pipeline_schema
+from sparkner.stages.stage import AnnotatorStage, TextInputStage, pipeline_schema
 
 
 def pipeline_udf(
@@ -69,8 +69,12 @@ def pipeline_udf(
 
 def can_fuse(pipeline: PipelineModel) -> bool:
     """Whether :func:`fused_transform` can run ``pipeline``: sparkner annotators only (no
-    finishers, no other Spark stages), on a pyspark with ``arrow_udf``."""
-    return has_arrow_udf() and all(isinstance(s, AnnotatorStage) for s in pipeline.stages)
+    finishers, no other Spark stages, no text stage reading side columns), on a pyspark with
+    ``arrow_udf``."""
+    return has_arrow_udf() and all(
+        isinstance(s, AnnotatorStage) and not (isinstance(s, TextInputStage) and s.side_columns())
+        for s in pipeline.stages
+    )
 
 
 def fused_transform(pipeline: PipelineModel, data: DataFrame) -> DataFrame:

@@ -302,6 +302,11 @@ class TextInputStage(AnnotatorStage, HasInputCol):
 
     input_arrow_type = pa.string()
 
+    def side_columns(self) -> list[str]:
+        """Plain columns read beside the text on Spark (the DocumentAssembler's idCol and
+        metadataCol): a pipeline that reads any is run stage by stage, never fused."""
+        return []
+
     def resolve_inputs(self, column_types: Mapping[str, str | None] | None = None) -> InputColumns:
         return {"text": self.getInputCol()}
 

@@ -21,6 +21,8 @@ import pyarrow as pa
 
 from sparkner.core.annotation import TOKEN, AnnotationBatch, build_annotations
 from sparkner.text.abbreviations import TOKEN_ABBREVIATIONS
+from sparkner.text.java_regex import compile_java
+from sparkner.text.rule_tokenizing import RuleSet, rule_token_spans, split_spans
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,13 @@ class TokenRules:
     abbreviations: tuple[str, ...] = TOKEN_ABBREVIATIONS
     min_length: int = 0
     max_length: int = 0
+    # Whether "didn't", "Jane's" split before the clitic ("didn", "'t"); False keeps them
+    # whole, as Spark NLP's tokenizer does.
+    split_clitics: bool = True
+    # Tokens are cut at its matches, the separators dropped (Spark NLP's splitPattern).
+    split_pattern: str | None = None
+    # Spark NLP's rules instead of the clinical ones (see sparkner.text.rule_tokenizing).
+    spark_nlp: RuleSet | None = None
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +103,11 @@ def token_pattern(rules: TokenRules) -> re.Pattern[str]:
     alternatives.append(number)  # "10mg" -> "10", then "mg"
     if "." not in split:
         alternatives.append(r"(?<![\w.])\.\d+")  # ".5 mg"
-    alternatives.append(r"(?<=\w)['’](?i:s|re|ve|ll|d|m|t)(?!\w)")  # "patient's" -> "'s"
+    clitic = r"['’](?i:s|re|ve|ll|d|m|t)(?!\w)"
+    if rules.split_clitics:
+        alternatives.append(rf"(?<=\w){clitic}")  # "patient's" -> "patient", "'s"
+    else:
+        alternatives.append(rf"[^\W\d_]{word_rest}{clitic}")  # "didn't", "Jane's" whole
     alternatives.append(rf"[^\W\d_]{word_rest}{hyphen_tail}")
     alternatives.append(rf"[_\d]{word_rest}")
     if "." not in split:  # a split "." separates always, in an ellipsis too
@@ -105,10 +118,35 @@ def token_pattern(rules: TokenRules) -> re.Pattern[str]:
 
 def tokenize_text(text: str, rules: TokenRules = TokenRules()) -> list[tuple[int, int]]:
     """Token spans of one text as ``(begin, end)`` with ``end`` exclusive."""
-    spans = [m.span() for m in token_pattern(rules).finditer(text)]
+    spans = _spans(text, rules)
     if rules.min_length or rules.max_length:
         spans = [(b, e) for b, e in spans if _length_ok(e - b, rules)]
     return spans
+
+
+def _spans(text: str, rules: TokenRules) -> list[tuple[int, int]]:
+    """Every token span of one text, before the length filter."""
+    splitter = compile_java(rules.split_pattern) if rules.split_pattern else None
+    if rules.spark_nlp is not None:
+        if splitter is None and rules.split_chars:
+            # Spark NLP splits at the last character of each (so "\\." is ".").
+            chars = "".join(re.escape(c[-1]) for c in rules.split_chars if c)
+            splitter = re.compile(f"[{chars}]")
+        return rule_token_spans(text, rules.spark_nlp, _exception_pattern(rules), splitter)
+    spans = [m.span() for m in token_pattern(rules).finditer(text)]
+    if splitter is not None:
+        spans = [piece for b, e in spans for piece in split_spans(text, b, e, splitter)]
+    return spans
+
+
+@lru_cache(maxsize=32)
+def _exception_pattern(rules: TokenRules) -> re.Pattern[str] | None:
+    """The exceptions as one pattern (longest first), for Spark NLP's rules."""
+    exceptions = sorted(set(rules.exceptions) - {""}, key=len, reverse=True)
+    if not exceptions:
+        return None
+    flags = 0 if rules.case_sensitive_exceptions else re.IGNORECASE
+    return re.compile("|".join(re.escape(e) for e in exceptions), flags)
 
 
 def _length_ok(length: int, rules: TokenRules) -> bool:
@@ -119,18 +157,26 @@ def tokenize(sentences: pa.Array, rules: TokenRules) -> pa.Array:
     """Tokens of every sentence in a batch, with the sentence's number as metadata."""
     batch = AnnotationBatch(sentences)
     pattern = token_pattern(rules)
+    plain = rules.spark_nlp is None and not rules.split_pattern
     filter_length = bool(rules.min_length or rules.max_length)
     begins: list[int] = []
     results: list[str] = []
     per_sentence = np.zeros(len(batch), dtype=np.int64)
     for i, (text, offset) in enumerate(zip(batch.result, batch.begin.tolist(), strict=True)):
         before = len(begins)
-        for m in pattern.finditer(text):
-            token = m.group()
-            if filter_length and not _length_ok(len(token), rules):
-                continue
-            begins.append(offset + m.start())
-            results.append(token)
+        if plain:
+            for m in pattern.finditer(text):
+                token = m.group()
+                if filter_length and not _length_ok(len(token), rules):
+                    continue
+                begins.append(offset + m.start())
+                results.append(token)
+        else:
+            for b, e in _spans(text, rules):
+                if filter_length and not _length_ok(e - b, rules):
+                    continue
+                begins.append(offset + b)
+                results.append(text[b:e])
         per_sentence[i] = len(begins) - before
     begin = np.asarray(begins, dtype=np.int64)
     end = begin + np.fromiter(map(len, results), dtype=np.int64, count=len(results)) - 1

@@ -100,3 +100,62 @@ def test_any_batch_gives_whole_text_documents(texts):
         else:
             assert doc == [(0, len(text) - 1, text, {"sentence": "0"})]
             assert_offsets_valid(text, [{"begin": d[0], "end": d[1], "result": d[2]} for d in doc])
+
+
+def test_cleanup_mode_offsets_index_the_cleaned_text():
+    """As in Spark NLP: begin and end index the document's own (cleaned) text."""
+    text = "  Chest pain.\n\n\tNo fever.  "
+    (doc,) = documents_of_mode([text], "shrink")[0]
+    assert doc == (0, 20, "Chest pain. No fever.", {"sentence": "0"})
+    light = LightPipeline([DocumentAssembler().setCleanupMode("SHRINK")])
+    (row,) = light.fullAnnotate(text)
+    assert [(a.begin, a.end, a.result) for a in row["document"]] == [doc[:3]]
+    assert documents_of_mode(["\\n\\t"], "delete_full") == [[]]  # nothing left: no document
+    with pytest.raises(ValueError, match="cleanupMode must be one of"):
+        DocumentAssembler().setCleanupMode("squash")
+
+
+def documents_of_mode(texts: list[str | None], mode: str) -> list[list[tuple]]:
+    column = AnnotationBatch(assemble_documents(pa.array(texts, pa.string()), cleanup_mode=mode))
+    rows = column.annotations.to_pylist()
+    return [
+        [(a["begin"], a["end"], a["result"], dict(a["metadata"])) for a in rows[lo:hi]]
+        for lo, hi in zip(column.row_offsets[:-1], column.row_offsets[1:], strict=True)
+    ]
+
+
+@pytest.mark.slow  # a Spark job
+def test_id_and_metadata_columns_join_the_metadata(spark):
+    frame = spark.createDataFrame(
+        [
+            (7, "Chest pain.", {"source": "er", "sentence": "9"}),
+            (8, "Fever.", None),
+            (9, None, None),
+        ],
+        "note_id int, text string, meta map<string,string>",
+    )
+    assembler = DocumentAssembler().setIdCol("note_id").setMetadataCol("meta")
+    rows = assembler.transform(frame).orderBy("note_id").collect()
+    assert [dict(r.document[0].metadata) for r in rows[:2]] == [
+        {"source": "er", "id": "7", "sentence": "0"},
+        {"id": "8", "sentence": "0"},
+    ]
+    assert rows[2].document == []
+    assert assembler.transformSchema(frame.schema)["document"].metadata["annotatorType"] == (
+        "document"
+    )
+    with pytest.raises(ValueError, match=r"metadataCol.*'text'.*map<string,string>"):
+        DocumentAssembler().setMetadataCol("text").transformSchema(frame.schema)
+    with pytest.raises(ValueError, match=r"idCol.*'nope' does not exist"):
+        DocumentAssembler().setIdCol("nope").transformSchema(frame.schema)
+
+
+def test_a_pipeline_with_an_id_column_is_not_fused(spark):
+    from pyspark.ml import PipelineModel
+
+    from sparkner.runtime.fused import can_fuse
+
+    assert not can_fuse(PipelineModel([DocumentAssembler().setIdCol("id")]))
+    assert can_fuse(PipelineModel([DocumentAssembler()])) == can_fuse(
+        PipelineModel([DocumentAssembler().setCleanupMode("shrink")])
+    )

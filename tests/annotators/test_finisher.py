@@ -143,4 +143,5 @@ def test_a_pipeline_with_finishers_saves_loads_and_runs_in_a_light_pipeline(anno
     ]
     light = LightPipeline(loaded)  # the finishers are skipped, as in Spark NLP
     assert light.annotate("Chest pain.")["token"] == ["Chest", "pain", "."]
-    assert light.fullAnnotate("Chest pain.")[0]["embeddings"][0].embeddings == [1.0, 2.0]
+    vectors = LightPipeline(loaded, parse_embeddings=True).fullAnnotate("Chest pain.")
+    assert vectors[0]["embeddings"][0].embeddings == [1.0, 2.0]

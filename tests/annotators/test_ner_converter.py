@@ -83,6 +83,24 @@ def test_schemes_give_the_same_chunks(tags):
     assert [dict(c["metadata"])["sentence"] for c in row] == ["0", "0", "1"]
 
 
+def test_confidence_from_every_tags_scores():
+    """With includeAllConfidenceScores the tags carry one score per tag and no
+    ``confidence``: a chunk's confidence is the mean of its tokens' scores of their own tags,
+    as in Spark NLP (never left out)."""
+    tags = ["O", "O", "B-PROBLEM", "I-PROBLEM", "O", "B-PROBLEM", "O", "O", "B-TEST", "O", "O"]
+    batch = text_batch([TEXT])
+    tokens = AnnotationBatch(batch["token"])
+    own = [0.9, 0.9, 0.8, 0.6, 0.9, 0.5, 0.9, 0.9, 0.7, 0.9, 0.9]
+    metadata = {"sentence": tokens.int_metadata("sentence"), "word": tokens.result}
+    for tag in ("O", "B-PROBLEM", "I-PROBLEM", "B-TEST"):
+        metadata[tag] = [f"{s if t == tag else 0.01:.4f}" for t, s in zip(tags, own, strict=True)]
+    ner = build_annotations(
+        NAMED_ENTITY, tokens.row_offsets, tokens.begin, tokens.end, tags, metadata
+    )
+    (row,) = convert_to_chunks(batch["sentence"], batch["token"], ner).to_pylist()
+    assert [dict(c["metadata"])["confidence"] for c in row] == ["0.7000", "0.5000", "0.7000"]
+
+
 def test_entities_never_cross_sentences():
     tags = ["O"] * 5 + ["B-X", "I-X", "I-X"] + ["O"] * 3  # "DM2 . | No": split at the boundary
     (row,) = annotate([TEXT], [tags])

@@ -740,3 +740,22 @@ def test_tensorflow_graph_params_are_accepted_with_one_warning(tmp_path):
     assert len(messages) == 4 and all("has no effect" in m for m in messages)
     assert approach.getGraphFolder() == str(tmp_path) and approach.getUseContrib() is False
     assert not NerDLModel().hasParam("graphFolder")  # nothing reaches the model
+
+
+def test_spark_nlp_training_setters_reach_the_training_settings():
+    approach = (
+        NerDLApproach()
+        .setMinEpochs(3)
+        .setMaxEpochs(9)
+        .setBestModelMetric("f1_macro")
+        .setEarlyStoppingCriterion(0.01)
+        .setEvaluationLogExtended(True)
+    )
+    settings = approach.training_settings([], selects=True)
+    assert (settings.min_epochs, settings.metric, settings.min_delta) == (3, "macro_f1", 0.01)
+    assert settings.extended_log and settings.patience == approach.getPatience()
+    assert approach.setEarlyStoppingPatience(2).training_settings([], True).patience == 2
+    with pytest.raises(ValueError, match="minEpochs 3 is more than maxEpochs 2"):
+        approach.setMaxEpochs(2).training_settings([], True)
+    with pytest.raises(ValueError, match="bestModelMetric must be one of"):
+        NerDLApproach().setBestModelMetric("accuracy")

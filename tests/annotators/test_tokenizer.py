@@ -589,3 +589,63 @@ def test_every_real_note_keeps_offsets(mtsamples_notes):
     assert (toks.end <= sents.end[owner]).all()
     assert not any(re.search(r"\s", t) for t in toks.result)
     assert len(toks) > 2_500_000  # all 15 MB were tokenized
+
+
+SPARK_NLP_DOCSTRING = "I'd like to say we didn't expect that. Jane's boyfriend."
+SPARK_NLP_TOKENS = [
+    "I'd", "like", "to", "say", "we", "didn't", "expect", "that", ".", "Jane's", "boyfriend", ".",
+]  # fmt: skip
+
+
+def test_spark_nlp_rule_settings_switch_to_spark_nlps_rules():
+    """Setting any of Spark NLP's rule settings tokenizes as Spark NLP; the defaults alone
+    keep the clinical rules (which split clitics: the bundled tagger was trained so)."""
+    assert len(tokens(SPARK_NLP_DOCSTRING)) == 15
+    assert tokens(SPARK_NLP_DOCSTRING, splitClitics=False) == SPARK_NLP_TOKENS
+    default_chars = Tokenizer().getContextChars()
+    assert tokens(SPARK_NLP_DOCSTRING, contextChars=default_chars) == SPARK_NLP_TOKENS
+    assert tokens(SPARK_NLP_DOCSTRING, targetPattern="\\S+") == SPARK_NLP_TOKENS
+    assert tokens("10mg", targetPattern="\\S+") == ["10mg"]  # Spark NLP keeps it whole
+    assert tokens("10mg") == ["10", "mg"]
+    prefixed = Tokenizer().setPrefixPattern("\\A([(]*)").setSuffixPattern("([).]*)\\z")
+    assert [t for b, e in tokenize_text("(pain).", prefixed.rules()) for t in ["(pain)."[b:e]]] == [
+        "(",
+        "pain",
+        ").",
+    ]
+    added = Tokenizer().setInfixPatterns(["([a-z]+)"]).addInfixPattern("(\\d+)(x)")
+    assert added.getInfixPatterns() == ["(\\d+)(x)", "([a-z]+)"]
+    assert ["2x pain"[b:e] for b, e in tokenize_text("2x pain", added.rules())] == [
+        "2",
+        "x",
+        "pain",
+    ]
+
+
+def test_spark_nlp_rule_settings_are_checked():
+    with pytest.raises(ValueError, match=r"prefixPattern must begin with \\A"):
+        Tokenizer().setPrefixPattern("([(]*)")
+    with pytest.raises(ValueError, match=r"suffixPattern must end with \\z"):
+        Tokenizer().setSuffixPattern("([)]*)")
+    with pytest.raises(ValueError, match="infixPatterns must use regex groups"):
+        Tokenizer().setInfixPatterns(["\\d+"])
+    with pytest.raises(ValueError, match="contextChars must hold single characters"):
+        Tokenizer().setContextChars(["ab"])
+    with pytest.raises(ValueError, match="splitPattern holds"):
+        Tokenizer().setSplitPattern("(")
+
+
+def test_split_pattern_and_spark_nlp_rules_survive_save_and_load(spark, tmp_path):
+    stage = Tokenizer().setSplitPattern("-|#").setContextChars([".", ","])
+    stage.write().save(str(tmp_path / "tokenizer"))
+    loaded = Tokenizer.load(str(tmp_path / "tokenizer"))
+    assert loaded.rules() == stage.rules()
+    assert loaded.uses_spark_nlp_rules() and not Tokenizer().uses_spark_nlp_rules()
+    text = "this-text#now, done."
+    assert (
+        pipeline().annotate(text)["token"]
+        != LightPipeline([DocumentAssembler(), SentenceDetector(), loaded]).annotate(text)["token"]
+    )
+    assert LightPipeline([DocumentAssembler(), SentenceDetector(), loaded]).annotate(text)[
+        "token"
+    ] == ["this", "text", "now", ",", "done", "."]

@@ -93,7 +93,7 @@ def test_case_sensitive_lookup(notes, vector_file):
 
 @pytest.mark.slow
 def test_same_as_light_pipeline(model, notes):
-    light = LightPipeline(model).fullAnnotate(NOTES)
+    light = LightPipeline(model, parse_embeddings=True).fullAnnotate(NOTES)
     expected = [
         [(a.begin, a.end, a.result, a.metadata["isOOV"], tuple(a.embeddings)) for a in row]
         for row in (r["embeddings"] for r in light)

@@ -149,3 +149,22 @@ def test_results_do_not_depend_on_partitioning(spark, text_model, mtsamples_note
     many = spark_columns(text_model, frame.repartition(7), 0, len(notes))
     for name in OUTPUTS:
         assert flat_fields(one[name]) == flat_fields(many[name]), name
+
+
+def test_full_annotate_parses_embeddings_only_when_asked():
+    """As Spark NLP's: the 200 floats of each annotation are left empty unless
+    ``parse_embeddings=True``; annotate() never returns them."""
+    from sparkner import WordEmbeddingsModel
+
+    stages = [
+        DocumentAssembler(),
+        SentenceDetector(),
+        Tokenizer(),
+        WordEmbeddingsModel.pretrained(),
+    ]
+    (plain,) = LightPipeline(stages).fullAnnotate("Chest pain.")
+    assert [a.embeddings for a in plain["embeddings"]] == [[], [], []]
+    assert [a.result for a in plain["embeddings"]] == ["Chest", "pain", "."]
+    (parsed,) = LightPipeline(stages, parse_embeddings=True).fullAnnotate("Chest pain.")
+    assert [len(a.embeddings) for a in parsed["embeddings"]] == [200, 200, 200]
+    assert [a.metadata for a in parsed["embeddings"]] == [a.metadata for a in plain["embeddings"]]

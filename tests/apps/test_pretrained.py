@@ -177,12 +177,26 @@ def test_from_disk_round_trip(tmp_path, clinical):
     [
         ({"name": "ner_nothing_pipeline"}, "unknown pretrained pipeline 'ner_nothing_pipeline'"),
         ({"lang": "de"}, "lang='de'"),
-        ({"remote_loc": "clinical/models"}, "downloads nothing"),
+        ({"remote_loc": "s3://models"}, "downloads nothing"),
     ],
 )
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PretrainedPipeline(**kwargs)
+
+
+@pytest.mark.parametrize("location", ["clinical/models", "public/models"])
+def test_spark_nlp_locations_mean_the_bundled_pipeline(clinical, location):
+    pipeline = PretrainedPipeline("ner_clinical_pipeline", "en", location)
+    assert pipeline.annotate(NOTE)["ner_chunk"] == clinical.annotate(NOTE)["ner_chunk"]
+
+
+def test_embeddings_are_parsed_only_when_asked(clinical):
+    (row,) = clinical.fullAnnotate("Fever.")
+    assert all(a.embeddings == [] for column in row.values() for a in column)
+    (parsed,) = PretrainedPipeline(parse_embeddings=True).fullAnnotate("Fever.")
+    assert [len(a.embeddings) for a in parsed["embeddings"]] == [200, 200]
+    assert all(a.embeddings == [] for a in parsed["ner_chunk"])
 
 
 def test_short_name_and_other_tagger():

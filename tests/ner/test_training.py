@@ -44,6 +44,36 @@ def test_patience_zero_never_stops():
     assert not any(selection.stops_after(0.5) for _ in range(10))
 
 
+def test_min_epochs_and_the_criterion_hold_early_stopping_back():
+    """A rise of no more than ``min_delta`` is no improvement for early stopping (the kept
+    weights still follow it), and no stop comes before ``min_epochs``."""
+    said: list[str] = []
+    settings = TrainingSettings(patience=1, use_best_model=False, min_delta=0.05, min_epochs=4)
+    selection = BestEpoch(None, settings, said.append)
+    assert not selection.stops_after(0.50, 1)
+    assert not selection.stops_after(0.52, 2)  # stale: +0.02 < 0.05, but before min_epochs
+    assert selection.best == 0.52
+    assert not selection.stops_after(0.60, 3)  # +0.10 over 0.50: an improvement
+    assert selection.stops_after(0.61, 4)
+    assert said == ["early stop: no improvement for 1 epochs"]
+
+
+def test_extended_epoch_lines_give_every_type():
+    record = EpochRecord(2, 0.5, 1.0)
+    scores = {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "tp": 1, "fp": 1, "fn": 0}
+    record.validation = {
+        "precision": 0.5, "recall": 1.0, "f1": 0.6667, "macro_f1": 0.6667, "relaxed_f1": 0.7,
+        "by_type": {"X": 0.6667}, "scores_by_type": {"X": scores},
+    }  # fmt: skip
+    short = describe_epoch(record, 5)
+    long = describe_epoch(record, 5, extended=True)
+    assert long.startswith(short) and "\n" not in short
+    assert long.splitlines()[1:] == [
+        "  validation split X: P 0.5000 R 1.0000 F1 0.6667 (tp 1, fp 1, fn 0)",
+        "  validation split macro F1 0.6667",
+    ]
+
+
 def sentences(lengths: list[int], seed: int = 0, lexicon: bool = False) -> SentenceSet:
     """Sentences of random words, the last two words (zorp, blix) tagged X."""
     rng = np.random.default_rng(seed)

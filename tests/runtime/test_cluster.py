@@ -29,7 +29,7 @@ SCRIPT = textwrap.dedent(
               WordEmbeddings().setStoragePath(vectors)]
     model = Pipeline(stages=stages).fit(frame)
     rows = model.transform(frame).orderBy("id").collect()
-    light = LightPipeline(model).fullAnnotate(notes)
+    light = LightPipeline(model, parse_embeddings=True).fullAnnotate(notes)
     def spans(annotations):
         return [(a.begin, a.end, a.result, list(a.embeddings)) for a in annotations]
     same_tokens = [spans(r.token) for r in rows] == [spans(r["token"]) for r in light]
