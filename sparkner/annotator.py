@@ -5,6 +5,7 @@ sparknlp_jsl.annotator import *``: ``MedicalNerModel``, ``MedicalNerApproach``,
 
 from sparkner.annotators.assertion import AssertionModel
 from sparkner.annotators.chunk_merge import ChunkMergeApproach, ChunkMergeModel
+from sparkner.annotators.chunk_resolver import ChunkResolverApproach, ChunkResolverModel
 from sparkner.annotators.healthcare import (
     AssertionDLModel,
     MedicalNerApproach,
@@ -29,6 +30,8 @@ __all__ = [
     "AssertionModel",
     "ChunkMergeApproach",
     "ChunkMergeModel",
+    "ChunkResolverApproach",
+    "ChunkResolverModel",
     "LexiconMatcher",
     "LexiconMatcherModel",
     "MedicalNerApproach",

@@ -122,6 +122,9 @@ class _Chunk:
     # None (no assertion), a known label in lower case, or an unknown label as given.
     assertion: str | None = None
     section: str | None = None
+    # A resolver's code for the chunk, and the vocabulary and concept it names.
+    code: str | None = None
+    concept: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ def render(
     *,
     assertions: Iterable[Any] | None = None,
     sections: Iterable[Any] | None = None,
+    codes: Iterable[Any] | None = None,
     colors: Mapping[str, str] | None = None,
     show_confidence: bool = True,
     show_sections: bool = True,
@@ -180,6 +184,13 @@ def render(
     of each run of chunks in the same section; a header that no shown chunk overlaps is set
     in bold (class ``sparkner-header``). A tag that would fall inside an entity follows it.
 
+    ``codes`` may hold a resolver's annotations (``ChunkResolverModel``'s ``entity`` column, or
+    several resolvers' lists joined), each naming its chunk by ``metadata["chunk"]`` as
+    assertions do, with the code as ``result`` and optional ``metadata["vocabulary"]`` and
+    ``["resolved_text"]``: the code is written in the chunk's label and the concept in its
+    tooltip (``data-code`` on the ``<mark>``). Where two name one chunk, the first given wins;
+    None items and None results are skipped.
+
     Where chunks overlap, the one that begins first (the longest of those beginning at the
     same place, then the earliest given) is shown and the chunks overlapping it are left
     out, so that every character of the note appears exactly once.
@@ -212,6 +223,7 @@ def render(
     palette = _palette(colors)
     chunks = list(chunks or ())
     read = _with_assertions(_read_chunks(text, chunks), len(chunks), assertions)
+    read = _with_codes(read, len(chunks), codes)
     spans = _read_sections(text, sections)
     if spans:
         read = [
@@ -270,9 +282,17 @@ def render(
                 label_style = _UNSTRUCK_LABEL_STYLE
             if chunk.assertion != _PRESENT:
                 label += f" &#183; {escape(_assertion_word(chunk.assertion))}"
+        titles = []
         if chunk.section is not None:
             section = escape(chunk.section)
-            data += f' data-section="{section}" title="section: {section}"'
+            data += f' data-section="{section}"'
+            titles.append(f"section: {section}")
+        if chunk.code is not None:
+            label += f" &#183; {escape(chunk.code)}"
+            data += f' data-code="{escape(chunk.code)}"'
+            titles.append(escape(chunk.concept or chunk.code))
+        if titles:
+            data += f' title="{"; ".join(titles)}"'
         parts.append(
             f'<mark class="sparkner-entity" data-entity="{escape(chunk.entity)}"{data} '
             f'style="{_MARK_STYLE};{_colors_style(palette, chunk.entity)}{mark_style}">'
@@ -514,8 +534,29 @@ def _with_assertions(
     return [by_index[chunk.index] for chunk in read]
 
 
-def _chunk_index(assertion: Any, position: int) -> int:
-    """The chunk an assertion names: ``metadata["chunk"]``, else its own position."""
+def _with_codes(read: list[_Chunk], count: int, codes: Iterable[Any] | None) -> list[_Chunk]:
+    """``read`` with the first code of ``codes`` that names each chunk."""
+    by_index = {chunk.index: chunk for chunk in read}
+    coded: set[int] = set()
+    for position, code in enumerate(codes or ()):
+        if code is None or _label(_field(code, "result")) is None:
+            continue
+        target = _chunk_index(code, position, "code")
+        chunk = by_index.get(target)
+        if not 0 <= target < count or chunk is None:
+            raise ValueError(f"code {position} names chunk {target}, which is not shown")
+        if target in coded:
+            continue
+        coded.add(target)
+        metadata = _metadata(code)
+        vocabulary, name = metadata.get("vocabulary"), metadata.get("resolved_text")
+        concept = " ".join(str(v) for v in (vocabulary, _field(code, "result"), name) if v)
+        by_index[target] = replace(chunk, code=str(_field(code, "result")), concept=concept)
+    return [by_index[chunk.index] for chunk in read]
+
+
+def _chunk_index(assertion: Any, position: int, kind: str = "assertion") -> int:
+    """The chunk an assertion (or code) names: ``metadata["chunk"]``, else its position."""
     value = _metadata(assertion).get("chunk")
     if value is None:
         return position
@@ -524,7 +565,7 @@ def _chunk_index(assertion: Any, position: int) -> int:
     index = _integer(value)
     if index is None:
         # Not the value itself in the message: it could be anything.
-        raise ValueError(f"assertion {position}: metadata chunk must be a chunk index")
+        raise ValueError(f"{kind} {position}: metadata chunk must be a chunk index")
     return index
 
 

@@ -30,6 +30,8 @@ ASSERTION = "assertion"
 LEXICON = "lexicon"
 POS = "pos"
 SECTION = "section"
+# A resolver's code for a chunk (Spark NLP's resolvers write this type).
+ENTITY = "entity"
 
 # Keys of the column metadata: which annotator type a column holds, and for word embeddings,
 # which vectors (their storageRef) made them, their dimension, and how to look them up again

@@ -874,3 +874,31 @@ def test_chromium_paints_the_problem_colour(tmp_path):
             "label": "inline",
         }
     assert probe["copied"] == ASSERTED_NOTE
+
+
+def test_codes_are_written_in_the_label_and_their_concept_in_the_tooltip():
+    text = "Hx hypertension; takes lisinopril."
+    chunks = [
+        {"begin": 3, "end": 14, "metadata": {"entity": "PROBLEM"}},
+        {"begin": 23, "end": 32, "metadata": {"entity": "TREATMENT"}},
+    ]
+    codes = [
+        None,
+        {
+            "result": "I10",
+            "metadata": {
+                "chunk": "0",
+                "vocabulary": "ICD-10-CM",
+                "resolved_text": "Essential (primary) hypertension",
+            },
+        },
+        {"result": "I15.9", "metadata": {"chunk": "0"}},  # a second code: the first wins
+        {"result": "DB00722", "metadata": {"chunk": "1", "vocabulary": "DrugBank"}},
+    ]
+    html = render(text, chunks, codes=codes)
+    assert 'data-code="I10"' in html and "I15.9" not in html
+    assert "&#183; I10</span>" in html and 'data-code="DB00722"' in html
+    assert 'title="ICD-10-CM I10 Essential (primary) hypertension"' in html
+    assert render(text, chunks) == render(text, chunks, codes=[])
+    with pytest.raises(ValueError, match="code 0 names chunk 5"):
+        render(text, chunks, codes=[{"result": "X", "metadata": {"chunk": "5"}}])
