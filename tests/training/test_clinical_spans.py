@@ -292,7 +292,8 @@ def test_recipes_choose_the_convention_for_maccrobat_only(tmp_path):
     recipe = load_recipe(REPO / "conf" / "ner_clinical.yaml")
     assert recipe.span_convention == "clinical"
     conventions = [brat_convention(recipe, entry) for entry in recipe.brat]
-    assert conventions == ["clinical", "annotated"]  # MACCROBAT, then Chia: its own spans
+    # MACCROBAT, then Chia and the notes: their own spans
+    assert conventions == ["clinical", "annotated", "annotated"]
     config = tmp_path / "r.yaml"
     config.write_text(
         "name: r\nbrat: [{folder: m, labels: maccrobat}]\nspan_convention: maccrobat\n"
