@@ -34,6 +34,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
 from typing import cast
 
@@ -130,6 +131,32 @@ class ContextRules:
         return {k: tuple(sorted(v, key=lambda x: -x[1])) for k, v in by_first.items()}
 
     @cached_property
+    def first_words(self) -> pa.Array:
+        """The first tokens of the rules' phrases (where a match may start)."""
+        return pa.array(sorted(self.index), pa.string())
+
+    @cached_property
+    def phrase_index(
+        self,
+    ) -> tuple[dict[str, tuple[int, ...]], dict[tuple[str, ...], tuple[int, ...]]]:
+        """First token -> the lengths of the phrases it starts, longest first; and phrase ->
+        the numbers of its rules, in order (a phrase is looked up once, not once per rule)."""
+        lengths: dict[str, set[int]] = {}
+        numbers: dict[tuple[str, ...], list[int]] = {}
+        for number, rule in enumerate(self.rules):
+            lengths.setdefault(rule.phrase[0], set()).add(len(rule.phrase))
+            numbers.setdefault(rule.phrase, []).append(number)
+        return (
+            {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()},
+            {k: tuple(v) for k, v in numbers.items()},
+        )
+
+    @cached_property
+    def pseudo(self) -> tuple[bool, ...]:
+        """Whether each rule is a pseudo trigger."""
+        return tuple(rule.direction == PSEUDO for rule in self.rules)
+
+    @cached_property
     def rank(self) -> dict[str, int]:
         """Label -> rank in the priority order (0 wins)."""
         return {label: i for i, label in enumerate(self.priority or DEFAULT_PRIORITY)}
@@ -172,33 +199,37 @@ def bundled_rules() -> ContextRules:
 # -- matching within one sentence ---------------------------------------------------------
 
 
-def find_triggers(words: list[str], rules: ContextRules) -> list[tuple[int, int, int]]:
+def find_triggers(
+    words: list[str], rules: ContextRules, starts: Iterable[int] | None = None
+) -> list[tuple[int, int, int]]:
     """Accepted matches ``(start, end exclusive, rule number)`` in lowercased ``words``,
     sorted by start. Longer matches go first, a pseudo trigger before others of its length;
     a match inside an accepted one is dropped ("no" in "no evidence of"), and so is one that
     overlaps an accepted pseudo trigger ("with no" against "no change"). Two real triggers
-    that only overlap both count ("was negative" and "negative for")."""
-    index, all_rules = rules.index, rules.rules
+    that only overlap both count ("was negative" and "negative for"). ``starts``: the
+    positions, in order, where a match may start (those of :attr:`ContextRules.first_words`;
+    None: every position)."""
+    lengths_of, numbers_of = rules.phrase_index
     found = []
     n = len(words)
-    for i, word in enumerate(words):
-        candidates = index.get(word)
-        if candidates is None:
+    # Longer phrases first, each phrase's rules in order (as the rules are numbered).
+    for i in range(n) if starts is None else starts:
+        lengths = lengths_of.get(words[i])
+        if lengths is None:
             continue
-        for number, length in candidates:
-            if i + length <= n and (
-                length == 1 or tuple(words[i : i + length]) == all_rules[number].phrase
-            ):
-                found.append((i, i + length, number))
+        for length in lengths:
+            if i + length <= n:
+                for number in numbers_of.get(tuple(words[i : i + length]), ()):
+                    found.append((i, i + length, number))
     if len(found) < 2:
         return found
-    found.sort(key=lambda m: (m[0] - m[1], all_rules[m[2]].direction != PSEUDO, m[0]))
+    is_pseudo = rules.pseudo
+    found.sort(key=lambda m: (m[0] - m[1], not is_pseudo[m[2]], m[0]))
     accepted: list[tuple[int, int, int]] = []
     for start, end, number in found:
-        pseudo = all_rules[number].direction == PSEUDO
+        pseudo = is_pseudo[number]
         if not any(
-            (s <= start and end <= e)
-            or ((pseudo or all_rules[r].direction == PSEUDO) and start < e and s < end)
+            (s <= start and end <= e) or ((pseudo or is_pseudo[r]) and start < e and s < end)
             for s, e, r in accepted
         ):
             accepted.append((start, end, number))
@@ -206,15 +237,24 @@ def find_triggers(words: list[str], rules: ContextRules) -> list[tuple[int, int,
     return accepted
 
 
+def words_before(words: list[str]) -> list[int]:
+    """For each position ``i`` of ``words`` (and their end): the word tokens among
+    ``words[:i]`` (punctuation does not count)."""
+    return list(accumulate((w[0].isalnum() or w[-1].isalnum() for w in words), initial=0))
+
+
 def trigger_scopes(
-    matches: list[tuple[int, int, int]], words: list[str], rules: ContextRules
+    matches: list[tuple[int, int, int]],
+    words: list[str],
+    rules: ContextRules,
+    counts: list[int] | None = None,
 ) -> list[tuple[int, int, int, int, int]]:
     """For each trigger among ``matches``: ``(start, end, rule, scope_start, scope_end)``.
 
     The scope is the tokens before (backward), after (forward) or both, cut at ``max_scope``
     word tokens (punctuation does not count, so "no fever, chills, sweats or rash" reaches
     the whole list), at a terminate term that applies to the trigger's label and at the
-    sentence end."""
+    sentence end. ``counts``: :func:`words_before` of ``words``, where the caller has it."""
     n, window, all_rules = len(words), rules.max_scope, rules.rules
     back_window = rules.max_scope_backward or window
     ends = [
@@ -223,22 +263,20 @@ def trigger_scopes(
     triggers = [m for m in matches if all_rules[m[2]].direction in _TRIGGERS]
     if not triggers:
         return []
-    # words_before[i]: word tokens among words[:i].
-    words_before = [0] * (n + 1)
-    for i, word in enumerate(words):
-        words_before[i + 1] = words_before[i] + (word[0].isalnum() or word[-1].isalnum())
+    if counts is None:
+        counts = words_before(words)
     scopes = []
     for start, end, number in triggers:
         rule = all_rules[number]
         lo, hi = start, end
         if rule.direction != BACKWARD:
-            hi = min(bisect_left(words_before, words_before[end] + window + 1) - 1, n)
+            hi = min(bisect_left(counts, counts[end] + window + 1) - 1, n)
             for s, _, label in ends:
                 if s >= end and (label is None or label == rule.label):
                     hi = min(hi, s)
                     break
         if rule.direction != FORWARD:
-            lo = max(bisect_left(words_before, words_before[start] - back_window), 0)
+            lo = max(bisect_left(counts, counts[start] - back_window), 0)
             for _, e, label in reversed(ends):
                 if e <= start and (label is None or label == rule.label):
                     lo = max(lo, e)
@@ -525,17 +563,27 @@ def _label_chunks(
         for s in range(lo_seg, hi_seg + 1):
             per_segment.setdefault(s, []).append(c)
     needed = np.fromiter(sorted(per_segment), dtype=np.int64, count=len(per_segment))
-    words, word_start = _lowered_words(token_batch, order, seg_bounds, needed)
+    words, word_start, starts = _lowered_words(token_batch, order, seg_bounds, needed, rules)
+    # Where each sentence's possible match starts are in ``starts``.
+    start_cuts = np.searchsorted(starts, [*word_start, len(words)]).tolist()
+    starts_list = starts.tolist()
     best: dict[int, tuple[tuple[int, int], int]] = {}
     found_triggers: list[tuple[int, int, int, bool]] = []
-    for s, base in zip(needed.tolist(), word_start, strict=True):
+    for number, (s, base) in enumerate(zip(needed.tolist(), word_start, strict=True)):
+        cut, next_cut = start_cuts[number], start_cuts[number + 1]
+        if cut == next_cut:  # no word that starts a rule: no trigger
+            continue
         lo, hi = int(seg_bounds[s]), int(seg_bounds[s + 1])
         sentence = words[base : base + hi - lo]
-        matches = find_triggers(sentence, rules)
+        matches = find_triggers(sentence, rules, [p - base for p in starts_list[cut:next_cut]])
         if not matches:
             continue
-        scopes = trigger_scopes(matches, sentence, rules)
-        reach = scopes if collect is None else trigger_scopes(matches, sentence, collect)
+        if collect is None:
+            scopes = reach = trigger_scopes(matches, sentence, rules)
+        else:  # both scopes count the same words
+            counts = words_before(sentence)
+            scopes = trigger_scopes(matches, sentence, rules, counts)
+            reach = trigger_scopes(matches, sentence, collect, counts)
         for c in per_segment[s]:
             # Sentence positions; a chunk over two sentences runs past this one's edges.
             c_first, c_last = int(first[c]) - lo, int(last[c]) - lo
@@ -594,14 +642,21 @@ def _token_segments(
     return segment, local
 
 
+# From this many words on, one Arrow set lookup finds the words that may start a match faster
+# than a Python loop does (the Arrow call first builds its set of the rules' first words).
+_ARROW_LOOKUP_WORDS = 1000
+
+
 def _lowered_words(
     token_batch: AnnotationBatch,
     order: np.ndarray | None,
     seg_bounds: np.ndarray,
     needed: np.ndarray,
-) -> tuple[list[str], list[int]]:
-    """Lowercased tokens of the needed segments only (one Arrow take, one conversion), and
-    where each segment starts in that list."""
+    rules: ContextRules,
+) -> tuple[list[str], list[int], np.ndarray]:
+    """Lowercased tokens of the needed segments only (one Arrow take, one conversion), where
+    each segment starts in that list, and the positions there of the words that may start a
+    rule's match (:attr:`ContextRules.first_words`), in order."""
     starts = seg_bounds[needed]
     lengths = seg_bounds[needed + 1] - starts
     offsets = np.concatenate([[0], np.cumsum(lengths)])
@@ -610,4 +665,11 @@ def _lowered_words(
         picks = order[picks]
     texts = pc.take(token_batch.annotations.field("result"), pa.array(picks))
     lowered = pc.replace_substring(pc.utf8_lower(pc.fill_null(texts, "")), "\u2019", "'")
-    return lowered.to_pylist(), offsets[:-1].tolist()
+    words = lowered.to_pylist()
+    if len(words) >= _ARROW_LOOKUP_WORDS:
+        may_start = pc.is_in(lowered, value_set=rules.first_words)
+        found = np.flatnonzero(may_start.to_numpy(zero_copy_only=False))
+    else:
+        index = rules.index
+        found = np.array([i for i, word in enumerate(words) if word in index], dtype=np.int64)
+    return words, offsets[:-1].tolist(), found

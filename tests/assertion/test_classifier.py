@@ -12,8 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+import sparkner.assertion.classifier as classifier_module
 from sparkner.assertion import bundled_rules
 from sparkner.assertion.classifier import (
+    _ROW_BITS,
+    _SUM_BLOCK,
     CLASSIFIER_FILE,
     LEFT,
     NO_SECTION,
@@ -28,6 +31,10 @@ from sparkner.assertion.classifier import (
     ClassifierModel,
     FeatureSettings,
     TrainingSettings,
+    _csr,
+    _hashes,
+    _row_sums,
+    _table_slots,
     chunk_feature_rows,
     chunk_sections,
     classify_chunks,
@@ -35,6 +42,8 @@ from sparkner.assertion.classifier import (
     lbfgs,
     load_classifier,
     save_classifier,
+    softmax,
+    text_hash,
     train_classifier,
 )
 from sparkner.assertion.context import (
@@ -278,3 +287,150 @@ def test_training_refuses_unknown_labels_and_lbfgs_minimises():
         return float(((x - target) ** 2).sum()), 2 * (x - target)
 
     assert np.allclose(lbfgs(quadratic, np.zeros(3), 50), target, atol=1e-5)
+
+
+# -- the fast paths give what the plain computations give ----------------------------------
+
+
+def plain_scores(classifier: AssertionClassifier, offsets, keys) -> np.ndarray:
+    """Logits the plain way: each key's row by binary search, a zero row for an unknown key,
+    running sums over all rows."""
+    found = np.minimum(np.searchsorted(classifier.keys, keys), len(classifier.keys) - 1)
+    known = classifier.keys[found] == keys
+    rows = np.zeros((len(keys), len(classifier.labels)))
+    rows[known] = classifier.weights[found[known]]
+    return _row_sums(rows, offsets) + classifier.bias
+
+
+def random_classifier(keys: np.ndarray, seed: int = 0) -> AssertionClassifier:
+    rng = np.random.default_rng(seed)
+    # Magnitudes far apart, so that float64 sums round and their order shows.
+    scale = 10.0 ** rng.uniform(-12, 4, (len(keys), len(LABELS)))
+    weights = (rng.standard_normal((len(keys), len(LABELS))) * scale).astype(np.float32)
+    return AssertionClassifier(
+        LABELS,
+        FeatureSettings(),
+        keys,
+        weights,
+        rng.standard_normal(len(LABELS)).astype(np.float32),
+    )
+
+
+def test_the_key_table_finds_every_key_and_no_other():
+    rng = np.random.default_rng(1)
+    keys = np.unique(rng.integers(0, 1 << 40, 5000))
+    classifier = random_classifier(keys)
+    table = classifier.key_table
+    assert table is not None and len(table) >= 2 * len(keys)
+    # Some keys share a home slot: the probing is exercised.
+    assert ((table[_table_slots(keys, len(table))] >> _ROW_BITS) != keys).any()
+    queries = np.concatenate(
+        [keys[::-1], rng.integers(0, 1 << 40, 5000), keys + 1, [-1, 1 << 41, 2**63 - 1, 0]]
+    )
+    expected = np.full(len(queries), -1)
+    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    expected[keys[at] == queries] = at[keys[at] == queries]
+    assert np.array_equal(classifier.rows_of(queries), expected)
+    assert np.array_equal(classifier.rows_of(keys), np.arange(len(keys)))
+    assert len(classifier.rows_of(np.zeros(0, np.int64))) == 0
+
+
+def test_keys_past_the_packing_and_no_keys_are_looked_up_too():
+    wide = random_classifier(np.array([3, 1 << 45], dtype=np.int64))
+    assert wide.key_table is None  # a key of more than 40 bits: binary search
+    assert wide.rows_of(np.array([1 << 45, 3, 4])).tolist() == [1, 0, -1]
+    empty = random_classifier(np.zeros(0, dtype=np.int64))
+    assert empty.rows_of(np.array([1, 2])).tolist() == [-1, -1]
+    offsets = np.array([0, 1, 2])
+    assert np.array_equal(empty.scores(offsets, np.array([1, 2])), np.tile(empty.bias, (2, 1)))
+
+
+def test_scores_are_the_plain_running_sums_to_the_bit():
+    rng = np.random.default_rng(2)
+    keys = np.unique(rng.integers(0, 1 << 40, 3000))
+    classifier = random_classifier(keys, seed=3)
+    total = 3 * _SUM_BLOCK + 17  # several blocks, rows across their edges
+    features = np.where(
+        rng.random(total) < 0.8, rng.choice(keys, total), rng.integers(0, 1 << 40, total)
+    )
+    cuts = rng.choice(np.arange(1, total), 700, replace=False)
+    # Empty rows, and rows that end exactly at a block's edge.
+    offsets = np.sort(np.concatenate([[0, 0, _SUM_BLOCK, 2 * _SUM_BLOCK, total, total], cuts]))
+    found = classifier.scores(offsets, features)
+    assert found.shape == (len(offsets) - 1, len(LABELS))
+    assert np.array_equal(found, plain_scores(classifier, offsets, features))
+    assert np.array_equal(
+        classifier.probabilities(offsets, features),
+        softmax(plain_scores(classifier, offsets, features)),
+    )
+    # Every key known, and no key at all.
+    known = rng.choice(keys, 50)
+    assert np.array_equal(
+        classifier.scores(np.array([0, 20, 50]), known),
+        plain_scores(classifier, np.array([0, 20, 50]), known),
+    )
+    none = np.zeros(0, np.int64)
+    assert np.array_equal(classifier.scores(np.array([0, 0]), none), classifier.bias[None] + 0.0)
+
+
+def test_feature_rows_are_each_chunks_distinct_keys_in_order():
+    rng = np.random.default_rng(4)
+    owner = rng.integers(0, 40, 2000)
+    keys = rng.integers(0, 1 << 40, 2000)
+    keys[::3] = keys[0]  # repeats, within a chunk and across chunks
+    offsets, found = _csr(owner, keys, 45)  # the last chunks have no features
+    pairs = sorted(set(zip(owner.tolist(), keys.tolist(), strict=True)))
+    assert found.tolist() == [k for _, k in pairs]
+    assert np.diff(offsets).tolist() == [sum(o == c for o, _ in pairs) for c in range(45)]
+    empty_offsets, empty_keys = _csr(np.zeros(0, np.int64), np.zeros(0, np.int64), 3)
+    assert empty_offsets.tolist() == [0, 0, 0, 0] and len(empty_keys) == 0
+
+
+def test_text_hashes_are_the_same_from_the_cache(monkeypatch):
+    values = ["denies", "fever", "denies", "", "fiebre", "\u00e9dème", "fever"]
+    expected = [text_hash(v) for v in values]
+    assert _hashes(values).tolist() == expected
+    assert _hashes(values).tolist() == expected  # now from the cache
+    monkeypatch.setattr(classifier_module, "_HASHED", {})
+    monkeypatch.setattr(classifier_module, "_HASHED_LIMIT", 3)  # emptied as it fills
+    assert _hashes(values).tolist() == expected
+    assert len(classifier_module._HASHED) <= 5 and _hashes([]).tolist() == []
+
+
+def test_classification_is_the_plain_scoring_of_the_training_features():
+    """What classify_chunks decides is what the features chunk_feature_rows gives for
+    training score the plain way: the same features, the same probabilities."""
+    classifier = trained()
+    texts, spans, entities, _ = tiny_corpus()
+    texts = [*texts, NOTE]
+    spans = [*spans, [span_of(NOTE, "chest pain"), span_of(NOTE, "breast cancer")]]
+    entities = [*entities, ["PROBLEM", "TEST"]]
+    sentences, tokens, chunks = columns_of(texts, spans, entities)
+    offsets, keys = chunk_feature_rows(sentences, tokens, chunks, tiny_rules(), classifier.settings)
+    probabilities = softmax(plain_scores(classifier, offsets, keys))
+    best = probabilities.argmax(axis=1)
+    model = ClassifierModel(tiny_rules(), classifier)
+    out = AnnotationBatch(classify_chunks(sentences, tokens, chunks, None, model))
+    assert out.result == [classifier.labels[b] for b in best]
+    assert out.metadata("confidence").to_pylist() == [
+        f"{p:.4f}" for p in probabilities[np.arange(len(best)), best]
+    ]
+
+
+def test_sections_are_found_only_in_rows_whose_chunks_lack_them():
+    spans = [span_of(NOTE, "breast cancer"), span_of(NOTE, "chest pain")]
+    columns = text_columns([NOTE, NOTE, NOTE])
+    # Row 0: NerConverter's section metadata (the first chunk before any header); row 1:
+    # none, so its headers are found in its sentences; row 2: no chunks.
+    tagged = build_annotations(
+        "chunk",
+        np.array([0, 2, 4, 4]),
+        [s[0] for s in spans] * 2,
+        [s[1] for s in spans] * 2,
+        ["breast cancer", "chest pain"] * 2,
+        metadata={"entity": ["PROBLEM"] * 4, "section": pa.array([None, "hpi", None, None])},
+    )
+    found = chunk_sections(
+        AnnotationBatch(columns["sentence"]), AnnotationBatch(tagged), None, SectionRules()
+    )
+    assert found == [NO_SECTION, "hpi", "family_history", "plan"]
