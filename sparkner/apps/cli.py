@@ -10,7 +10,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sparkner.apps.annotate import INPUT_FORMATS, OUTPUT_FORMATS, AnnotateJob, annotate
+from sparkner.apps.annotate import INPUT_FORMATS, OUTPUT_FORMATS, AnnotateJob, Summary, annotate
+from sparkner.apps.annotate.local_input import IN_PROCESS_MAX_ROWS
+from sparkner.apps.annotate.options import RESOLVERS
 
 
 def _build_embeddings(args: argparse.Namespace) -> int:
@@ -107,18 +109,48 @@ def _annotate(args: argparse.Namespace) -> int:
         output_format=args.format,
         overwrite=args.overwrite,
         partitions=args.partitions,
+        resolve=tuple(args.resolve.split(",")) if args.resolve else (),
     )
     # Before Spark starts: a wrong path or option fails in a second. Over Spark Connect the
     # paths are the server's, which this machine may not see.
     job.check(local_paths=not _is_remote(args))
     started = time.perf_counter()
     progress = None if args.quiet else sys.stderr
-    summary = annotate(_session(args), job, progress=progress, started=started)
+    summary = _run_job(args, job, progress, started)
     if args.json:
         print(json.dumps(summary.as_dict()))
     else:
         print("\n".join(summary.lines()))
     return 0
+
+
+def _run_job(args: argparse.Namespace, job: AnnotateJob, progress: Any, started: float) -> Summary:
+    """The job in this process when Spark is not asked for and the input is small and local
+    (the same table, without a JVM), else on Spark; there, a small input skips the warm-up
+    job (its first tasks load the models)."""
+    from sparkner.apps.annotate.local_input import small_local_notes
+
+    # Read here, a small local input's column errors come before Spark starts too.
+    notes = None if _is_remote(args) else small_local_notes(job)
+    if notes is not None and not _spark_asked_for(args):
+        from sparkner.apps.annotate.in_process import annotate_in_process
+
+        return annotate_in_process(job, notes, progress=progress, started=started)
+    spark = _session(args)
+    return annotate(spark, job, progress=progress, started=started, warm_up=notes is None)
+
+
+def _spark_asked_for(args: argparse.Namespace) -> bool:
+    """Whether the command must run on Spark: ``--spark``, a master or Spark Connect server
+    named (options or ``SPARK_REMOTE``), ``spark-submit``'s JVM, or ``--partitions``."""
+    return bool(
+        getattr(args, "spark", False)
+        or args.master
+        or args.remote
+        or getattr(args, "partitions", None)
+        or os.environ.get("SPARK_REMOTE")
+        or os.environ.get("PYSPARK_GATEWAY_PORT")
+    )
 
 
 def _short(assertion: str | None) -> str:
@@ -129,30 +161,33 @@ def _short(assertion: str | None) -> str:
 def _demo(args: argparse.Namespace) -> int:
     import tempfile
 
-    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     from sparkner.resources import sample_notes
 
     notes = sample_notes()
     started = time.perf_counter()
-    spark = _session(args)
     with tempfile.TemporaryDirectory(prefix="sparkner-demo-") as folder:
         source, target = os.path.join(folder, "notes.parquet"), os.path.join(folder, "entities")
-        pd.DataFrame({"id": list(notes), "text": list(notes.values())}).to_parquet(source)
+        pq.write_table(pa.table({"id": list(notes), "text": list(notes.values())}), source)
         job = AnnotateJob(source, target, id_col="id", model=args.model)
-        summary = annotate(spark, job, progress=None, started=started)
-        rows = spark.read.parquet(target).orderBy("id", "begin").collect()
+        job.check()
+        summary = _run_job(args, job, None, started)
+        # Read as Spark reads the folder (the part files, not _SUCCESS), in the same order.
+        table = pq.read_table(target).sort_by([("id", "ascending"), ("begin", "ascending")])
+        rows = table.to_pylist()
     print(f"sparkner demo: {args.model} on {len(notes)} sample notes bundled with sparkner\n")
-    asserted = bool(rows) and "assertion" in rows[0].asDict()
+    asserted = "assertion" in table.column_names
     status = f"{'assertion':<13}" if asserted else ""
     print(f"{'note':<22}{'begin':>6}{'end':>6}  {'entity':<10}{'conf':>6}  {status}chunk")
     for row in rows:
-        confidence = "" if row.confidence is None else f"{row.confidence:.2f}"
-        chunk = " ".join(row.chunk.split())  # a chunk across a line break stays on one line
-        status = f"{_short(row.assertion):<13}" if asserted else ""
+        confidence = "" if row["confidence"] is None else f"{row['confidence']:.2f}"
+        chunk = " ".join(row["chunk"].split())  # a chunk across a line break stays on one line
+        status = f"{_short(row['assertion']):<13}" if asserted else ""
         print(
-            f"{row.id:<22}{row.begin:>6}{row.end:>6}  {row.entity:<10}{confidence:>6}  "
-            f"{status}{chunk}"
+            f"{row['id']:<22}{row['begin']:>6}{row['end']:>6}  {row['entity']:<10}"
+            f"{confidence:>6}  {status}{chunk}"
         )
     print()
     print("\n".join(line for line in summary.lines() if not line.startswith("output")))
@@ -165,6 +200,16 @@ def _add_spark_options(command: argparse.ArgumentParser) -> None:
         "--remote",
         default=None,
         help="a Spark Connect server, sc://host:port (paths are then the server's)",
+    )
+
+
+def _add_spark_switch(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--spark",
+        action="store_true",
+        help="run on Spark even where the input is small and local (at most "
+        f"{IN_PROCESS_MAX_ROWS:,} notes), which runs in this process by default; "
+        "--master, --remote and --partitions imply it",
     )
 
 
@@ -231,7 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument("--format", default="parquet", choices=OUTPUT_FORMATS, help="output format")
     job.add_argument("--overwrite", action="store_true", help="replace an existing output")
     job.add_argument("--partitions", type=int, help="spread the notes over this many tasks")
+    job.add_argument(
+        "--resolve",
+        metavar="NAMES",
+        help=f"code the chunks with bundled resolvers, comma-separated, of {list(RESOLVERS)} "
+        "(icd10cm: PROBLEMs, drugs: TREATMENTs, mesh: all): adds code, vocabulary, "
+        "concept_name",
+    )
     _add_spark_options(job)
+    _add_spark_switch(job)
     job.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     job.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     job.set_defaults(run=_annotate)
@@ -239,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="annotate the sample notes bundled with sparkner")
     demo.add_argument("--model", default="ner_clinical", help="a bundled model")
     _add_spark_options(demo)
+    _add_spark_switch(demo)
     demo.set_defaults(run=_demo)
 
     near = commands.add_parser("neighbours", help="nearest words in a set of word vectors")

@@ -167,7 +167,8 @@ def test_bundled_clinical_recipe_loads():
     from sparkner.training.ner import load_recipe
 
     recipe = load_recipe(REPO / "conf" / "ner_clinical.yaml")
-    assert [c["labels"] for c in recipe.brat] == ["maccrobat", "chia"]
+    assert [c["labels"] for c in recipe.brat] == ["maccrobat", "chia", "notes"]
+    assert recipe.select_on == ["maccrobat", "clinical_notes"] and not recipe.refit
 
 
 def test_bad_brat_entry_is_named(tmp_path, capsys):
@@ -388,3 +389,76 @@ def test_an_unreachable_connect_server_is_named_at_once(tmp_path, capsys):
         f"sc://127.0.0.1:{port}",
     ]
     assert main(both) == 2 and "--master or --remote" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "spark"),
+    [
+        ([], {}, False),
+        (["--spark"], {}, True),
+        (["--master", "local[1]"], {}, True),
+        (["--remote", "sc://h:1"], {}, True),
+        (["--partitions", "4"], {}, True),
+        ([], {"SPARK_REMOTE": "sc://h:1"}, True),
+        ([], {"PYSPARK_GATEWAY_PORT": "4040"}, True),
+    ],
+)
+def test_when_spark_is_asked_for(monkeypatch, args, env, spark):
+    from sparkner.apps.cli import _spark_asked_for, build_parser
+
+    for name in ("SPARK_REMOTE", "PYSPARK_GATEWAY_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert _spark_asked_for(build_parser().parse_args(["annotate", "in", "out", *args])) is spark
+    if "--partitions" not in args:
+        assert _spark_asked_for(build_parser().parse_args(["demo", *args])) is spark
+
+
+def _no_spark(*args, **kwargs):
+    raise AssertionError("a small local input starts no Spark")
+
+
+@pytest.mark.slow
+def test_a_small_file_runs_in_process(tmp_path, capsys, monkeypatch):
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    import sparkner.apps.cli as cli
+
+    monkeypatch.setattr(cli, "_session", _no_spark)
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    notes = pd.DataFrame({"text": ["Fever and cough; chest CT showed pneumonia.", None, ""]})
+    notes.to_csv(tmp_path / "notes.csv", index=False)
+    out = tmp_path / "out"
+    args = ["annotate", str(tmp_path / "notes.csv"), str(out), "--resolve", "icd10cm"]
+    assert main([*args, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["in_process"] and summary["rows_read"] == 3
+    assert summary["entities_coded"] is not None
+    table = pq.read_table(out)
+    assert table.num_rows == summary["entities"] >= 2
+    assert table.column_names[0] == "row_id" and table.column_names[-1] == "concept_name"
+    assert set(table.column("row_id").to_pylist()) == {0}
+    assert main([*args, "--overwrite"]) == 0
+    printed = capsys.readouterr().out
+    assert "ran                  in-process, without Spark" in printed
+
+
+@pytest.mark.slow
+def test_the_demo_prints_the_same_table_in_process_and_on_spark(spark, capsys, monkeypatch):
+    import sparkner.apps.cli as cli
+
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    tables = []
+    for args in (["demo"], ["demo", "--spark"]):
+        assert main(args) == 0
+        printed = capsys.readouterr().out
+        table, summary = printed.split("\n\n", 2)[1:]
+        tables.append(table)
+        ran = "in-process, without Spark" if args == ["demo"] else "Spark"
+        assert f"ran                  {ran}" in summary
+    assert tables[0] == tables[1] and "chest pain" in tables[0]
+    # In-process, no Spark is started.
+    monkeypatch.setattr(cli, "_session", _no_spark)
+    assert main(["demo"]) == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TextIO
 
 from pyspark.ml import PipelineModel
@@ -50,13 +52,16 @@ def entity_rows(
     chunk_col: str,
     assertion_col: str | None = None,
     sections: bool = False,
+    codes: tuple[str, ...] = (),
 ) -> DataFrame:
     """One row per chunk: id, chunk, entity, begin, end, sentence, confidence, with
-    ``assertion_col`` (one annotation per chunk, in the chunks' order) ``assertion``, and with
+    ``assertion_col`` (one annotation per chunk, in the chunks' order) ``assertion``, with
     ``sections`` (the chunks name their section) ``section``: the chunk's metadata
-    ``section``, null for a chunk before the note's first header."""
+    ``section``, null for a chunk before the note's first header, and with ``codes`` (resolver
+    columns, whose annotations name their chunk's index) ``code``, ``vocabulary`` and
+    ``concept_name`` from the first of them that coded the chunk, null where none did."""
     chunk = F.col("c")
-    kept = [id_col, *([assertion_col] if assertion_col else [])]
+    kept = [id_col, *([assertion_col] if assertion_col else []), *codes]
     exploded = annotated.select(*kept, F.posexplode(chunk_col).alias("position", "c"))
     columns: list[Column | str] = [
         id_col,
@@ -72,6 +77,16 @@ def entity_rows(
         columns.append(asserted.result.alias("assertion"))
     if sections:
         columns.append(chunk.metadata["section"].alias("section"))
+    if codes:
+        index = F.col("position").cast("string")
+        found = F.coalesce(
+            *(F.get(F.filter(code, lambda a: a.metadata["chunk"] == index), 0) for code in codes)
+        )
+        columns += [
+            found.result.alias("code"),
+            found.metadata["vocabulary"].alias("vocabulary"),
+            found.metadata["resolved_text"].alias("concept_name"),
+        ]
     return exploded.select(*columns)
 
 
@@ -80,15 +95,20 @@ def annotate(
     job: AnnotateJob,
     progress: TextIO | None = sys.stderr,
     started: float | None = None,
+    warm_up: bool = True,
 ) -> Summary:
     """Run the job: read, annotate, write the entity table, commit it; return the summary.
 
     ``started`` is when the caller began (``time.perf_counter()``, e.g. before it started
-    Spark): the summary's start-up time counts from there, else from this call.
+    Spark): the summary's start-up time counts from there, else from this call. ``warm_up``:
+    load the models in every Python worker first (:func:`load_models_in_workers`), while the
+    driver reads the input, so that the start-up and the notes' time are reported apart; a
+    caller that knows the input is small may skip it (the models then load in the job's
+    first tasks, counted in its time).
     """
     started = time.perf_counter() if started is None else started
     job.check(local_paths=not is_connect(spark))
-    pipeline = load_pipeline(job.model)
+    pipeline = load_pipeline(job.model, job.resolve)
     columns = JobColumns.of(pipeline)
     types = columns.entity_types
     files = files_of(spark)
@@ -96,18 +116,29 @@ def annotate(
         raise missing_input(job.input)
     if files.exists(job.output) and not job.overwrite:
         raise output_taken(job.output)
-    notes = files.read(lambda: read_notes(spark, job), job.input)
-    id_col = job.id_col or ROW_ID
-    if job.id_col is None:
-        notes = notes.withColumn(ROW_ID, F.monotonically_increasing_id())
     # A small file is one partition: spread it so that every core gets notes, in a few tasks
     # per core so that the load evens out and progress shows.
     partitions = job.partitions or TASKS_PER_CORE * default_parallelism(spark)
-    if job.partitions or files.partitions_of(notes) < partitions:
-        notes = notes.repartition(partitions)
+    # The workers import TensorFlow and load the models while the driver reads the input
+    # (a job of its own for CSV's header and JSON's schema). Over Spark Connect the input's
+    # errors come back first, as the server reports them.
+    warming = None
+    if warm_up and not is_connect(spark):
+        warming = _in_background(load_models_in_workers, spark, pipeline, columns, partitions)
+    try:
+        notes = files.read(lambda: read_notes(spark, job), job.input)
+        id_col = job.id_col or ROW_ID
+        if job.id_col is None:
+            notes = notes.withColumn(ROW_ID, F.monotonically_increasing_id())
+        if job.partitions or files.partitions_of(notes) < partitions:
+            notes = notes.repartition(partitions)
+    finally:
+        if warming is not None:
+            warming.result()  # its error, if any, unless the input's is raised
+    if warm_up and warming is None:
+        load_models_in_workers(spark, pipeline, columns, partitions)
 
     tagger_chunks = columns.chunks
-    load_models_in_workers(spark, pipeline, columns, partitions)
     annotated = chunks_and_token_counts(spark, pipeline, notes, job.text_col, id_col, columns)
     note_stats = Observation("notes")
     annotated = annotated.observe(
@@ -128,8 +159,10 @@ def annotate(
         for t in types
         for a in labels
     ]
+    if columns.codes:
+        per_type.append(F.count("code").alias("coded"))
     table = entity_rows(
-        annotated, id_col, tagger_chunks, columns.assertion, columns.sections
+        annotated, id_col, tagger_chunks, columns.assertion, columns.sections, columns.codes
     ).observe(entity_stats, F.count(F.lit(1)).alias("entities"), *per_type)
 
     job_started = time.perf_counter()
@@ -152,6 +185,7 @@ def annotate(
         output=job.output,
         output_format=job.output_format,
         startup_seconds=job_started - started,
+        entities_coded=int(entities_seen["coded"] or 0) if columns.codes else None,
     )
 
 
@@ -171,6 +205,15 @@ def load_models_in_workers(
     )  # one row per task, no shuffle
     warmed = chunks_and_token_counts(spark, pipeline, sample, "text", "id", columns)
     warmed.write.format("noop").mode("overwrite").save()
+
+
+def _in_background(function: Callable[..., None], *args: object) -> Future[None]:
+    """``function(*args)`` in a thread of its own (Spark runs jobs of several threads)."""
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparkner-warm-up")
+    try:
+        return runner.submit(function, *args)
+    finally:
+        runner.shutdown(wait=False)
 
 
 def default_parallelism(spark: SparkSession) -> int:

@@ -9,6 +9,14 @@ from sparkner.apps.annotate.formats import INPUT_FORMATS, OUTPUT_FORMATS, detect
 from sparkner.apps.annotate.paths import missing_input, output_taken
 from sparkner.core.paths import filesystem_path
 
+# ``--resolve`` choices: the bundled resolver (``resolver_<name>``) and the chunk types it
+# codes. MeSH names diseases, chemicals and procedures alike, so it takes every type.
+RESOLVERS: dict[str, tuple[str, ...]] = {
+    "icd10cm": ("PROBLEM",),
+    "drugs": ("TREATMENT",),
+    "mesh": (),
+}
+
 
 @dataclass
 class AnnotateJob:
@@ -23,6 +31,9 @@ class AnnotateJob:
     output_format: str = "parquet"
     overwrite: bool = False
     partitions: int | None = None
+    # Bundled resolvers (names of RESOLVERS) whose codes fill the code, vocabulary and
+    # concept_name columns; a chunk takes the first code, in this order, of its type.
+    resolve: tuple[str, ...] = ()
 
     def check(self, local_paths: bool = True) -> None:
         """Settings, and with ``local_paths`` the paths as this machine sees them, checked
@@ -33,6 +44,11 @@ class AnnotateJob:
             raise ValueError(f"--input-format {self.input_format!r}: one of {INPUT_FORMATS}")
         if self.output_format not in OUTPUT_FORMATS:
             raise ValueError(f"--format {self.output_format!r}: one of {OUTPUT_FORMATS}")
+        unknown = [name for name in self.resolve if name not in RESOLVERS]
+        if unknown or len(set(self.resolve)) != len(self.resolve):
+            raise ValueError(
+                f"--resolve {','.join(self.resolve)}: names of {list(RESOLVERS)}, each once"
+            )
         if self.partitions is not None and self.partitions < 1:
             raise ValueError(f"--partitions {self.partitions}: must be at least 1")
         source, target = filesystem_path(self.input), filesystem_path(self.output)

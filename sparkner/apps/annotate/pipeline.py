@@ -10,20 +10,51 @@ from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sparkner.apps.annotate.options import RESOLVERS
 from sparkner.apps.pretrained import PretrainedPipeline
-from sparkner.core.annotation import ASSERTION, CHUNK, SECTION, TOKEN
+from sparkner.core.annotation import ASSERTION, CHUNK, DOCUMENT, ENTITY, SECTION, TOKEN
 from sparkner.runtime.fused import pipeline_udf
 from sparkner.runtime.steps import describe, last_column_of_type, readers_of
 from sparkner.runtime.udf import has_arrow_udf
 from sparkner.stages.stage import TextInputStage
 
 
-def load_pipeline(model: str) -> PipelineModel:
+def load_pipeline(model: str, resolve: tuple[str, ...] = ()) -> PipelineModel:
     """A bundled pipeline by name (``ner_clinical`` or ``ner_clinical_pipeline``), or a
-    folder with a saved PipelineModel that writes a chunk column."""
+    folder with a saved PipelineModel that writes a chunk column; with ``resolve``, followed by
+    the bundled resolvers of those names (``resolver_<name>``) over its chunks."""
     if os.path.isdir(model):
-        return PretrainedPipeline.from_disk(model).model
-    return PretrainedPipeline(model).model
+        pipeline = PretrainedPipeline.from_disk(model).model
+    else:
+        pipeline = PretrainedPipeline(model).model
+    return with_resolvers(pipeline, resolve) if resolve else pipeline
+
+
+def resolver_column(name: str) -> str:
+    """The column the job's resolver ``name`` writes."""
+    return f"{name}_code"
+
+
+def with_resolvers(pipeline: PipelineModel, resolve: tuple[str, ...]) -> PipelineModel:
+    """``pipeline`` and a ChunkResolverModel per name of ``resolve`` over its chunks (each
+    reading the note's document column and coding the chunk types of ``RESOLVERS``)."""
+    from sparkner.annotators.chunk_resolver import ChunkResolverModel
+
+    try:
+        steps, _ = describe(pipeline)
+        chunks = last_column_of_type(steps, CHUNK)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the model cannot annotate notes: {exc}") from None
+    # The note itself: the first document column (the DocumentAssembler's), not sentences.
+    document = next(step.output for step in steps if step.output_type == DOCUMENT)
+    stages = list(pipeline.stages)
+    for name in resolve:
+        resolver = ChunkResolverModel.pretrained(f"resolver_{name}")
+        resolver.setInputCols([document, chunks]).setOutputCol(resolver_column(name))
+        if RESOLVERS[name]:
+            resolver.setEntityTypes(list(RESOLVERS[name]))
+        stages.append(resolver)
+    return PipelineModel(stages)
 
 
 @dataclass(frozen=True)
@@ -41,6 +72,8 @@ class JobColumns:
     assertion_labels: tuple[str, ...] = ()
     # Whether the chunks name their section (their converter reads a section column).
     sections: bool = False
+    # The resolver columns (``entity`` annotations) that code the chunks, in priority order.
+    codes: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, pipeline: PipelineModel) -> JobColumns:
@@ -54,8 +87,10 @@ class JobColumns:
         labels = chunker.labels
         types = {step.output: step.output_type for step in steps}
         sections = any(types.get(name) == SECTION for name in chunker.inputs)
-        asserting = [s for s in readers_of(steps, chunks) if s.output_type == ASSERTION]
+        readers = readers_of(steps, chunks)
+        asserting = [s for s in readers if s.output_type == ASSERTION]
         assertion = asserting[-1] if asserting else None
+        codes = tuple(s.output for s in readers if s.output_type == ENTITY)
         return cls(
             text,
             tokens,
@@ -64,12 +99,13 @@ class JobColumns:
             assertion.output if assertion else None,
             tuple(assertion.labels or ()) if assertion else (),
             sections,
+            codes,
         )
 
     @property
     def outputs(self) -> list[str]:
         """The annotation columns the job takes from the pipeline."""
-        return [self.chunks, *([self.assertion] if self.assertion else [])]
+        return [self.chunks, *([self.assertion] if self.assertion else []), *self.codes]
 
 
 def chunks_and_token_counts(

@@ -23,6 +23,11 @@ class Summary:
     extra: dict[str, object] = field(default_factory=dict)
     # Before the job: Spark, reading the pipeline, loading its models in the Python workers.
     startup_seconds: float = 0.0
+    # Entities a resolver gave a code, when the job resolves (--resolve).
+    entities_coded: int | None = None
+    # Whether the job ran in this process without Spark (a small local input; see
+    # sparkner.apps.annotate.in_process): start-up is then loading the models alone.
+    in_process: bool = False
 
     @property
     def tokens_per_second(self) -> float:
@@ -45,10 +50,18 @@ class Summary:
         for entity, counts in sorted(self.entities_by_assertion.items()):
             shown = ", ".join(f"{label} {n:,}" for label, n in counts.items() if n)
             lines.append(f"  {entity:<19}{shown or 'none'}")
+        if self.entities_coded is not None:
+            lines.append(f"  with a code        {self.entities_coded:,}")
+        if self.in_process:
+            engine = "in-process, without Spark (a small local input; --spark to use Spark)"
+            startup = "loading the models"
+        else:
+            engine, startup = "Spark", "Spark, loading the models"
         return [
             *lines,
             f"tokens               {self.tokens:,}",
-            f"start-up             {self.startup_seconds:.1f} s (Spark, loading the models)",
+            f"ran                  {engine}",
+            f"start-up             {self.startup_seconds:.1f} s ({startup})",
             f"annotating           {self.seconds:.1f} s ({self.tokens_per_second:,.0f} tokens/s)",
             f"output               {self.output} ({self.output_format})",
         ]

@@ -258,3 +258,49 @@ def test_no_section_column_without_sections(spark, tmp_path):
     )
     annotate(spark, job, progress=None)
     assert spark.read.parquet(job.output).columns == COLUMNS[:-1]
+
+
+RESOLVED_NOTES = [
+    ("r-1", "Hx: hypertension and type 2 diabetes.,MEDICATIONS:, Metformin and lisinopril."),
+    ("r-2", None),
+    ("r-3", "No findings."),
+]
+
+
+def test_resolve_adds_the_code_of_each_chunk_as_the_light_pipeline_codes_it(spark, tmp_path):
+    from sparkner.apps.annotate.pipeline import load_pipeline, resolver_column
+    from sparkner.apps.light_pipeline import LightPipeline
+
+    job = AnnotateJob(
+        write_notes(tmp_path, "parquet", RESOLVED_NOTES),
+        str(tmp_path / "out"),
+        text_col="note",
+        id_col="note_id",
+        resolve=("icd10cm", "drugs"),
+    )
+    summary = annotate(spark, job, progress=None)
+    table = spark.read.parquet(job.output)
+    assert table.columns == [*COLUMNS, "code", "vocabulary", "concept_name"]
+    rows = table.collect()
+    assert summary.entities == len(rows) and 0 < summary.entities_coded <= len(rows)
+    assert any(line.strip().startswith("with a code") for line in summary.lines())
+    # The same codes as the resolvers give in the LightPipeline, chunk by chunk.
+    light = LightPipeline(load_pipeline("ner_clinical", ("icd10cm", "drugs")))
+    expected = set()
+    for (note_id, _), row in zip(
+        RESOLVED_NOTES, light.fullAnnotate([t for _, t in RESOLVED_NOTES]), strict=True
+    ):
+        codes = {}
+        for name in ("drugs", "icd10cm"):  # the first resolver wins: set it last
+            for code in row[resolver_column(name)]:
+                codes[int(code.metadata["chunk"])] = code
+        for index, chunk in enumerate(row["ner_chunk"]):
+            code = codes.get(index)
+            expected.add(
+                (note_id, chunk.begin, code.result if code else None, chunk.metadata["entity"])
+            )
+    got = {(r.note_id, int(r.begin), r.code, r.entity) for r in rows}
+    assert got == expected
+    coded = {r.entity: r.vocabulary for r in rows if r.code}
+    assert coded.get("PROBLEM", "ICD-10-CM").upper().startswith("ICD")
+    assert all(r.code is None or r.concept_name for r in rows)

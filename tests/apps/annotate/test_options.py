@@ -29,3 +29,9 @@ def test_settings_checked_before_spark(tmp_path, monkeypatch, changes, error, me
     settings["output"] = "in.parquet" if settings["output"] == "INPUT" else settings["output"]
     with pytest.raises(error, match=message):
         AnnotateJob(**settings).check()
+
+
+def test_resolve_names_are_checked_before_spark():
+    job = AnnotateJob("in.parquet", "out", resolve=("icd10cm", "snomed"))
+    with pytest.raises(ValueError, match=r"--resolve icd10cm,snomed: names of \['icd10cm'"):
+        job.check(local_paths=False)
