@@ -17,7 +17,6 @@ they fit better than the whole (``composite_codes``: ``D001943|D010051``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import partial
 from typing import Any, ClassVar
@@ -27,6 +26,7 @@ from pyspark.ml.param import TypeConverters
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkner.core.annotation import CHUNK, DOCUMENT
+from sparkner.core.formats import text_pairs
 from sparkner.core.params import SparknerParams, at_least, declare, non_empty, to_int, to_list_of
 from sparkner.resolution.resolver import ENTITY, Resolver, load_resolver, resolve_chunks
 from sparkner.resolution.store import HEADER_FILE, Concept, load_vocabulary, write_resolver
@@ -182,15 +182,4 @@ class ChunkResolverApproach(AnnotatorApproach[ChunkResolverModel], _ResolverPara
 
 def _read_terms(path: str) -> Sequence[tuple[str, str]]:
     """``(code, term)`` pairs of a ``code<TAB>term`` file; errors name the file and line."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"termsPath {path}: no such file")
-    pairs = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            code, tab, term = line.rstrip("\n").partition("\t")
-            if not tab or not code.strip() or not term.strip():
-                raise ValueError(f"{path}, line {number}: expected 'code<TAB>term'")
-            pairs.append((code.strip(), term.strip()))
-    return pairs
+    return text_pairs(path, "termsPath file", ("code", "term"))

@@ -9,6 +9,7 @@ from typing_extensions import Self
 
 from sparkner.core.annotation import CHUNK as CHUNK
 from sparkner.core.annotation import DOCUMENT as DOCUMENT
+from sparkner.core.formats import text_pairs as text_pairs
 from sparkner.core.params import SparknerParam
 from sparkner.core.params import SparknerParams as SparknerParams
 from sparkner.core.params import at_least as at_least

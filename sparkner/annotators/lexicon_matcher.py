@@ -10,7 +10,6 @@ Each match has ``result`` the matched text, metadata ``entity`` (its class), ``s
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from functools import partial
 from typing import Any, ClassVar
@@ -20,6 +19,7 @@ from pyspark.ml.param import TypeConverters
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkner.core.annotation import DOCUMENT, LEXICON, TOKEN
+from sparkner.core.formats import text_pairs
 from sparkner.core.params import declare, non_empty
 from sparkner.lexicon.matcher import Lexicon, match_lexicon
 from sparkner.lexicon.store import HEADER_FILE, load_lexicon, write_lexicon
@@ -107,15 +107,4 @@ class LexiconMatcher(AnnotatorApproach[LexiconMatcherModel]):
 
 def _read_terms(path: str) -> list[tuple[str, str]]:
     """``(class, term)`` pairs of a ``class<TAB>term`` file; errors name the file and line."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"termsPath {path}: no such file")
-    pairs = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            cls, tab, term = line.rstrip("\n").partition("\t")
-            if not tab or not cls.strip() or not term.strip():
-                raise ValueError(f"{path}, line {number}: expected 'class<TAB>term'")
-            pairs.append((cls.strip(), term.strip()))
-    return pairs
+    return text_pairs(path, "termsPath file", ("class", "term"))

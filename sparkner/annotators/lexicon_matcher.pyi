@@ -10,6 +10,7 @@ from typing_extensions import Self
 from sparkner.core.annotation import DOCUMENT as DOCUMENT
 from sparkner.core.annotation import LEXICON as LEXICON
 from sparkner.core.annotation import TOKEN as TOKEN
+from sparkner.core.formats import text_pairs as text_pairs
 from sparkner.core.params import SparknerParam
 from sparkner.core.params import declare as declare
 from sparkner.core.params import non_empty as non_empty

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -52,3 +53,34 @@ def read_settings(path: str | os.PathLike[str], settings_class: type) -> dict[st
     if unknown:
         raise ValueError(f"{path}: unknown setting(s) {unknown}; known: {sorted(known)}")
     return data
+
+
+def text_lines(path: str | os.PathLike[str], what: str) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of each non-blank line of a UTF-8 file, ends trimmed; a missing
+    file or a line that is not UTF-8 is refused naming the file (as ``what``) and the line."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such {what}")
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"{path}, line {number}: not UTF-8 text ({exc.reason})") from None
+            if line:
+                yield number, line
+
+
+def text_pairs(
+    path: str | os.PathLike[str], what: str, shape: tuple[str, str], separator: str = "\t"
+) -> list[tuple[str, str]]:
+    """``(left, right)`` of each non-blank ``left<separator>right`` line of a UTF-8 file;
+    a line without both is refused naming the file, the line and ``shape`` (the two parts'
+    names, e.g. ``("code", "term")``)."""
+    pairs = []
+    shown = "<TAB>" if separator == "\t" else separator
+    for number, line in text_lines(path, what):
+        left, found, right = line.partition(separator)
+        if not found or not left.strip() or not right.strip():
+            raise ValueError(f"{path}, line {number}: expected '{shape[0]}{shown}{shape[1]}'")
+        pairs.append((left.strip(), right.strip()))
+    return pairs

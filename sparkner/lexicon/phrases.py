@@ -10,7 +10,6 @@ token's ``begin`` to its last token's ``end`` and its result is that slice of th
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from sparkner.core.annotation import CHUNK, AnnotationBatch, build_annotations
+from sparkner.core.formats import text_lines
 from sparkner.text.spans import CoveringTexts, row_offsets_of
 from sparkner.text.tokenizing import TokenRules, tokenize_text
 
@@ -135,15 +135,4 @@ def _chunks(
 def read_phrases(path: str) -> list[str]:
     """The phrases of a UTF-8 file, one a line (blank lines skipped, ends trimmed); errors
     name the file and line."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path}: no such entities file")
-    found = []
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as exc:
-                raise ValueError(f"{path}, line {number}: not UTF-8 text ({exc.reason})") from None
-            if line:
-                found.append(line)
-    return found
+    return [line for _, line in text_lines(path, "entities file")]

@@ -9,7 +9,6 @@ slices): it only drops the stop words.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from sparkner.core.annotation import TOKEN, AnnotationBatch, build_annotations
+from sparkner.core.formats import text_pairs
 from sparkner.text.java_regex import compile_java
 
 # Spark NLP's default: everything but letters and "+" is removed.
@@ -113,22 +113,7 @@ def _metadata_keys(batch: AnnotationBatch) -> list[str]:
 
 def read_slang(path: str, delimiter: str = ",") -> list[tuple[str, str]]:
     """``word<delimiter>replacement`` pairs of a UTF-8 file; errors name the file and line."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path}: no such slang dictionary")
-    pairs = []
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as exc:
-                raise ValueError(f"{path}, line {number}: not UTF-8 text ({exc.reason})") from None
-            if not line:
-                continue
-            word, found, replacement = line.partition(delimiter)
-            if not found or not word.strip() or not replacement.strip():
-                raise ValueError(f"{path}, line {number}: expected 'word{delimiter}replacement'")
-            pairs.append((word.strip(), replacement.strip()))
-    return pairs
+    return text_pairs(path, "slang dictionary", ("word", "replacement"), delimiter)
 
 
 def stop_word_set(words: Sequence[str], case_sensitive: bool) -> frozenset[str]:
