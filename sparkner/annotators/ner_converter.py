@@ -168,6 +168,8 @@ class NerConverter(AnnotatorTransformer):
 
     input_roles = roles(sentence=DOCUMENT, token=TOKEN, ner=NAMED_ENTITY)
     optional_roles = roles(section=SECTION)
+    # The chunks come from the tags and the sentences; the tokens stay in the JVM on Spark.
+    reads = ("sentence", "ner", "section")
     output_annotator_type = CHUNK
 
     whiteList = declare(
