@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+# The entity table's columns for notes with an id column called note_id, in their order.
+COLUMNS = [
+    "note_id",
+    "chunk",
+    "entity",
+    "begin",
+    "end",
+    "sentence",
+    "confidence",
+    "assertion",
+    "section",
+]
+
 NOTES = [
     ("a-1", "Fever and cough for two days. Chest CT showed pneumonia; started ceftriaxone."),
     ("a-2", None),

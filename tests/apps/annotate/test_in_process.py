@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from annotate_support import NOTES, write_notes
+from annotate_support import COLUMNS, NOTES, write_notes
 
 from sparkner.apps.annotate import (
     TEMP_MARKER,
@@ -27,17 +27,6 @@ ALL_NOTES = [
     ("s-3", "Hx: chest pain.,PLAN:, Start heparin. Chest x-ray."),
     ("r-1", "Hx: hypertension and type 2 diabetes.,MEDICATIONS:, Metformin and lisinopril."),
     ("r-3", "   "),
-]
-COLUMNS = [
-    "note_id",
-    "chunk",
-    "entity",
-    "begin",
-    "end",
-    "sentence",
-    "confidence",
-    "assertion",
-    "section",
 ]
 # What a run's summary may differ in: its times, where it wrote, how it ran.
 _RUN_FIELDS = {"seconds", "startup_seconds", "tokens_per_second", "output", "in_process"}

@@ -7,25 +7,13 @@ import os
 
 import pandas as pd
 import pytest
-from annotate_support import NOTES, write_notes
+from annotate_support import COLUMNS, NOTES, write_notes
 from tests_support import light_entity_rows
 
 from sparkner.apps.annotate import TEMP_MARKER, AnnotateJob, annotate, read_notes
 
 # Spark jobs, model training or fresh interpreters: the full suite runs these.
 pytestmark = pytest.mark.slow
-
-COLUMNS = [
-    "note_id",
-    "chunk",
-    "entity",
-    "begin",
-    "end",
-    "sentence",
-    "confidence",
-    "assertion",
-    "section",
-]
 
 
 def _check_table(spark, output: str, fmt: str = "parquet") -> list:
